@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: MIT
+ * The test packet that testpmd's txonly mode sends and rxonly --verify checks:
+ * Ethernet / IPv4 / UDP, then a bypass test header (magic, sequence, checksum of
+ * the rest), then a pattern that depends on the sequence number, so that any
+ * corrupted, truncated or stale byte is caught.
+ */
+#ifndef BYPASS_APPS_TESTPKT_H
+#define BYPASS_APPS_TESTPKT_H
+
+#include <string.h>
+#include <arpa/inet.h>
+#include <bypass/ethdev.h>
+
+#define TESTPKT_MAGIC 0x31545042u /* "BPT1" little-endian */
+#define TESTPKT_L2 14
+#define TESTPKT_L3 20
+#define TESTPKT_L4 8
+#define TESTPKT_HDRS (TESTPKT_L2 + TESTPKT_L3 + TESTPKT_L4)
+#define TESTPKT_MIN (TESTPKT_HDRS + (int)sizeof(struct testpkt_hdr)) /* 58 */
+#define TESTPKT_MAX BP_ETHER_MAX_LEN
+
+struct testpkt_hdr {
+	uint32_t magic;
+	uint32_t cksum; /* over len, seq and the pattern */
+	uint64_t seq;
+} __attribute__((packed));
+
+enum testpkt_verdict { TESTPKT_OK = 0, TESTPKT_NOT_OURS, TESTPKT_BAD_LEN, TESTPKT_BAD_SUM };
+
+static inline uint32_t testpkt_sum(uint64_t seq, const uint8_t *pat, uint32_t n, uint32_t len)
+{
+	/* FNV-1a over length, sequence and pattern: cheap and order-sensitive. */
+	uint32_t h = 2166136261u ^ len;
+	h *= 16777619u;
+	for (int i = 0; i < 8; i++) {
+		h ^= (uint8_t)(seq >> (8 * i));
+		h *= 16777619u;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		h ^= pat[i];
+		h *= 16777619u;
+	}
+	return h;
+}
+
+static inline uint16_t testpkt_ip_cksum(const uint8_t *ip)
+{
+	uint32_t s = 0;
+	for (int i = 0; i < TESTPKT_L3; i += 2)
+		s += (uint32_t)ip[i] << 8 | ip[i + 1];
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)~s;
+}
+
+/* Writes the Ethernet/IPv4/UDP headers of a `len`-byte frame into tmpl. */
+static inline void testpkt_template(uint8_t tmpl[TESTPKT_HDRS], const struct bp_ether_addr *dst,
+				    const struct bp_ether_addr *src, uint32_t len)
+{
+	uint8_t *ip = tmpl + TESTPKT_L2, *udp = ip + TESTPKT_L3;
+	uint16_t ip_len = (uint16_t)(len - TESTPKT_L2), udp_len = (uint16_t)(ip_len - TESTPKT_L3);
+
+	memcpy(tmpl, dst->b, 6);
+	memcpy(tmpl + 6, src->b, 6);
+	tmpl[12] = 0x08, tmpl[13] = 0x00; /* IPv4 */
+	memset(ip, 0, TESTPKT_L3);
+	ip[0] = 0x45;                     /* version 4, 20-byte header */
+	ip[2] = (uint8_t)(ip_len >> 8), ip[3] = (uint8_t)ip_len;
+	ip[8] = 64;                       /* TTL */
+	ip[9] = 17;                       /* UDP */
+	/* 198.18.0.1 -> 198.18.0.2: the benchmarking range of RFC 2544 */
+	ip[12] = 198, ip[13] = 18, ip[14] = 0, ip[15] = 1;
+	ip[16] = 198, ip[17] = 18, ip[18] = 0, ip[19] = 2;
+	uint16_t c = testpkt_ip_cksum(ip);
+	ip[10] = (uint8_t)(c >> 8), ip[11] = (uint8_t)c;
+	udp[0] = 0x04, udp[1] = 0x00;     /* port 1024 -> 9 (discard) */
+	udp[2] = 0x00, udp[3] = 0x09;
+	udp[4] = (uint8_t)(udp_len >> 8), udp[5] = (uint8_t)udp_len;
+	udp[6] = udp[7] = 0;              /* no UDP checksum */
+}
+
+/* Fills a `len`-byte frame at p: headers from the template, then header and pattern. */
+static inline void testpkt_fill(uint8_t *p, const uint8_t tmpl[TESTPKT_HDRS], uint32_t len,
+				uint64_t seq)
+{
+	struct testpkt_hdr h;
+	uint8_t *pat = p + TESTPKT_MIN;
+	uint32_t n = len - TESTPKT_MIN;
+
+	memcpy(p, tmpl, TESTPKT_HDRS);
+	for (uint32_t i = 0; i < n; i++)
+		pat[i] = (uint8_t)(seq + i);
+	h.magic = TESTPKT_MAGIC;
+	h.seq = seq;
+	h.cksum = testpkt_sum(seq, pat, n, len);
+	memcpy(p + TESTPKT_HDRS, &h, sizeof(h));
+}
+
+/* Checks a received frame of `len` bytes; on OK or BAD_SUM *seq is its sequence. */
+static inline enum testpkt_verdict testpkt_check(const uint8_t *p, uint32_t len, uint64_t *seq)
+{
+	struct testpkt_hdr h;
+
+	if (len < TESTPKT_MIN || p[12] != 0x08 || p[13] != 0x00 || p[TESTPKT_L2 + 9] != 17)
+		return TESTPKT_NOT_OURS;
+	memcpy(&h, p + TESTPKT_HDRS, sizeof(h));
+	if (h.magic != TESTPKT_MAGIC)
+		return TESTPKT_NOT_OURS;
+	*seq = h.seq;
+	/* The IP length says how long the frame was sent; padding may follow. */
+	uint32_t sent = (uint32_t)(p[TESTPKT_L2 + 2] << 8 | p[TESTPKT_L2 + 3]) + TESTPKT_L2;
+	if (sent > len || sent < TESTPKT_MIN)
+		return TESTPKT_BAD_LEN;
+	if (testpkt_sum(h.seq, p + TESTPKT_MIN, sent - TESTPKT_MIN, sent) != h.cksum)
+		return TESTPKT_BAD_SUM;
+	return TESTPKT_OK;
+}
+
+#endif

@@ -1,0 +1,538 @@
+/* SPDX-License-Identifier: MIT
+ * bypass-testpmd: forwards, generates or sinks packets on every port, with live
+ * rates and a summary at exit.
+ *
+ *   bypass-testpmd -l 0,1 --vdev net_null0 --vdev net_null1 -- --forward-mode=io
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+#include <signal.h>
+#include <getopt.h>
+#include <time.h>
+#include <unistd.h>
+#include <pthread.h>
+#include <bypass/env.h>
+#include <bypass/log.h>
+#include <bypass/ethdev.h>
+#include "../common/testpkt.h"
+
+#define MAX_BURST 512
+#define MAX_STREAMS BP_MAX_ETHPORTS
+
+enum fwd_mode { FWD_IO, FWD_MAC, FWD_TXONLY, FWD_RXONLY };
+static const char *const mode_names[] = { "io", "mac", "txonly", "rxonly" };
+
+struct stream {
+	uint16_t rx_port, tx_port;
+	enum fwd_mode mode;
+	uint8_t tmpl[TESTPKT_HDRS]; /* txonly */
+	uint64_t next_seq;          /* txonly: next to send; rxonly: next expected */
+	uint64_t tx_left;           /* txonly: packets still to send (UINT64_MAX: no limit) */
+	/* written by the forwarding lcore only */
+	uint64_t rx, tx, tx_dropped, alloc_failed;
+	uint64_t verified, bad, not_ours, lost, reordered;
+} BP_CACHE_ALIGNED;
+
+static struct {
+	enum fwd_mode mode;
+	enum fwd_mode port_mode[BP_MAX_ETHPORTS];
+	bool port_mode_set[BP_MAX_ETHPORTS];
+	uint16_t burst;
+	uint32_t txpkts;
+	double stats_period;
+	double duration;
+	bool verify;
+	uint64_t tx_count;
+	uint32_t nb_mbufs;
+	uint16_t rxd, txd;
+	uint16_t mbuf_size;
+} cfg = {
+	.mode = FWD_IO, .burst = 32, .txpkts = 64, .stats_period = 1.0, .rxd = 1024, .txd = 1024,
+	.tx_count = UINT64_MAX, .mbuf_size = BP_MBUF_DEFAULT_BUF_SIZE,
+};
+
+static struct stream streams[MAX_STREAMS];
+static unsigned nb_streams;
+static struct bp_mempool *pool;
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void usage(const char *prog)
+{
+	printf("usage: %s [environment options] -- [options]\n"
+	       "  --forward-mode=MODE   io (default), mac (swap addresses), txonly, rxonly\n"
+	       "  --port-mode=P:MODE    this port runs MODE instead (repeatable), e.g. 0:txonly\n"
+	       "  --txpkts=BYTES        txonly frame size without FCS, %d..%d (default 64)\n"
+	       "  --tx-count=N          txonly: stop sending after N packets per port\n"
+	       "  --verify              rxonly: check every packet's sequence and checksum\n"
+	       "  --burst=N             packets per burst, 1..%d (default 32)\n"
+	       "  --stats-period=S      live statistics every S seconds, 0 = off (default 1)\n"
+	       "  --duration=S          stop after S seconds (default: until Ctrl-C)\n"
+	       "  --nb-mbufs=N          mbufs in the pool (default: sized from the queues)\n"
+	       "  --rxd=N --txd=N       ring descriptors per queue (default 1024)\n"
+	       "Environment options: %s --help\n",
+	       prog, BP_ETHER_MIN_LEN, TESTPKT_MAX, MAX_BURST, prog);
+}
+
+static int parse_mode(const char *s, enum fwd_mode *m)
+{
+	for (unsigned i = 0; i < BP_ARRAY_SIZE(mode_names); i++)
+		if (strcmp(s, mode_names[i]) == 0) {
+			*m = (enum fwd_mode)i;
+			return 0;
+		}
+	fprintf(stderr, "testpmd: forward mode '%s' is unknown; use io, mac, txonly or rxonly\n", s);
+	return -1;
+}
+
+static int parse_num(const char *opt, const char *v, double lo, double hi, double *out)
+{
+	char *end;
+	errno = 0;
+	double x = strtod(v, &end);
+	if (!*v || *end || errno || x < lo || x > hi) {
+		fprintf(stderr, "testpmd: --%s=%s is not a number from %g to %g\n", opt, v, lo, hi);
+		return -1;
+	}
+	*out = x;
+	return 0;
+}
+
+static int parse_app_args(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "forward-mode", required_argument, 0, 'f' }, { "port-mode", required_argument, 0, 'p' },
+		{ "txpkts", required_argument, 0, 's' },      { "tx-count", required_argument, 0, 'c' },
+		{ "verify", no_argument, 0, 'v' },            { "burst", required_argument, 0, 'b' },
+		{ "stats-period", required_argument, 0, 'P' }, { "duration", required_argument, 0, 'd' },
+		{ "nb-mbufs", required_argument, 0, 'n' },    { "rxd", required_argument, 0, 'r' },
+		{ "txd", required_argument, 0, 't' },         { "help", no_argument, 0, 'h' },
+		{ 0, 0, 0, 0 },
+	};
+	int c;
+	double v;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		const char *name = NULL;
+		for (const struct option *o = opts; o->name; o++)
+			if (o->val == c)
+				name = o->name;
+		switch (c) {
+		case 'f':
+			if (parse_mode(optarg, &cfg.mode) < 0)
+				return -1;
+			break;
+		case 'p': {
+			char *colon = strchr(optarg, ':');
+			double port;
+			if (!colon) {
+				fprintf(stderr, "testpmd: --port-mode=%s: write PORT:MODE, e.g. 0:txonly\n", optarg);
+				return -1;
+			}
+			*colon = '\0';
+			if (parse_num(name, optarg, 0, BP_MAX_ETHPORTS - 1, &port) < 0 ||
+			    parse_mode(colon + 1, &cfg.port_mode[(int)port]) < 0)
+				return -1;
+			cfg.port_mode_set[(int)port] = true;
+			break;
+		}
+		case 's':
+			if (parse_num(name, optarg, BP_ETHER_MIN_LEN, TESTPKT_MAX, &v) < 0)
+				return -1;
+			cfg.txpkts = (uint32_t)v;
+			break;
+		case 'c':
+			if (parse_num(name, optarg, 0, 1e18, &v) < 0)
+				return -1;
+			cfg.tx_count = (uint64_t)v;
+			break;
+		case 'v':
+			cfg.verify = true;
+			break;
+		case 'b':
+			if (parse_num(name, optarg, 1, MAX_BURST, &v) < 0)
+				return -1;
+			cfg.burst = (uint16_t)v;
+			break;
+		case 'P':
+			if (parse_num(name, optarg, 0, 3600, &cfg.stats_period) < 0)
+				return -1;
+			break;
+		case 'd':
+			if (parse_num(name, optarg, 0, 1e9, &cfg.duration) < 0)
+				return -1;
+			break;
+		case 'n':
+			if (parse_num(name, optarg, 64, 1 << 24, &v) < 0)
+				return -1;
+			cfg.nb_mbufs = (uint32_t)v;
+			break;
+		case 'r':
+		case 't':
+			if (parse_num(name, optarg, 8, 32768, &v) < 0)
+				return -1;
+			*(c == 'r' ? &cfg.rxd : &cfg.txd) = (uint16_t)v;
+			break;
+		case 'h':
+			usage("bypass-testpmd");
+			exit(0);
+		default:
+			fprintf(stderr, "testpmd: see --help for the options after --\n");
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "testpmd: unexpected argument '%s'; see --help\n", argv[optind]);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- forwarding ---- */
+
+static inline void send_or_drop(struct stream *s, struct bp_mbuf **pkts, uint16_t n)
+{
+	uint16_t sent = bp_eth_tx_burst(s->tx_port, 0, pkts, n);
+	s->tx += sent;
+	if (bp_unlikely(sent < n)) {
+		s->tx_dropped += n - sent;
+		bp_pktmbuf_free_bulk(pkts + sent, n - sent);
+	}
+}
+
+static void fwd_io(struct stream *s, uint16_t burst)
+{
+	struct bp_mbuf *pkts[MAX_BURST];
+	uint16_t n = bp_eth_rx_burst(s->rx_port, 0, pkts, burst);
+	if (!n)
+		return;
+	s->rx += n;
+	send_or_drop(s, pkts, n);
+}
+
+static void fwd_mac(struct stream *s, uint16_t burst)
+{
+	struct bp_mbuf *pkts[MAX_BURST];
+	uint16_t n = bp_eth_rx_burst(s->rx_port, 0, pkts, burst);
+	if (!n)
+		return;
+	s->rx += n;
+	for (uint16_t i = 0; i < n; i++) {
+		uint8_t *e = bp_pktmbuf_mtod(pkts[i], uint8_t *), tmp[6];
+		memcpy(tmp, e, 6);
+		memcpy(e, e + 6, 6);
+		memcpy(e + 6, tmp, 6);
+	}
+	send_or_drop(s, pkts, n);
+}
+
+static void fwd_txonly(struct stream *s, uint16_t burst)
+{
+	struct bp_mbuf *pkts[MAX_BURST];
+	uint16_t n = burst;
+	if (bp_unlikely(s->tx_left < n)) {
+		if (!s->tx_left)
+			return;
+		n = (uint16_t)s->tx_left;
+	}
+	if (bp_unlikely(bp_pktmbuf_alloc_bulk(pool, pkts, n) < 0)) {
+		s->alloc_failed++;
+		return;
+	}
+	const uint32_t len = cfg.txpkts;
+	for (uint16_t i = 0; i < n; i++) {
+		struct bp_mbuf *m = pkts[i];
+		testpkt_fill(bp_pktmbuf_mtod(m, uint8_t *), s->tmpl, len, s->next_seq++);
+		m->data_len = (uint16_t)len;
+		m->pkt_len = len;
+	}
+	if (s->tx_left != UINT64_MAX)
+		s->tx_left -= n;
+	send_or_drop(s, pkts, n);
+}
+
+static void fwd_rxonly(struct stream *s, uint16_t burst)
+{
+	struct bp_mbuf *pkts[MAX_BURST];
+	uint16_t n = bp_eth_rx_burst(s->rx_port, 0, pkts, burst);
+	if (!n)
+		return;
+	s->rx += n;
+	if (cfg.verify) {
+		for (uint16_t i = 0; i < n; i++) {
+			struct bp_mbuf *m = pkts[i];
+			uint64_t seq = 0;
+			switch (testpkt_check(bp_pktmbuf_mtod(m, uint8_t *), m->data_len, &seq)) {
+			case TESTPKT_OK:
+				s->verified++;
+				if (seq > s->next_seq)
+					s->lost += seq - s->next_seq;
+				else if (seq < s->next_seq)
+					s->reordered++;
+				if (seq >= s->next_seq)
+					s->next_seq = seq + 1;
+				break;
+			case TESTPKT_NOT_OURS:
+				s->not_ours++;
+				break;
+			default:
+				s->bad++;
+			}
+		}
+	}
+	bp_pktmbuf_free_bulk(pkts, n);
+}
+
+struct lcore_work {
+	struct stream *s[MAX_STREAMS];
+	unsigned n;
+};
+static struct lcore_work work[BP_MAX_LCORE];
+
+static int fwd_loop(void *arg)
+{
+	struct lcore_work *w = arg;
+	const uint16_t burst = cfg.burst;
+	while (!stop) {
+		for (unsigned i = 0; i < w->n; i++) {
+			struct stream *s = w->s[i];
+			switch (s->mode) {
+			case FWD_IO: fwd_io(s, burst); break;
+			case FWD_MAC: fwd_mac(s, burst); break;
+			case FWD_TXONLY: fwd_txonly(s, burst); break;
+			case FWD_RXONLY: fwd_rxonly(s, burst); break;
+			}
+		}
+	}
+	return 0;
+}
+
+/* ---- statistics ---- */
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+struct snap {
+	struct bp_eth_stats st[BP_MAX_ETHPORTS];
+	uint64_t dropped[BP_MAX_ETHPORTS];
+	double t;
+};
+
+static void take_snap(struct snap *sn)
+{
+	uint16_t p;
+	memset(sn->dropped, 0, sizeof(sn->dropped));
+	BP_ETH_FOREACH_DEV(p)
+		bp_eth_stats_get(p, &sn->st[p]);
+	for (unsigned i = 0; i < nb_streams; i++)
+		sn->dropped[streams[i].tx_port] += streams[i].tx_dropped + streams[i].alloc_failed;
+	sn->t = now_s();
+}
+
+static void print_rates(const struct snap *a, const struct snap *b)
+{
+	double dt = b->t - a->t;
+	uint16_t p;
+	if (dt <= 0)
+		return;
+	BP_ETH_FOREACH_DEV(p) {
+		const struct bp_eth_stats *x = &a->st[p], *y = &b->st[p];
+		/* Bits on the wire include the 4-byte FCS, preamble and gap: 24 bytes/frame. */
+		double rxp = (double)(y->ipackets - x->ipackets) / dt,
+		       txp = (double)(y->opackets - x->opackets) / dt;
+		double rxb = ((double)(y->ibytes - x->ibytes) / dt + rxp * 24) * 8,
+		       txb = ((double)(y->obytes - x->obytes) / dt + txp * 24) * 8;
+		printf("port %u: rx %9.3f Mpps %8.3f Gbit/s | tx %9.3f Mpps %8.3f Gbit/s | "
+		       "drops tx %llu missed %llu nombuf %llu\n",
+		       p, rxp / 1e6, rxb / 1e9, txp / 1e6, txb / 1e9,
+		       (unsigned long long)(b->dropped[p] - a->dropped[p]),
+		       (unsigned long long)(y->imissed - x->imissed),
+		       (unsigned long long)(y->rx_nombuf - x->rx_nombuf));
+	}
+	fflush(stdout);
+}
+
+static void print_summary(const struct snap *first, const struct snap *last)
+{
+	double dt = last->t - first->t;
+	uint16_t p;
+	printf("---- summary after %.2f s ----\n", dt);
+	BP_ETH_FOREACH_DEV(p) {
+		const struct bp_eth_stats *x = &first->st[p], *y = &last->st[p];
+		uint64_t rx = y->ipackets - x->ipackets, tx = y->opackets - x->opackets;
+		printf("port %u (%s): rx-packets=%llu rx-bytes=%llu tx-packets=%llu tx-bytes=%llu "
+		       "tx-dropped=%llu rx-missed=%llu rx-nombuf=%llu rx-pps=%.0f tx-pps=%.0f\n",
+		       p, bp_eth_dev_name(p), (unsigned long long)rx,
+		       (unsigned long long)(y->ibytes - x->ibytes), (unsigned long long)tx,
+		       (unsigned long long)(y->obytes - x->obytes),
+		       (unsigned long long)(last->dropped[p] - first->dropped[p]),
+		       (unsigned long long)(y->imissed - x->imissed),
+		       (unsigned long long)(y->rx_nombuf - x->rx_nombuf), dt > 0 ? rx / dt : 0,
+		       dt > 0 ? tx / dt : 0);
+	}
+	for (unsigned i = 0; i < nb_streams; i++) {
+		const struct stream *s = &streams[i];
+		if (s->mode == FWD_RXONLY && cfg.verify)
+			printf("port %u verify: verified=%llu bad=%llu not-ours=%llu lost=%llu reordered=%llu\n",
+			       s->rx_port, (unsigned long long)s->verified, (unsigned long long)s->bad,
+			       (unsigned long long)s->not_ours, (unsigned long long)s->lost,
+			       (unsigned long long)s->reordered);
+	}
+}
+
+/* ---- set-up ---- */
+
+static int setup_ports(void)
+{
+	uint16_t p, nb_ports = bp_eth_dev_count_avail();
+	uint32_t nb_lcores = bp_lcore_count();
+
+	if (nb_ports == 0) {
+		fprintf(stderr, "testpmd: no ports; add --vdev net_null0 (or a PCI device with -a ADDR)\n");
+		return -1;
+	}
+	/* Enough mbufs to fill every ring, plus what bursts and lcore caches hold. */
+	uint32_t need = nb_ports * (cfg.rxd + cfg.txd + 2u * cfg.burst + 1024) + nb_lcores * 384;
+	if (!cfg.nb_mbufs)
+		cfg.nb_mbufs = BP_MAX(need, 8192u);
+	else if (cfg.nb_mbufs < nb_ports * (uint32_t)cfg.rxd + cfg.burst)
+		fprintf(stderr, "testpmd: warning: %u mbufs cannot fill %u rx rings of %u; "
+				"expect rx-nombuf drops (suggest --nb-mbufs=%u)\n",
+			cfg.nb_mbufs, nb_ports, cfg.rxd, need);
+	uint32_t cache = BP_MIN(256u, cfg.nb_mbufs * 2 / 3 / BP_MAX(nb_lcores, 1u));
+	pool = bp_pktmbuf_pool_create("testpmd", cfg.nb_mbufs, cache, 0, cfg.mbuf_size);
+	if (!pool)
+		return -1;
+
+	BP_ETH_FOREACH_DEV(p) {
+		struct bp_eth_conf conf = { .size = sizeof(conf), .promiscuous = 1 };
+		if (bp_eth_dev_configure(p, 1, 1, &conf) < 0 ||
+		    bp_eth_rx_queue_setup(p, 0, cfg.rxd, pool) < 0 ||
+		    bp_eth_tx_queue_setup(p, 0, cfg.txd) < 0 || bp_eth_dev_start(p) < 0) {
+			fprintf(stderr, "testpmd: port %u (%s) could not be started\n", p, bp_eth_dev_name(p));
+			return -1;
+		}
+	}
+	/* One stream per port: io/mac pair the ports in order (1st with 2nd, 3rd with
+	 * 4th; a lone last port forwards to itself); txonly sends on its own port. */
+	uint16_t ids[BP_MAX_ETHPORTS], n = 0;
+	BP_ETH_FOREACH_DEV(p)
+		ids[n++] = p;
+	for (uint16_t i = 0; i < n; i++) {
+		struct stream *s = &streams[nb_streams++];
+		uint16_t peer = i % 2 ? ids[i - 1] : (i + 1 < n ? ids[i + 1] : ids[i]);
+		p = ids[i];
+		s->mode = cfg.port_mode_set[p] ? cfg.port_mode[p] : cfg.mode;
+		s->rx_port = p;
+		s->tx_port = s->mode == FWD_TXONLY ? p : peer;
+		s->tx_left = cfg.tx_count;
+		struct bp_ether_addr src, dst;
+		bp_eth_macaddr_get(p, &src);
+		bp_eth_macaddr_get(peer, &dst);
+		testpkt_template(s->tmpl, &dst, &src, cfg.txpkts);
+	}
+	return 0;
+}
+
+static void assign_streams(bool use_main)
+{
+	uint32_t lc, nworkers = 0, ids[BP_MAX_LCORE];
+	BP_LCORE_FOREACH_WORKER(lc)
+		ids[nworkers++] = lc;
+	if (use_main)
+		ids[nworkers++] = bp_lcore_main();
+	for (unsigned i = 0; i < nb_streams; i++) {
+		struct lcore_work *w = &work[ids[i % nworkers]];
+		w->s[w->n++] = &streams[i];
+	}
+}
+
+static void *stats_thread(void *arg)
+{
+	struct snap *prev = arg, cur;
+	double start = prev->t, next = start + cfg.stats_period;
+	while (!stop) {
+		struct timespec d = { 0, 20 * 1000 * 1000 };
+		nanosleep(&d, NULL);
+		double t = now_s();
+		if (cfg.duration > 0 && t - start >= cfg.duration)
+			stop = 1;
+		if (cfg.stats_period > 0 && t >= next) {
+			take_snap(&cur);
+			print_rates(prev, &cur);
+			*prev = cur;
+			next += cfg.stats_period;
+		}
+	}
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	int n = bp_init(argc, argv);
+	if (n == -ECANCELED) {
+		usage(argv[0]);
+		return 0;
+	}
+	if (n < 0)
+		return 1;
+	argc -= n;
+	argv += n;
+	int rc = 1;
+	if (parse_app_args(argc, argv) < 0 || setup_ports() < 0)
+		goto out;
+
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	uint32_t nworkers = bp_lcore_count() - 1;
+	bool main_fwd = nworkers == 0;
+	assign_streams(main_fwd);
+	printf("testpmd: %u ports, mode %s, burst %u, %u forwarding core(s), %u mbufs%s\n",
+	       bp_eth_dev_count_avail(), mode_names[cfg.mode], cfg.burst, main_fwd ? 1 : nworkers,
+	       cfg.nb_mbufs, main_fwd ? " (main core forwards; stats from a helper thread)" : "");
+	fflush(stdout);
+
+	static struct snap first, rolling, last;
+	take_snap(&first);
+	rolling = first;
+	uint32_t lc;
+	BP_LCORE_FOREACH_WORKER(lc)
+		if (work[lc].n)
+			bp_lcore_launch(lc, fwd_loop, &work[lc]);
+	if (main_fwd) {
+		pthread_t t;
+		pthread_create(&t, NULL, stats_thread, &rolling);
+		fwd_loop(&work[bp_lcore_main()]);
+		pthread_join(t, NULL);
+	} else {
+		stats_thread(&rolling);
+	}
+	bp_lcore_wait_all();
+	take_snap(&last);
+	print_summary(&first, &last);
+	rc = 0;
+out:;
+	uint16_t p;
+	BP_ETH_FOREACH_DEV(p)
+		bp_eth_dev_close(p);
+	if (pool) {
+		uint32_t in_use = bp_mempool_in_use_count(pool);
+		printf("mbufs in use at exit: %u of %u\n", in_use, pool->size);
+		if (in_use)
+			rc = 1;
+		bp_mempool_free(pool);
+	}
+	bp_cleanup();
+	return rc;
+}

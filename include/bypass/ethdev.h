@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: MIT
+ * Ethernet ports.
+ *
+ * Control path: configure → queue setup → start → (rx/tx) → stop → close.
+ * Data path: bp_eth_rx_burst / bp_eth_tx_burst call the driver through a flat
+ * per-port table (bp_eth_fp) of two function pointers and the queue arrays — no
+ * branch on the driver, no lookup, one indirect call per burst.
+ *
+ * tx_burst returns how many packets the port took; the caller still owns the rest
+ * (free them or try again).
+ */
+#ifndef BYPASS_ETHDEV_H
+#define BYPASS_ETHDEV_H
+
+#include <bypass/common.h>
+#include <bypass/mbuf.h>
+
+#define BP_MAX_ETHPORTS 32
+#define BP_MAX_QUEUES_PER_PORT 16
+#define BP_ETH_NAME_MAX 64
+#define BP_ETHER_ADDR_LEN 6
+#define BP_ETHER_HDR_LEN 14
+#define BP_ETHER_MIN_LEN 60   /* without FCS */
+#define BP_ETHER_MAX_LEN 1514 /* without FCS, no VLAN tag */
+
+struct bp_ether_addr {
+	uint8_t b[BP_ETHER_ADDR_LEN];
+} __attribute__((packed));
+
+typedef uint16_t (*bp_rx_burst_fn)(void *rxq, struct bp_mbuf **pkts, uint16_t n);
+typedef uint16_t (*bp_tx_burst_fn)(void *txq, struct bp_mbuf **pkts, uint16_t n);
+
+/* The data-path view of a port: everything a burst needs, in one cache line. */
+struct bp_eth_fp {
+	bp_rx_burst_fn rx_burst;
+	bp_tx_burst_fn tx_burst;
+	void **rxq;
+	void **txq;
+} BP_CACHE_ALIGNED;
+
+extern struct bp_eth_fp bp_eth_fp[BP_MAX_ETHPORTS];
+
+static inline uint16_t bp_eth_rx_burst(uint16_t port, uint16_t queue, struct bp_mbuf **pkts,
+				       uint16_t n)
+{
+	const struct bp_eth_fp *p = &bp_eth_fp[port];
+	return p->rx_burst(p->rxq[queue], pkts, n);
+}
+
+static inline uint16_t bp_eth_tx_burst(uint16_t port, uint16_t queue, struct bp_mbuf **pkts,
+				       uint16_t n)
+{
+	const struct bp_eth_fp *p = &bp_eth_fp[port];
+	return p->tx_burst(p->txq[queue], pkts, n);
+}
+
+/* Counters. Each has one meaning, the same for every driver:
+ *   ipackets/ibytes  packets/bytes handed to the application by rx_burst
+ *   opackets/obytes  packets/bytes the port accepted in tx_burst
+ *   imissed   packets the port received but dropped because the rx ring was full
+ *             (the application did not poll fast enough)
+ *   rx_nombuf packets dropped (or descriptors left unfilled) because the mempool
+ *             had no mbuf to refill the ring
+ *   ierrors   packets received with an error (bad CRC, too long, too short)
+ *   oerrors   packets the port failed to send after accepting them
+ * Bytes exclude the Ethernet FCS. Per-queue counters cover the first
+ * BP_MAX_QUEUES_PER_PORT queues. */
+struct bp_eth_stats {
+	uint64_t ipackets, opackets, ibytes, obytes;
+	uint64_t imissed, ierrors, oerrors, rx_nombuf;
+	uint64_t q_ipackets[BP_MAX_QUEUES_PER_PORT];
+	uint64_t q_opackets[BP_MAX_QUEUES_PER_PORT];
+	uint64_t q_ibytes[BP_MAX_QUEUES_PER_PORT];
+	uint64_t q_obytes[BP_MAX_QUEUES_PER_PORT];
+	uint64_t q_rx_nombuf[BP_MAX_QUEUES_PER_PORT];
+};
+
+/* Counters a driver keeps per queue, written only by the lcore polling it. */
+struct bp_eth_queue_stats {
+	uint64_t packets;
+	uint64_t bytes;
+	uint64_t nombuf; /* rx: refill failures; tx: unused */
+	uint64_t errors;
+};
+
+struct bp_eth_link {
+	uint32_t speed_mbps; /* 0 when unknown */
+	uint8_t up;
+	uint8_t full_duplex;
+	uint8_t autoneg;
+};
+
+struct bp_eth_dev_info {
+	const char *driver_name;
+	uint16_t max_rx_queues, max_tx_queues;
+	uint16_t rx_desc_min, rx_desc_max, tx_desc_min, tx_desc_max;
+	uint32_t max_rx_pktlen; /* largest frame without FCS */
+	uint32_t min_rx_bufsize;
+};
+
+struct bp_eth_conf {
+	size_t size; /* sizeof(struct bp_eth_conf): lets the struct grow */
+	uint8_t promiscuous;
+	uint8_t rx_intr;     /* arm per-queue rx interrupts */
+	uint8_t link_intr;   /* report link changes */
+	uint32_t max_rx_pktlen; /* 0: standard 1514 */
+};
+
+struct bp_eth_dev;
+
+struct bp_eth_dev_ops {
+	int (*configure)(struct bp_eth_dev *dev);
+	int (*start)(struct bp_eth_dev *dev);
+	int (*stop)(struct bp_eth_dev *dev);
+	void (*close)(struct bp_eth_dev *dev);
+	void (*info_get)(struct bp_eth_dev *dev, struct bp_eth_dev_info *info);
+	int (*rx_queue_setup)(struct bp_eth_dev *dev, uint16_t q, uint16_t nb_desc,
+			      struct bp_mempool *mp);
+	int (*tx_queue_setup)(struct bp_eth_dev *dev, uint16_t q, uint16_t nb_desc);
+	void (*rx_queue_release)(struct bp_eth_dev *dev, uint16_t q);
+	void (*tx_queue_release)(struct bp_eth_dev *dev, uint16_t q);
+	int (*link_update)(struct bp_eth_dev *dev, int wait);
+	/* Driver adds what it counts to *st (pre-zeroed). */
+	int (*stats_get)(struct bp_eth_dev *dev, struct bp_eth_stats *st);
+	int (*stats_reset)(struct bp_eth_dev *dev);
+	int (*promiscuous_set)(struct bp_eth_dev *dev, int on);
+	int (*mac_addr_set)(struct bp_eth_dev *dev, const struct bp_ether_addr *mac);
+};
+
+enum bp_eth_state { BP_ETH_UNUSED = 0, BP_ETH_ATTACHED, BP_ETH_CONFIGURED, BP_ETH_STARTED };
+
+struct bp_eth_dev {
+	char name[BP_ETH_NAME_MAX];
+	uint16_t port_id;
+	enum bp_eth_state state;
+	const struct bp_eth_dev_ops *ops;
+	const char *driver_name;
+	void *priv; /* driver's private data */
+	struct bp_eth_conf conf;
+	uint16_t nb_rx_queues, nb_tx_queues;
+	void *rx_queues[BP_MAX_QUEUES_PER_PORT];
+	void *tx_queues[BP_MAX_QUEUES_PER_PORT];
+	struct bp_ether_addr mac;
+	struct bp_eth_link link;
+	uint8_t promiscuous;
+	bp_rx_burst_fn rx_burst; /* copied into bp_eth_fp at start */
+	bp_tx_burst_fn tx_burst;
+};
+
+/* ---- application API ---- */
+uint16_t bp_eth_dev_count_avail(void);
+/* Next attached port id >= start, or BP_MAX_ETHPORTS. */
+uint16_t bp_eth_find_next(uint16_t start);
+#define BP_ETH_FOREACH_DEV(p)                                                        \
+	for ((p) = bp_eth_find_next(0); (p) < BP_MAX_ETHPORTS; (p) = bp_eth_find_next((p) + 1))
+bool bp_eth_dev_is_valid_port(uint16_t port);
+int bp_eth_dev_get_port_by_name(const char *name, uint16_t *port);
+const char *bp_eth_dev_name(uint16_t port);
+
+/* conf may be NULL (defaults). */
+int bp_eth_dev_configure(uint16_t port, uint16_t nb_rxq, uint16_t nb_txq,
+			 const struct bp_eth_conf *conf);
+int bp_eth_dev_info_get(uint16_t port, struct bp_eth_dev_info *info);
+int bp_eth_rx_queue_setup(uint16_t port, uint16_t q, uint16_t nb_desc, struct bp_mempool *mp);
+int bp_eth_tx_queue_setup(uint16_t port, uint16_t q, uint16_t nb_desc);
+int bp_eth_dev_start(uint16_t port);
+int bp_eth_dev_stop(uint16_t port);
+int bp_eth_dev_close(uint16_t port);
+int bp_eth_link_get(uint16_t port, struct bp_eth_link *link, bool wait);
+int bp_eth_macaddr_get(uint16_t port, struct bp_ether_addr *mac);
+int bp_eth_promiscuous_set(uint16_t port, bool on);
+int bp_eth_stats_get(uint16_t port, struct bp_eth_stats *st);
+int bp_eth_stats_reset(uint16_t port);
+/* "02:00:00:00:00:01" */
+void bp_ether_format_addr(char *buf, size_t len, const struct bp_ether_addr *a);
+
+/* ---- driver API ---- */
+/* Reserves a port for a new device; NULL with errno set if the name is taken or
+ * no port is free. */
+struct bp_eth_dev *bp_eth_dev_allocate(const char *name);
+/* Releases a port after the driver's close. */
+void bp_eth_dev_release(struct bp_eth_dev *dev);
+struct bp_eth_dev *bp_eth_dev_get(uint16_t port);
+/* Sums per-queue counters into *st (ipackets/opackets and the q_ arrays). */
+void bp_eth_stats_add_queue(struct bp_eth_stats *st, bool rx, uint16_t q,
+			    const struct bp_eth_queue_stats *qs);
+/* Releases every port (bp_cleanup). */
+void bp_eth_dev_close_all(void);
+
+/* Virtual devices (--vdev): drivers listed in the build-generated table. */
+struct bp_vdev_driver {
+	const char *name;   /* device names start with it: net_null0, net_null_a */
+	const char *params; /* help text: "size=<bytes>,copy=0|1" */
+	int (*probe)(const char *devname, const char *args);
+};
+extern const struct bp_vdev_driver *const bp_vdev_drivers[];
+/* Creates the port for "--vdev name,args". */
+int bp_vdev_probe(const char *spec);
+
+#endif

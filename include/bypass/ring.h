@@ -1,0 +1,213 @@
+/* SPDX-License-Identifier: MIT
+ * A lockless ring of pointers, fixed power-of-two size.
+ *
+ * Producer and consumer each own a head (claimed slots) and a tail (published
+ * slots) on their own cache line. A single producer or consumer moves its head
+ * with a plain store; several move it with compare-and-swap and then publish in
+ * the order they claimed. Indices run freely over 32 bits; `mask` folds them.
+ *
+ * bulk: all n or nothing; burst: as many as fit. The whole ring may be filled:
+ * capacity equals size.
+ */
+#ifndef BYPASS_RING_H
+#define BYPASS_RING_H
+
+#include <bypass/common.h>
+
+#define BP_RING_NAMESIZE 32
+#define BP_RING_F_SP_ENQ 0x1u /* only one thread enqueues */
+#define BP_RING_F_SC_DEQ 0x2u /* only one thread dequeues */
+
+struct bp_ring_headtail {
+	volatile uint32_t head;
+	volatile uint32_t tail;
+	uint32_t single; /* true: no CAS, no waiting for earlier claimants */
+};
+
+struct bp_ring {
+	char name[BP_RING_NAMESIZE];
+	uint32_t flags;
+	uint32_t size;
+	uint32_t mask;
+	struct bp_ring_headtail prod BP_CACHE_ALIGNED;
+	struct bp_ring_headtail cons BP_CACHE_ALIGNED;
+	void *slots[] BP_CACHE_ALIGNED;
+};
+
+/* count must be a power of two (>= 2). Returns NULL with errno set otherwise. */
+struct bp_ring *bp_ring_create(const char *name, uint32_t count, uint32_t flags);
+void bp_ring_free(struct bp_ring *r);
+/* Bytes needed for a ring of `count` slots, and in-place initialisation. */
+size_t bp_ring_memsize(uint32_t count);
+int bp_ring_init(struct bp_ring *r, const char *name, uint32_t count, uint32_t flags);
+
+static inline uint32_t bp_ring_count(const struct bp_ring *r)
+{
+	return r->prod.tail - r->cons.tail;
+}
+static inline uint32_t bp_ring_free_count(const struct bp_ring *r)
+{
+	return r->size - bp_ring_count(r);
+}
+
+/* Claims up to n slots; returns how many (0..n) and the old head. */
+static inline uint32_t bp__ring_move_prod(struct bp_ring *r, uint32_t n, bool fixed,
+					  uint32_t *old_head, uint32_t *free_out)
+{
+	uint32_t head, free_slots, want;
+
+	head = __atomic_load_n(&r->prod.head, __ATOMIC_RELAXED);
+	for (;;) {
+		/* Acquire pairs with the consumer's release of its tail: the slots
+		 * it has finished reading are ours to overwrite. */
+		uint32_t cons_tail = __atomic_load_n(&r->cons.tail, __ATOMIC_ACQUIRE);
+		free_slots = r->size + cons_tail - head;
+		want = n;
+		if (bp_unlikely(want > free_slots))
+			want = fixed ? 0 : free_slots;
+		if (want == 0)
+			break;
+		if (r->prod.single) {
+			r->prod.head = head + want;
+			break;
+		}
+		if (__atomic_compare_exchange_n(&r->prod.head, (uint32_t *)&head, head + want,
+						false, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+			break;
+	}
+	*old_head = head;
+	if (free_out)
+		*free_out = free_slots - want;
+	return want;
+}
+
+static inline uint32_t bp__ring_move_cons(struct bp_ring *r, uint32_t n, bool fixed,
+					  uint32_t *old_head, uint32_t *avail_out)
+{
+	uint32_t head, avail, want;
+
+	head = __atomic_load_n(&r->cons.head, __ATOMIC_RELAXED);
+	for (;;) {
+		/* Acquire pairs with the producer's release: its slot writes are visible. */
+		uint32_t prod_tail = __atomic_load_n(&r->prod.tail, __ATOMIC_ACQUIRE);
+		avail = prod_tail - head;
+		want = n;
+		if (bp_unlikely(want > avail))
+			want = fixed ? 0 : avail;
+		if (want == 0)
+			break;
+		if (r->cons.single) {
+			r->cons.head = head + want;
+			break;
+		}
+		if (__atomic_compare_exchange_n(&r->cons.head, (uint32_t *)&head, head + want,
+						false, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+			break;
+	}
+	*old_head = head;
+	if (avail_out)
+		*avail_out = avail - want;
+	return want;
+}
+
+/* Publishes [old, old+n): earlier claimants publish first, then we release. */
+static inline void bp__ring_publish(struct bp_ring_headtail *ht, uint32_t old, uint32_t n)
+{
+	if (!ht->single)
+		while (bp_unlikely(__atomic_load_n(&ht->tail, __ATOMIC_RELAXED) != old))
+			bp_pause();
+	__atomic_store_n(&ht->tail, old + n, __ATOMIC_RELEASE);
+}
+
+static inline void bp__ring_copy_in(struct bp_ring *r, uint32_t head, void *const *objs,
+				    uint32_t n)
+{
+	uint32_t idx = head & r->mask, first = r->size - idx;
+	void **s = r->slots;
+
+	if (bp_likely(n <= first)) {
+		for (uint32_t i = 0; i < n; i++)
+			s[idx + i] = objs[i];
+	} else {
+		for (uint32_t i = 0; i < first; i++)
+			s[idx + i] = objs[i];
+		for (uint32_t i = first; i < n; i++)
+			s[i - first] = objs[i];
+	}
+}
+
+static inline void bp__ring_copy_out(const struct bp_ring *r, uint32_t head, void **objs,
+				     uint32_t n)
+{
+	uint32_t idx = head & r->mask, first = r->size - idx;
+	void *const *s = r->slots;
+
+	if (bp_likely(n <= first)) {
+		for (uint32_t i = 0; i < n; i++)
+			objs[i] = s[idx + i];
+	} else {
+		for (uint32_t i = 0; i < first; i++)
+			objs[i] = s[idx + i];
+		for (uint32_t i = first; i < n; i++)
+			objs[i] = s[i - first];
+	}
+}
+
+static inline uint32_t bp__ring_enqueue(struct bp_ring *r, void *const *objs, uint32_t n,
+					bool fixed, uint32_t *free_space)
+{
+	uint32_t head;
+
+	n = bp__ring_move_prod(r, n, fixed, &head, free_space);
+	if (n) {
+		bp__ring_copy_in(r, head, objs, n);
+		bp__ring_publish(&r->prod, head, n);
+	}
+	return n;
+}
+
+static inline uint32_t bp__ring_dequeue(struct bp_ring *r, void **objs, uint32_t n, bool fixed,
+					uint32_t *available)
+{
+	uint32_t head;
+
+	n = bp__ring_move_cons(r, n, fixed, &head, available);
+	if (n) {
+		bp__ring_copy_out(r, head, objs, n);
+		bp__ring_publish(&r->cons, head, n);
+	}
+	return n;
+}
+
+/* All n objects or none. Returns n or 0; *free_space (if given) is what is left. */
+static inline uint32_t bp_ring_enqueue_bulk(struct bp_ring *r, void *const *objs, uint32_t n,
+					    uint32_t *free_space)
+{
+	return bp__ring_enqueue(r, objs, n, true, free_space);
+}
+/* As many as fit (0..n). */
+static inline uint32_t bp_ring_enqueue_burst(struct bp_ring *r, void *const *objs, uint32_t n,
+					     uint32_t *free_space)
+{
+	return bp__ring_enqueue(r, objs, n, false, free_space);
+}
+static inline uint32_t bp_ring_dequeue_bulk(struct bp_ring *r, void **objs, uint32_t n,
+					    uint32_t *available)
+{
+	return bp__ring_dequeue(r, objs, n, true, available);
+}
+static inline uint32_t bp_ring_dequeue_burst(struct bp_ring *r, void **objs, uint32_t n,
+					     uint32_t *available)
+{
+	return bp__ring_dequeue(r, objs, n, false, available);
+}
+static inline int bp_ring_enqueue(struct bp_ring *r, void *obj)
+{
+	return bp_ring_enqueue_bulk(r, &obj, 1, NULL) ? 0 : -1;
+}
+static inline int bp_ring_dequeue(struct bp_ring *r, void **obj)
+{
+	return bp_ring_dequeue_bulk(r, obj, 1, NULL) ? 0 : -1;
+}
+
+#endif

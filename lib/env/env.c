@@ -1,0 +1,484 @@
+/* SPDX-License-Identifier: MIT
+ * bp_init(): command-line options, worker cores, virtual devices. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+#include <ctype.h>
+#include <pthread.h>
+#include <sched.h>
+#include <time.h>
+#include <unistd.h>
+#include <bypass/env.h>
+#include <bypass/log.h>
+#include <bypass/ethdev.h>
+
+#define MAX_PCI_LIST 64
+#define MAX_VDEVS 32
+#define PCI_ADDR_LEN 13 /* "DDDD:BB:DD.F" + NUL */
+
+__thread uint32_t bp_lcore_id_tls = BP_LCORE_ANY;
+
+enum worker_state { W_WAIT, W_RUNNING, W_FINISHED };
+
+struct worker {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	enum worker_state state;
+	bool quit;
+	bp_lcore_fn fn;
+	void *arg;
+	int ret;
+	int cpu;
+};
+
+static struct {
+	bool initialised;
+	bool no_huge;
+	enum bp_iova_mode iova_mode;
+	uint32_t main_lcore;
+	uint32_t nb_lcores;
+	bool enabled[BP_MAX_LCORE];
+	struct worker workers[BP_MAX_LCORE];
+	char allow[MAX_PCI_LIST][PCI_ADDR_LEN];
+	unsigned nb_allow;
+	char block[MAX_PCI_LIST][PCI_ADDR_LEN];
+	unsigned nb_block;
+} env;
+
+static const char usage_text[] =
+	"Environment options (before --):\n"
+	"  -l CORES            cores to use, e.g. 0-3,6 (default: every core we may run on);\n"
+	"                      the first is the main core, the others run workers\n"
+	"  -a, --allow ADDR    use only this PCI device (repeatable), e.g. 0000:03:00.0 or 03:00.0\n"
+	"  -b, --block ADDR    never use this PCI device (repeatable)\n"
+	"  --vdev NAME[,k=v]   create a virtual port: net_null0, net_ring0,peer=net_ring1 ...\n"
+	"  --log-level LEVEL   err, warning, notice (default), info, debug\n"
+	"  --no-huge           use ordinary pages (no hugepages needed; software ports only)\n"
+	"  --iova-mode pa|va   force physical or IOMMU addresses for DMA\n"
+	"  -h, --help          this text\n";
+
+/* Canonical "DDDD:BB:DD.F" from "DDDD:BB:DD.F" or "BB:DD.F". */
+static int pci_addr_normalize(const char *in, char out[PCI_ADDR_LEN])
+{
+	unsigned dom = 0, bus, dev, fn;
+	int n = 0;
+
+	if (sscanf(in, "%x:%x:%x.%x%n", &dom, &bus, &dev, &fn, &n) == 4 && in[n] == '\0') {
+		/* full form */
+	} else if (n = 0, dom = 0, sscanf(in, "%x:%x.%x%n", &bus, &dev, &fn, &n) == 3 &&
+			   in[n] == '\0') {
+		/* short form */
+	} else {
+		return -EINVAL;
+	}
+	for (const char *p = in; *p; p++)
+		if (!isxdigit((unsigned char)*p) && *p != ':' && *p != '.')
+			return -EINVAL;
+	if (dom > 0xffff || bus > 0xff || dev > 0x1f || fn > 7)
+		return -EINVAL;
+	snprintf(out, PCI_ADDR_LEN, "%04x:%02x:%02x.%x", dom, bus, dev, fn);
+	return 0;
+}
+
+static int parse_core_list(const char *s, bool set[BP_MAX_LCORE], uint32_t *first)
+{
+	const char *p = s;
+	*first = BP_LCORE_ANY;
+	memset(set, 0, BP_MAX_LCORE * sizeof(bool));
+	while (*p) {
+		char *end;
+		if (!isdigit((unsigned char)*p))
+			return -EINVAL;
+		unsigned long lo = strtoul(p, &end, 10), hi = lo;
+		p = end;
+		if (*p == '-') {
+			p++;
+			if (!isdigit((unsigned char)*p))
+				return -EINVAL;
+			hi = strtoul(p, &end, 10);
+			p = end;
+		}
+		if (lo > hi || hi >= BP_MAX_LCORE)
+			return -ERANGE;
+		for (unsigned long c = lo; c <= hi; c++) {
+			if (*first == BP_LCORE_ANY)
+				*first = (uint32_t)c;
+			set[c] = true;
+		}
+		if (*p == ',')
+			p++;
+		else if (*p)
+			return -EINVAL;
+	}
+	return *first == BP_LCORE_ANY ? -EINVAL : 0;
+}
+
+static void *worker_main(void *argp)
+{
+	struct worker *w = argp;
+	uint32_t id = (uint32_t)(w - env.workers);
+
+	bp_lcore_id_tls = id;
+	pthread_mutex_lock(&w->lock);
+	for (;;) {
+		while (w->state != W_RUNNING && !w->quit)
+			pthread_cond_wait(&w->cond, &w->lock);
+		if (w->quit)
+			break;
+		pthread_mutex_unlock(&w->lock);
+		int ret = w->fn(w->arg);
+		pthread_mutex_lock(&w->lock);
+		w->ret = ret;
+		w->state = W_FINISHED;
+		pthread_cond_broadcast(&w->cond);
+	}
+	pthread_mutex_unlock(&w->lock);
+	return NULL;
+}
+
+static int pin_thread(pthread_t t, int cpu)
+{
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return pthread_setaffinity_np(t, sizeof(set), &set);
+}
+
+static int start_workers(void)
+{
+	for (uint32_t id = 0; id < BP_MAX_LCORE; id++) {
+		struct worker *w = &env.workers[id];
+		if (!env.enabled[id] || id == env.main_lcore)
+			continue;
+		pthread_mutex_init(&w->lock, NULL);
+		pthread_cond_init(&w->cond, NULL);
+		w->state = W_WAIT;
+		w->quit = false;
+		w->cpu = (int)id;
+		int rc = pthread_create(&w->thread, NULL, worker_main, w);
+		if (rc) {
+			BP_LOG(ERR, "cannot start the thread for core %u: %s", id, strerror(rc));
+			for (uint32_t later = id; later < BP_MAX_LCORE; later++)
+				if (later != env.main_lcore)
+					env.enabled[later] = false;
+			return -rc;
+		}
+		char name[16];
+		snprintf(name, sizeof(name), "bp-lcore-%u", id);
+		pthread_setname_np(w->thread, name);
+		if ((rc = pin_thread(w->thread, w->cpu)) != 0)
+			BP_LOG(WARNING, "cannot pin worker to core %u: %s", id, strerror(rc));
+	}
+	return 0;
+}
+
+static void stop_workers(void)
+{
+	for (uint32_t id = 0; id < BP_MAX_LCORE; id++) {
+		struct worker *w = &env.workers[id];
+		if (!env.enabled[id] || id == env.main_lcore)
+			continue;
+		pthread_mutex_lock(&w->lock);
+		while (w->state == W_RUNNING)
+			pthread_cond_wait(&w->cond, &w->lock);
+		w->quit = true;
+		pthread_cond_broadcast(&w->cond);
+		pthread_mutex_unlock(&w->lock);
+		pthread_join(w->thread, NULL);
+		pthread_mutex_destroy(&w->lock);
+		pthread_cond_destroy(&w->cond);
+	}
+}
+
+/* Option value from "--opt=value" or the next argv entry. */
+static const char *opt_value(int argc, char **argv, int *i, const char *opt)
+{
+	const char *a = argv[*i];
+	size_t ol = strlen(opt);
+	if (strncmp(a, opt, ol) == 0 && a[ol] == '=')
+		return a + ol + 1;
+	if (*i + 1 >= argc) {
+		BP_LOG(ERR, "option %s needs a value; see --help", opt);
+		return NULL;
+	}
+	return argv[++*i];
+}
+
+static bool opt_is(const char *arg, const char *opt)
+{
+	size_t ol = strlen(opt);
+	return strncmp(arg, opt, ol) == 0 && (arg[ol] == '\0' || (arg[ol] == '=' && opt[1] == '-'));
+}
+
+static int add_pci(char list[][PCI_ADDR_LEN], unsigned *n, const char *opt, const char *v)
+{
+	if (*n == MAX_PCI_LIST) {
+		BP_LOG(ERR, "too many %s addresses (at most %d)", opt, MAX_PCI_LIST);
+		return -E2BIG;
+	}
+	if (pci_addr_normalize(v, list[*n]) < 0) {
+		BP_LOG(ERR, "%s '%s' is not a PCI address; use DDDD:BB:DD.F or BB:DD.F, e.g. 0000:00:03.0",
+		       opt, v);
+		return -EINVAL;
+	}
+	(*n)++;
+	return 0;
+}
+
+static int default_cores(void)
+{
+	cpu_set_t set;
+	if (sched_getaffinity(0, sizeof(set), &set) < 0)
+		return -errno;
+	env.main_lcore = BP_LCORE_ANY;
+	for (int c = 0; c < BP_MAX_LCORE; c++)
+		if (CPU_ISSET(c, &set)) {
+			env.enabled[c] = true;
+			if (env.main_lcore == BP_LCORE_ANY)
+				env.main_lcore = (uint32_t)c;
+		}
+	return env.main_lcore == BP_LCORE_ANY ? -ENODEV : 0;
+}
+
+static int parse_args(int argc, char **argv, const char **vdevs, unsigned *nb_vdevs)
+{
+	bool cores_given = false;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i], *v;
+		if (strcmp(a, "--") == 0) {
+			i++;
+			break;
+		}
+		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+			fputs(usage_text, stdout);
+			return -ECANCELED;
+		} else if (opt_is(a, "-l")) {
+			if (!(v = opt_value(argc, argv, &i, "-l")))
+				return -EINVAL;
+			int rc = parse_core_list(v, env.enabled, &env.main_lcore);
+			if (rc < 0) {
+				BP_LOG(ERR, "-l '%s' is not a core list; write e.g. -l 0-3 or -l 0,2 (cores below %d)",
+				       v, BP_MAX_LCORE);
+				return rc;
+			}
+			cores_given = true;
+		} else if (opt_is(a, "-a") || opt_is(a, "--allow")) {
+			const char *o = a[1] == 'a' ? "-a" : "--allow";
+			if (!(v = opt_value(argc, argv, &i, o)) ||
+			    add_pci(env.allow, &env.nb_allow, o, v) < 0)
+				return -EINVAL;
+		} else if (opt_is(a, "-b") || opt_is(a, "--block")) {
+			const char *o = a[1] == 'b' ? "-b" : "--block";
+			if (!(v = opt_value(argc, argv, &i, o)) ||
+			    add_pci(env.block, &env.nb_block, o, v) < 0)
+				return -EINVAL;
+		} else if (opt_is(a, "--vdev")) {
+			if (!(v = opt_value(argc, argv, &i, "--vdev")))
+				return -EINVAL;
+			if (*nb_vdevs == MAX_VDEVS) {
+				BP_LOG(ERR, "too many --vdev (at most %d)", MAX_VDEVS);
+				return -E2BIG;
+			}
+			vdevs[(*nb_vdevs)++] = v;
+		} else if (opt_is(a, "--log-level")) {
+			if (!(v = opt_value(argc, argv, &i, "--log-level")))
+				return -EINVAL;
+			int lvl = bp_log_parse_level(v);
+			if (lvl < 0) {
+				BP_LOG(ERR, "--log-level '%s' is unknown; use err, warning, notice, info or debug", v);
+				return -EINVAL;
+			}
+			bp_log_set_level((enum bp_log_level)lvl);
+		} else if (strcmp(a, "--no-huge") == 0) {
+			env.no_huge = true;
+		} else if (opt_is(a, "--iova-mode")) {
+			if (!(v = opt_value(argc, argv, &i, "--iova-mode")))
+				return -EINVAL;
+			if (strcmp(v, "pa") == 0)
+				env.iova_mode = BP_IOVA_PA;
+			else if (strcmp(v, "va") == 0)
+				env.iova_mode = BP_IOVA_VA;
+			else {
+				BP_LOG(ERR, "--iova-mode '%s' is unknown; use pa or va", v);
+				return -EINVAL;
+			}
+		} else {
+			BP_LOG(ERR, "unknown option '%s'; put application options after --, see --help", a);
+			return -EINVAL;
+		}
+	}
+	if (env.nb_allow && env.nb_block) {
+		BP_LOG(ERR, "-a and -b cannot be used together; list the devices to use with -a only");
+		return -EINVAL;
+	}
+	if (!cores_given) {
+		int rc = default_cores();
+		if (rc < 0) {
+			BP_LOG(ERR, "cannot read this thread's CPU affinity; give the cores with -l");
+			return rc;
+		}
+	} else {
+		cpu_set_t set;
+		if (sched_getaffinity(0, sizeof(set), &set) == 0)
+			for (int c = 0; c < BP_MAX_LCORE; c++)
+				if (env.enabled[c] && !CPU_ISSET(c, &set)) {
+					BP_LOG(ERR, "-l names core %d, which this process may not run on; "
+						    "pick cores from 'taskset -p %d'", c, (int)getpid());
+					return -EINVAL;
+				}
+	}
+	return i;
+}
+
+int bp_init(int argc, char **argv)
+{
+	const char *vdevs[MAX_VDEVS];
+	unsigned nb_vdevs = 0;
+	int consumed, rc;
+
+	if (env.initialised) {
+		BP_LOG(ERR, "bp_init() was already called; call bp_cleanup() first");
+		return -EALREADY;
+	}
+	memset(&env, 0, sizeof(env));
+	consumed = parse_args(argc, argv, vdevs, &nb_vdevs);
+	if (consumed < 0)
+		return consumed;
+	env.nb_lcores = 0;
+	for (int c = 0; c < BP_MAX_LCORE; c++)
+		env.nb_lcores += env.enabled[c];
+
+	bp_lcore_id_tls = env.main_lcore;
+	if ((rc = pin_thread(pthread_self(), (int)env.main_lcore)) != 0)
+		BP_LOG(WARNING, "cannot pin the main thread to core %u: %s", env.main_lcore, strerror(rc));
+	if ((rc = start_workers()) < 0)
+		goto fail;
+	env.initialised = true;
+	for (unsigned i = 0; i < nb_vdevs; i++)
+		if ((rc = bp_vdev_probe(vdevs[i])) < 0)
+			goto fail;
+	BP_LOG(INFO, "%u cores (main %u), %u virtual devices, %s pages", env.nb_lcores,
+	       env.main_lcore, nb_vdevs, env.no_huge ? "ordinary" : "huge");
+	/* Like DPDK: the caller does argv += ret, and the last consumed entry stands in
+	 * for the program name of the application's own option parsing. */
+	return consumed - 1;
+fail:
+	bp_cleanup();
+	return rc;
+}
+
+void bp_cleanup(void)
+{
+	if (!env.initialised && env.nb_lcores == 0)
+		return;
+	bp_eth_dev_close_all();
+	stop_workers();
+	memset(&env, 0, sizeof(env));
+	bp_lcore_id_tls = BP_LCORE_ANY;
+}
+
+uint32_t bp_lcore_main(void) { return env.main_lcore; }
+uint32_t bp_lcore_count(void) { return env.nb_lcores; }
+bool bp_lcore_enabled(uint32_t id) { return id < BP_MAX_LCORE && env.enabled[id]; }
+
+uint32_t bp_lcore_next(uint32_t prev, bool skip_main)
+{
+	for (uint32_t id = prev == BP_LCORE_ANY ? 0 : prev + 1; id < BP_MAX_LCORE; id++)
+		if (env.enabled[id] && !(skip_main && id == env.main_lcore))
+			return id;
+	return BP_LCORE_ANY;
+}
+
+int bp_lcore_launch(uint32_t id, bp_lcore_fn fn, void *arg)
+{
+	if (!bp_lcore_enabled(id) || id == env.main_lcore)
+		return -EINVAL;
+	struct worker *w = &env.workers[id];
+	pthread_mutex_lock(&w->lock);
+	if (w->state == W_RUNNING) {
+		pthread_mutex_unlock(&w->lock);
+		return -EBUSY;
+	}
+	w->fn = fn;
+	w->arg = arg;
+	w->state = W_RUNNING;
+	pthread_cond_broadcast(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+	return 0;
+}
+
+int bp_lcore_wait(uint32_t id)
+{
+	if (!bp_lcore_enabled(id) || id == env.main_lcore)
+		return -EINVAL;
+	struct worker *w = &env.workers[id];
+	pthread_mutex_lock(&w->lock);
+	while (w->state == W_RUNNING)
+		pthread_cond_wait(&w->cond, &w->lock);
+	int ret = w->state == W_FINISHED ? w->ret : 0;
+	w->state = W_WAIT;
+	pthread_mutex_unlock(&w->lock);
+	return ret;
+}
+
+void bp_lcore_wait_all(void)
+{
+	uint32_t id;
+	BP_LCORE_FOREACH_WORKER(id)
+		bp_lcore_wait(id);
+}
+
+bool bp_env_no_huge(void) { return env.no_huge; }
+enum bp_iova_mode bp_env_iova_mode(void) { return env.iova_mode; }
+
+bool bp_env_pci_allowed(const char *addr)
+{
+	if (env.nb_allow) {
+		for (unsigned i = 0; i < env.nb_allow; i++)
+			if (strcmp(env.allow[i], addr) == 0)
+				return true;
+		return false;
+	}
+	for (unsigned i = 0; i < env.nb_block; i++)
+		if (strcmp(env.block[i], addr) == 0)
+			return false;
+	return true;
+}
+
+static uint64_t tsc_hz;
+static pthread_once_t tsc_once = PTHREAD_ONCE_INIT;
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC_RAW, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void tsc_calibrate(void)
+{
+	/* 10 ms against the monotonic clock: accurate to ~0.1%, and done only when
+	 * something asks for time. */
+	uint64_t t0 = mono_ns(), c0 = bp_rdtsc();
+	struct timespec d = { 0, 10 * 1000 * 1000 };
+	nanosleep(&d, NULL);
+	uint64_t t1 = mono_ns(), c1 = bp_rdtsc();
+	tsc_hz = (c1 - c0) * 1000000000ull / (t1 - t0);
+}
+
+uint64_t bp_tsc_hz(void)
+{
+	pthread_once(&tsc_once, tsc_calibrate);
+	return tsc_hz;
+}
+
+void bp_delay_us(uint32_t us)
+{
+	uint64_t end = bp_rdtsc() + bp_tsc_hz() * us / 1000000;
+	while (bp_rdtsc() < end)
+		bp_pause();
+}

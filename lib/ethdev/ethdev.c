@@ -1,0 +1,441 @@
+/* SPDX-License-Identifier: MIT
+ * Port table and the checked control path around the drivers' ops. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+#include <bypass/ethdev.h>
+#include <bypass/log.h>
+
+struct bp_eth_fp bp_eth_fp[BP_MAX_ETHPORTS];
+static struct bp_eth_dev ports[BP_MAX_ETHPORTS];
+
+/* Unconfigured or stopped ports answer bursts with nothing, instead of crashing
+ * an application that polls too early. */
+static void *no_queues[BP_MAX_QUEUES_PER_PORT];
+static uint16_t dummy_burst(void *q, struct bp_mbuf **pkts, uint16_t n)
+{
+	(void)q, (void)pkts, (void)n;
+	return 0;
+}
+
+static void fp_reset(uint16_t port)
+{
+	bp_eth_fp[port] = (struct bp_eth_fp){ dummy_burst, dummy_burst, no_queues, no_queues };
+}
+
+__attribute__((constructor)) static void fp_init(void)
+{
+	for (uint16_t p = 0; p < BP_MAX_ETHPORTS; p++)
+		fp_reset(p);
+}
+
+bool bp_eth_dev_is_valid_port(uint16_t port)
+{
+	return port < BP_MAX_ETHPORTS && ports[port].state != BP_ETH_UNUSED;
+}
+
+struct bp_eth_dev *bp_eth_dev_get(uint16_t port)
+{
+	return bp_eth_dev_is_valid_port(port) ? &ports[port] : NULL;
+}
+
+static struct bp_eth_dev *port_or_log(uint16_t port, const char *what)
+{
+	struct bp_eth_dev *d = bp_eth_dev_get(port);
+	if (!d)
+		BP_LOG(ERR, "%s: port %u does not exist; %u ports are available", what, port,
+		       bp_eth_dev_count_avail());
+	return d;
+}
+
+uint16_t bp_eth_find_next(uint16_t start)
+{
+	while (start < BP_MAX_ETHPORTS && ports[start].state == BP_ETH_UNUSED)
+		start++;
+	return start;
+}
+
+uint16_t bp_eth_dev_count_avail(void)
+{
+	uint16_t n = 0;
+	for (uint16_t p = 0; p < BP_MAX_ETHPORTS; p++)
+		n += ports[p].state != BP_ETH_UNUSED;
+	return n;
+}
+
+int bp_eth_dev_get_port_by_name(const char *name, uint16_t *port)
+{
+	for (uint16_t p = 0; p < BP_MAX_ETHPORTS; p++)
+		if (ports[p].state != BP_ETH_UNUSED && strcmp(ports[p].name, name) == 0) {
+			*port = p;
+			return 0;
+		}
+	return -ENODEV;
+}
+
+const char *bp_eth_dev_name(uint16_t port)
+{
+	return bp_eth_dev_is_valid_port(port) ? ports[port].name : NULL;
+}
+
+struct bp_eth_dev *bp_eth_dev_allocate(const char *name)
+{
+	uint16_t p;
+	if (strlen(name) >= BP_ETH_NAME_MAX) {
+		BP_LOG(ERR, "port name '%s' is longer than %d characters", name, BP_ETH_NAME_MAX - 1);
+		errno = ENAMETOOLONG;
+		return NULL;
+	}
+	if (bp_eth_dev_get_port_by_name(name, &p) == 0) {
+		BP_LOG(ERR, "a port named %s exists already (port %u); give each device its own name",
+		       name, p);
+		errno = EEXIST;
+		return NULL;
+	}
+	for (p = 0; p < BP_MAX_ETHPORTS; p++)
+		if (ports[p].state == BP_ETH_UNUSED)
+			break;
+	if (p == BP_MAX_ETHPORTS) {
+		BP_LOG(ERR, "%s: all %d ports are in use", name, BP_MAX_ETHPORTS);
+		errno = ENOSPC;
+		return NULL;
+	}
+	struct bp_eth_dev *d = &ports[p];
+	memset(d, 0, sizeof(*d));
+	snprintf(d->name, sizeof(d->name), "%s", name);
+	d->port_id = p;
+	d->state = BP_ETH_ATTACHED;
+	d->link.up = 0;
+	return d;
+}
+
+void bp_eth_dev_release(struct bp_eth_dev *dev)
+{
+	fp_reset(dev->port_id);
+	memset(dev, 0, sizeof(*dev));
+}
+
+static void release_queues(struct bp_eth_dev *d)
+{
+	for (uint16_t q = 0; q < BP_MAX_QUEUES_PER_PORT; q++) {
+		if (d->rx_queues[q] && d->ops->rx_queue_release)
+			d->ops->rx_queue_release(d, q);
+		if (d->tx_queues[q] && d->ops->tx_queue_release)
+			d->ops->tx_queue_release(d, q);
+		d->rx_queues[q] = d->tx_queues[q] = NULL;
+	}
+}
+
+int bp_eth_dev_info_get(uint16_t port, struct bp_eth_dev_info *info)
+{
+	struct bp_eth_dev *d = port_or_log(port, "info");
+	if (!d)
+		return -ENODEV;
+	memset(info, 0, sizeof(*info));
+	info->driver_name = d->driver_name;
+	info->max_rx_queues = info->max_tx_queues = 1;
+	info->rx_desc_min = info->tx_desc_min = 1;
+	info->rx_desc_max = info->tx_desc_max = UINT16_MAX;
+	info->max_rx_pktlen = BP_ETHER_MAX_LEN;
+	d->ops->info_get(d, info);
+	return 0;
+}
+
+int bp_eth_dev_configure(uint16_t port, uint16_t nb_rxq, uint16_t nb_txq,
+			 const struct bp_eth_conf *conf)
+{
+	struct bp_eth_dev *d = port_or_log(port, "configure");
+	struct bp_eth_dev_info info;
+	if (!d)
+		return -ENODEV;
+	if (d->state == BP_ETH_STARTED) {
+		BP_LOG(ERR, "%s: stop the port before configuring it", d->name);
+		return -EBUSY;
+	}
+	bp_eth_dev_info_get(port, &info);
+	if (nb_rxq == 0 && nb_txq == 0) {
+		BP_LOG(ERR, "%s: configure at least one rx or tx queue", d->name);
+		return -EINVAL;
+	}
+	if (nb_rxq > info.max_rx_queues || nb_txq > info.max_tx_queues ||
+	    nb_rxq > BP_MAX_QUEUES_PER_PORT || nb_txq > BP_MAX_QUEUES_PER_PORT) {
+		BP_LOG(ERR, "%s: %u rx / %u tx queues asked, the port has at most %u / %u", d->name,
+		       nb_rxq, nb_txq, info.max_rx_queues, info.max_tx_queues);
+		return -EINVAL;
+	}
+	struct bp_eth_conf c = { .size = sizeof(c) };
+	if (conf) {
+		if (conf->size == 0 || conf->size > sizeof(c)) {
+			BP_LOG(ERR, "%s: bp_eth_conf.size must be set to sizeof(struct bp_eth_conf)", d->name);
+			return -EINVAL;
+		}
+		memcpy(&c, conf, conf->size);
+		c.size = sizeof(c);
+	}
+	if (c.max_rx_pktlen == 0)
+		c.max_rx_pktlen = BP_ETHER_MAX_LEN;
+	if (c.max_rx_pktlen > info.max_rx_pktlen) {
+		BP_LOG(ERR, "%s: max_rx_pktlen %u exceeds the port's %u", d->name, c.max_rx_pktlen,
+		       info.max_rx_pktlen);
+		return -EINVAL;
+	}
+	release_queues(d);
+	d->conf = c;
+	d->nb_rx_queues = nb_rxq;
+	d->nb_tx_queues = nb_txq;
+	if (d->ops->configure) {
+		int rc = d->ops->configure(d);
+		if (rc < 0)
+			return rc;
+	}
+	d->state = BP_ETH_CONFIGURED;
+	return 0;
+}
+
+static struct bp_eth_dev *configured_stopped(uint16_t port, const char *what)
+{
+	struct bp_eth_dev *d = port_or_log(port, what);
+	if (!d)
+		return NULL;
+	if (d->state == BP_ETH_ATTACHED) {
+		BP_LOG(ERR, "%s: %s before bp_eth_dev_configure()", d->name, what);
+		return NULL;
+	}
+	if (d->state == BP_ETH_STARTED) {
+		BP_LOG(ERR, "%s: %s needs the port stopped", d->name, what);
+		return NULL;
+	}
+	return d;
+}
+
+static int check_desc(struct bp_eth_dev *d, const char *dir, uint16_t nb, uint16_t lo, uint16_t hi)
+{
+	if (nb < lo || nb > hi) {
+		BP_LOG(ERR, "%s: %u %s descriptors asked, the port takes %u..%u", d->name, nb, dir, lo, hi);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int bp_eth_rx_queue_setup(uint16_t port, uint16_t q, uint16_t nb_desc, struct bp_mempool *mp)
+{
+	struct bp_eth_dev *d = configured_stopped(port, "rx queue setup");
+	struct bp_eth_dev_info info;
+	if (!d)
+		return -EINVAL;
+	if (q >= d->nb_rx_queues) {
+		BP_LOG(ERR, "%s: rx queue %u does not exist; the port was configured with %u", d->name,
+		       q, d->nb_rx_queues);
+		return -EINVAL;
+	}
+	if (!mp) {
+		BP_LOG(ERR, "%s: rx queue %u needs a mempool", d->name, q);
+		return -EINVAL;
+	}
+	bp_eth_dev_info_get(port, &info);
+	if (check_desc(d, "rx", nb_desc, info.rx_desc_min, info.rx_desc_max) < 0)
+		return -EINVAL;
+	if (bp_pktmbuf_data_room(mp) < BP_PKTMBUF_HEADROOM + info.min_rx_bufsize) {
+		BP_LOG(ERR, "%s: mbufs of pool %s hold %u bytes, the port needs %u after the headroom",
+		       d->name, mp->name, bp_pktmbuf_data_room(mp), info.min_rx_bufsize);
+		return -EINVAL;
+	}
+	if (d->rx_queues[q] && d->ops->rx_queue_release)
+		d->ops->rx_queue_release(d, q);
+	d->rx_queues[q] = NULL;
+	return d->ops->rx_queue_setup(d, q, nb_desc, mp);
+}
+
+int bp_eth_tx_queue_setup(uint16_t port, uint16_t q, uint16_t nb_desc)
+{
+	struct bp_eth_dev *d = configured_stopped(port, "tx queue setup");
+	struct bp_eth_dev_info info;
+	if (!d)
+		return -EINVAL;
+	if (q >= d->nb_tx_queues) {
+		BP_LOG(ERR, "%s: tx queue %u does not exist; the port was configured with %u", d->name,
+		       q, d->nb_tx_queues);
+		return -EINVAL;
+	}
+	bp_eth_dev_info_get(port, &info);
+	if (check_desc(d, "tx", nb_desc, info.tx_desc_min, info.tx_desc_max) < 0)
+		return -EINVAL;
+	if (d->tx_queues[q] && d->ops->tx_queue_release)
+		d->ops->tx_queue_release(d, q);
+	d->tx_queues[q] = NULL;
+	return d->ops->tx_queue_setup(d, q, nb_desc);
+}
+
+int bp_eth_dev_start(uint16_t port)
+{
+	struct bp_eth_dev *d = configured_stopped(port, "start");
+	if (!d)
+		return -EINVAL;
+	for (uint16_t q = 0; q < d->nb_rx_queues; q++)
+		if (!d->rx_queues[q]) {
+			BP_LOG(ERR, "%s: set up rx queue %u before starting", d->name, q);
+			return -EINVAL;
+		}
+	for (uint16_t q = 0; q < d->nb_tx_queues; q++)
+		if (!d->tx_queues[q]) {
+			BP_LOG(ERR, "%s: set up tx queue %u before starting", d->name, q);
+			return -EINVAL;
+		}
+	int rc = d->ops->start ? d->ops->start(d) : 0;
+	if (rc < 0)
+		return rc;
+	d->state = BP_ETH_STARTED;
+	bp_eth_fp[port] = (struct bp_eth_fp){ d->rx_burst, d->tx_burst, d->rx_queues, d->tx_queues };
+	if (d->conf.promiscuous)
+		bp_eth_promiscuous_set(port, true);
+	return 0;
+}
+
+int bp_eth_dev_stop(uint16_t port)
+{
+	struct bp_eth_dev *d = port_or_log(port, "stop");
+	if (!d)
+		return -ENODEV;
+	if (d->state != BP_ETH_STARTED)
+		return 0;
+	fp_reset(port);
+	int rc = d->ops->stop ? d->ops->stop(d) : 0;
+	d->state = BP_ETH_CONFIGURED;
+	return rc;
+}
+
+int bp_eth_dev_close(uint16_t port)
+{
+	struct bp_eth_dev *d = port_or_log(port, "close");
+	if (!d)
+		return -ENODEV;
+	bp_eth_dev_stop(port);
+	release_queues(d);
+	if (d->ops->close)
+		d->ops->close(d);
+	bp_eth_dev_release(d);
+	return 0;
+}
+
+void bp_eth_dev_close_all(void)
+{
+	uint16_t p;
+	BP_ETH_FOREACH_DEV(p)
+		bp_eth_dev_close(p);
+}
+
+int bp_eth_link_get(uint16_t port, struct bp_eth_link *link, bool wait)
+{
+	struct bp_eth_dev *d = port_or_log(port, "link");
+	if (!d)
+		return -ENODEV;
+	if (d->ops->link_update)
+		d->ops->link_update(d, wait);
+	*link = d->link;
+	return 0;
+}
+
+int bp_eth_macaddr_get(uint16_t port, struct bp_ether_addr *mac)
+{
+	struct bp_eth_dev *d = port_or_log(port, "mac address");
+	if (!d)
+		return -ENODEV;
+	*mac = d->mac;
+	return 0;
+}
+
+int bp_eth_promiscuous_set(uint16_t port, bool on)
+{
+	struct bp_eth_dev *d = port_or_log(port, "promiscuous");
+	if (!d)
+		return -ENODEV;
+	int rc = d->ops->promiscuous_set ? d->ops->promiscuous_set(d, on) : 0;
+	if (rc == 0)
+		d->promiscuous = on;
+	return rc;
+}
+
+void bp_eth_stats_add_queue(struct bp_eth_stats *st, bool rx, uint16_t q,
+			    const struct bp_eth_queue_stats *qs)
+{
+	if (rx) {
+		st->ipackets += qs->packets;
+		st->ibytes += qs->bytes;
+		st->rx_nombuf += qs->nombuf;
+		st->ierrors += qs->errors;
+	} else {
+		st->opackets += qs->packets;
+		st->obytes += qs->bytes;
+		st->oerrors += qs->errors;
+	}
+	if (q >= BP_MAX_QUEUES_PER_PORT)
+		return;
+	if (rx) {
+		st->q_ipackets[q] = qs->packets;
+		st->q_ibytes[q] = qs->bytes;
+		st->q_rx_nombuf[q] = qs->nombuf;
+	} else {
+		st->q_opackets[q] = qs->packets;
+		st->q_obytes[q] = qs->bytes;
+	}
+}
+
+int bp_eth_stats_get(uint16_t port, struct bp_eth_stats *st)
+{
+	struct bp_eth_dev *d = port_or_log(port, "stats");
+	if (!d)
+		return -ENODEV;
+	memset(st, 0, sizeof(*st));
+	return d->ops->stats_get ? d->ops->stats_get(d, st) : 0;
+}
+
+int bp_eth_stats_reset(uint16_t port)
+{
+	struct bp_eth_dev *d = port_or_log(port, "stats reset");
+	if (!d)
+		return -ENODEV;
+	return d->ops->stats_reset ? d->ops->stats_reset(d) : 0;
+}
+
+void bp_ether_format_addr(char *buf, size_t len, const struct bp_ether_addr *a)
+{
+	snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x", a->b[0], a->b[1], a->b[2], a->b[3],
+		 a->b[4], a->b[5]);
+}
+
+int bp_vdev_probe(const char *spec)
+{
+	char name[BP_ETH_NAME_MAX];
+	const char *comma = strchr(spec, ',');
+	size_t nl = comma ? (size_t)(comma - spec) : strlen(spec);
+
+	if (nl == 0 || nl >= sizeof(name)) {
+		BP_LOG(ERR, "--vdev '%s': give a device name first, e.g. net_null0", spec);
+		return -EINVAL;
+	}
+	memcpy(name, spec, nl);
+	name[nl] = '\0';
+	/* The longest driver name that prefixes the device name wins. */
+	const struct bp_vdev_driver *best = NULL;
+	for (const struct bp_vdev_driver *const *drv = bp_vdev_drivers; *drv; drv++) {
+		size_t dl = strlen((*drv)->name);
+		if (strncmp(name, (*drv)->name, dl) == 0 && (!best || dl > strlen(best->name)))
+			best = *drv;
+	}
+	if (!best) {
+		char known[256] = "";
+		for (const struct bp_vdev_driver *const *drv = bp_vdev_drivers; *drv; drv++) {
+			if (known[0])
+				strncat(known, ", ", sizeof(known) - strlen(known) - 1);
+			strncat(known, (*drv)->name, sizeof(known) - strlen(known) - 1);
+		}
+		BP_LOG(ERR, "--vdev %s: no driver for this name; names start with one of: %s", name, known);
+		return -ENOENT;
+	}
+	int rc = best->probe(name, comma ? comma + 1 : "");
+	if (rc < 0)
+		BP_LOG(ERR, "--vdev %s: driver %s failed (%s); its arguments are: %s", name, best->name,
+		       strerror(-rc), best->params);
+	return rc;
+}

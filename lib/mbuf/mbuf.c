@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: MIT */
+#include <string.h>
+#include <errno.h>
+#include <bypass/mbuf.h>
+#include <bypass/log.h>
+
+struct pool_layout {
+	uint16_t priv_size;
+	uint16_t data_room;
+};
+
+static void mbuf_init(struct bp_mempool *mp, void *arg, void *obj, uint32_t idx)
+{
+	const struct pool_layout *l = arg;
+	struct bp_mbuf *m = obj;
+	(void)idx;
+
+	memset(m, 0, sizeof(*m));
+	m->pool = mp;
+	m->priv_size = l->priv_size;
+	m->buf_len = l->data_room;
+	m->buf_addr = (char *)m + sizeof(*m) + l->priv_size;
+	m->buf_iova = bp_mempool_virt2iova(mp, m->buf_addr);
+	m->rearm = bp__mbuf_rearm_value(m);
+	m->next = NULL;
+}
+
+struct bp_mempool *bp_pktmbuf_pool_create(const char *name, uint32_t n, uint32_t cache_size,
+					  uint16_t priv_size, uint16_t data_room)
+{
+	struct pool_layout l = { BP_ALIGN_UP(priv_size, (uint16_t)8), data_room };
+	uint32_t elt = (uint32_t)sizeof(struct bp_mbuf) + l.priv_size + data_room;
+	struct bp_mempool *mp;
+
+	if (data_room < BP_PKTMBUF_HEADROOM) {
+		BP_LOG(ERR, "mbuf pool %s: data room %u is smaller than the %u-byte headroom", name,
+		       data_room, BP_PKTMBUF_HEADROOM);
+		errno = EINVAL;
+		return NULL;
+	}
+	mp = bp_mempool_create(name, n, elt, cache_size, sizeof(struct bp_pktmbuf_pool_priv),
+			       mbuf_init, &l);
+	if (!mp)
+		return NULL;
+	struct bp_pktmbuf_pool_priv *priv = bp_mempool_get_priv(mp);
+	priv->data_room = data_room;
+	priv->priv_size = l.priv_size;
+	return mp;
+}
+
+void bp_pktmbuf_free_bulk(struct bp_mbuf **mbufs, uint32_t n)
+{
+	enum { BATCH = 64 };
+	void *pending[BATCH];
+	struct bp_mempool *pool = NULL;
+	uint32_t np = 0;
+
+	for (uint32_t i = 0; i < n; i++) {
+		struct bp_mbuf *m = mbufs[i];
+		while (m) {
+			struct bp_mbuf *next = m->next;
+			struct bp_mbuf *f = bp__pktmbuf_prefree_seg(m);
+			if (f) {
+				if (bp_unlikely(f->pool != pool || np == BATCH)) {
+					if (np)
+						bp_mempool_put_bulk(pool, pending, np);
+					pool = f->pool;
+					np = 0;
+				}
+				pending[np++] = f;
+			}
+			m = next;
+		}
+	}
+	if (np)
+		bp_mempool_put_bulk(pool, pending, np);
+}
+
+int bp_pktmbuf_read(const struct bp_mbuf *m, uint32_t off, uint32_t len, void *dst)
+{
+	char *out = dst;
+	if ((uint64_t)off + len > m->pkt_len)
+		return -EINVAL;
+	for (; m && len; m = m->next) {
+		if (off >= m->data_len) {
+			off -= m->data_len;
+			continue;
+		}
+		uint32_t chunk = BP_MIN(len, (uint32_t)m->data_len - off);
+		memcpy(out, (const char *)m->buf_addr + m->data_off + off, chunk);
+		out += chunk;
+		len -= chunk;
+		off = 0;
+	}
+	return len ? -EINVAL : 0;
+}
+
+const char *bp_mbuf_check(const struct bp_mbuf *m, bool is_header)
+{
+	if (!m)
+		return "mbuf is NULL";
+	if (!m->pool || !bp_mempool_owns(m->pool, m))
+		return "mbuf is not an object of its pool";
+	if (m->buf_addr != (const char *)m + sizeof(*m) + m->priv_size)
+		return "buffer address does not follow the header";
+	if (bp_mbuf_refcnt_read(m) == 0)
+		return "reference count is 0 (freed mbuf in use?)";
+	if ((uint32_t)m->data_off + m->data_len > m->buf_len)
+		return "data runs past the end of the buffer";
+	if (!is_header)
+		return NULL;
+	uint32_t segs = 0, bytes = 0;
+	for (const struct bp_mbuf *s = m; s; s = s->next) {
+		if (++segs > m->nb_segs)
+			return "more segments than nb_segs";
+		bytes += s->data_len;
+	}
+	if (segs != m->nb_segs)
+		return "fewer segments than nb_segs";
+	if (bytes != m->pkt_len)
+		return "pkt_len is not the sum of the segment lengths";
+	return NULL;
+}
