@@ -19,8 +19,8 @@
 #define BP_RING_F_SC_DEQ 0x2u /* only one thread dequeues */
 
 struct bp_ring_headtail {
-	volatile uint32_t head;
-	volatile uint32_t tail;
+	uint32_t head; /* accessed with __atomic builtins only */
+	uint32_t tail;
 	uint32_t single; /* true: no CAS, no waiting for earlier claimants */
 };
 
@@ -43,7 +43,8 @@ int bp_ring_init(struct bp_ring *r, const char *name, uint32_t count, uint32_t f
 
 static inline uint32_t bp_ring_count(const struct bp_ring *r)
 {
-	return r->prod.tail - r->cons.tail;
+	return __atomic_load_n(&r->prod.tail, __ATOMIC_ACQUIRE) -
+	       __atomic_load_n(&r->cons.tail, __ATOMIC_ACQUIRE);
 }
 static inline uint32_t bp_ring_free_count(const struct bp_ring *r)
 {
@@ -68,10 +69,10 @@ static inline uint32_t bp__ring_move_prod(struct bp_ring *r, uint32_t n, bool fi
 		if (want == 0)
 			break;
 		if (r->prod.single) {
-			r->prod.head = head + want;
+			__atomic_store_n(&r->prod.head, head + want, __ATOMIC_RELAXED);
 			break;
 		}
-		if (__atomic_compare_exchange_n(&r->prod.head, (uint32_t *)&head, head + want,
+		if (__atomic_compare_exchange_n(&r->prod.head, &head, head + want,
 						false, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
 			break;
 	}
@@ -97,10 +98,10 @@ static inline uint32_t bp__ring_move_cons(struct bp_ring *r, uint32_t n, bool fi
 		if (want == 0)
 			break;
 		if (r->cons.single) {
-			r->cons.head = head + want;
+			__atomic_store_n(&r->cons.head, head + want, __ATOMIC_RELAXED);
 			break;
 		}
-		if (__atomic_compare_exchange_n(&r->cons.head, (uint32_t *)&head, head + want,
+		if (__atomic_compare_exchange_n(&r->cons.head, &head, head + want,
 						false, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
 			break;
 	}
@@ -110,46 +111,45 @@ static inline uint32_t bp__ring_move_cons(struct bp_ring *r, uint32_t n, bool fi
 	return want;
 }
 
+void bp__ring_wait_tail(struct bp_ring_headtail *ht, uint32_t old);
+
 /* Publishes [old, old+n): earlier claimants publish first, then we release. */
 static inline void bp__ring_publish(struct bp_ring_headtail *ht, uint32_t old, uint32_t n)
 {
-	if (!ht->single)
-		while (bp_unlikely(__atomic_load_n(&ht->tail, __ATOMIC_RELAXED) != old))
-			bp_pause();
+	if (!ht->single && bp_unlikely(__atomic_load_n(&ht->tail, __ATOMIC_RELAXED) != old))
+		bp__ring_wait_tail(ht, old);
 	__atomic_store_n(&ht->tail, old + n, __ATOMIC_RELEASE);
+}
+
+/* Copies n pointers; the compiler turns each run into wide moves. */
+static inline void bp__ring_copy(void **__restrict dst, void *const *__restrict src, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		dst[i] = src[i];
 }
 
 static inline void bp__ring_copy_in(struct bp_ring *r, uint32_t head, void *const *objs,
 				    uint32_t n)
 {
 	uint32_t idx = head & r->mask, first = r->size - idx;
-	void **s = r->slots;
 
 	if (bp_likely(n <= first)) {
-		for (uint32_t i = 0; i < n; i++)
-			s[idx + i] = objs[i];
+		bp__ring_copy(&r->slots[idx], objs, n);
 	} else {
-		for (uint32_t i = 0; i < first; i++)
-			s[idx + i] = objs[i];
-		for (uint32_t i = first; i < n; i++)
-			s[i - first] = objs[i];
+		bp__ring_copy(&r->slots[idx], objs, first);
+		bp__ring_copy(r->slots, objs + first, n - first);
 	}
 }
 
-static inline void bp__ring_copy_out(const struct bp_ring *r, uint32_t head, void **objs,
-				     uint32_t n)
+static inline void bp__ring_copy_out(struct bp_ring *r, uint32_t head, void **objs, uint32_t n)
 {
 	uint32_t idx = head & r->mask, first = r->size - idx;
-	void *const *s = r->slots;
 
 	if (bp_likely(n <= first)) {
-		for (uint32_t i = 0; i < n; i++)
-			objs[i] = s[idx + i];
+		bp__ring_copy(objs, &r->slots[idx], n);
 	} else {
-		for (uint32_t i = 0; i < first; i++)
-			objs[i] = s[idx + i];
-		for (uint32_t i = first; i < n; i++)
-			objs[i] = s[i - first];
+		bp__ring_copy(objs, &r->slots[idx], first);
+		bp__ring_copy(objs + first, r->slots, n - first);
 	}
 }
 

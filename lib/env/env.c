@@ -45,6 +45,8 @@ static struct {
 	unsigned nb_allow;
 	char block[MAX_PCI_LIST][PCI_ADDR_LEN];
 	unsigned nb_block;
+	cpu_set_t saved_affinity; /* the main thread's, given back by bp_cleanup() */
+	bool affinity_saved;
 } env;
 
 static const char usage_text[] =
@@ -353,6 +355,8 @@ int bp_init(int argc, char **argv)
 		env.nb_lcores += env.enabled[c];
 
 	bp_lcore_id_tls = env.main_lcore;
+	env.affinity_saved = pthread_getaffinity_np(pthread_self(), sizeof(env.saved_affinity),
+						    &env.saved_affinity) == 0;
 	if ((rc = pin_thread(pthread_self(), (int)env.main_lcore)) != 0)
 		BP_LOG(WARNING, "cannot pin the main thread to core %u: %s", env.main_lcore, strerror(rc));
 	if ((rc = start_workers()) < 0)
@@ -377,6 +381,8 @@ void bp_cleanup(void)
 		return;
 	bp_eth_dev_close_all();
 	stop_workers();
+	if (env.affinity_saved)
+		pthread_setaffinity_np(pthread_self(), sizeof(env.saved_affinity), &env.saved_affinity);
 	memset(&env, 0, sizeof(env));
 	bp_lcore_id_tls = BP_LCORE_ANY;
 }

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <errno.h>
+#include <sched.h>
 #include <bypass/ring.h>
 #include <bypass/log.h>
 
@@ -44,3 +45,18 @@ struct bp_ring *bp_ring_create(const char *name, uint32_t count, uint32_t flags)
 }
 
 void bp_ring_free(struct bp_ring *r) { free(r); }
+
+/* An earlier claimant has not published yet. Usually it is a few copies away; if
+ * it was preempted (more threads than cores), spinning would waste our whole time
+ * slice, so after a while give the CPU to it. Out of line: the common path stays
+ * small. */
+void bp__ring_wait_tail(struct bp_ring_headtail *ht, uint32_t old)
+{
+	unsigned spins = 0;
+	while (__atomic_load_n(&ht->tail, __ATOMIC_RELAXED) != old) {
+		if (++spins < 4096)
+			bp_pause();
+		else
+			sched_yield();
+	}
+}
