@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT
  * bypass: the command-line tool.
- *   bypass lab ...      the QEMU lab (lab/lab in the source tree)
+ *   bypass status | bind | unbind | restore   move devices between drivers
+ *   bypass lab ...                            the QEMU lab (lab/lab in the source tree)
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <errno.h>
 #include <unistd.h>
+#include "devbind/devbind.h"
 
 #ifndef BP_SOURCE_ROOT
 #error "BP_SOURCE_ROOT must name the source tree"
@@ -15,6 +17,11 @@
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: bypass COMMAND [ARGS]\n"
+		   "  status [--all] [--json]                PCI network devices and who holds them\n"
+		   "  bind [--driver D] [--force] ADDR...    give devices to vfio-pci (default) or uio_pci_generic\n"
+		   "  unbind ADDR...                         take devices off their driver\n"
+		   "  restore ADDR...|--all                  give devices back to their kernel driver\n"
+		   "                                         (each: --help; --dry-run prints the sysfs writes)\n"
 		   "  lab prepare|run|shell|topologies ...   the QEMU lab with emulated NICs\n"
 		   "                                         (bypass lab --help for its options)\n"
 		   "  help                                   this text\n");
@@ -45,6 +52,10 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "lab") == 0)
 		return cmd_lab(argc - 1, argv + 1);
+	static const char *const devbind_cmds[] = { "status", "bind", "unbind", "restore" };
+	for (unsigned i = 0; i < sizeof(devbind_cmds) / sizeof(devbind_cmds[0]); i++)
+		if (strcmp(argv[1], devbind_cmds[i]) == 0)
+			return devbind_main(argc - 1, argv + 1, stdout, stderr);
 	if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
 		usage(stdout);
 		return 0;

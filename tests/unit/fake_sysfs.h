@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: MIT
+ * A fake machine for the bind tests: sysfs, procfs, /etc, the module aliases
+ * and modprobe, built in a temporary folder from a description under
+ * tests/fixtures/, and a small fake kernel that reacts to the writes the tool
+ * makes (unbind, bind, driver_override, drivers_probe, new_id, remove_id). */
+#ifndef BYPASS_TEST_FAKE_SYSFS_H
+#define BYPASS_TEST_FAKE_SYSFS_H
+
+#include <stdint.h>
+
+/* flags: space-separated: "noiommu" (no IOMMU groups), "nooverride" (a kernel
+ * without driver_override), "fail=DRIVER" (that driver's probe fails).
+ * Returns the root folder (static buffer) or NULL. Installs the fake kernel. */
+const char *fake_machine(const char *fixture, const char *flags);
+void fake_machine_destroy(void);
+/* Hash of every path, file content and link target under the root. */
+uint64_t fake_tree_digest(void);
+/* Driver of a device ("" if none), and a file's content, in the fake tree. */
+const char *fake_driver_of(const char *addr);
+const char *fake_read(const char *rel);
+/* How many writes the fake kernel saw. */
+extern unsigned fake_writes;
+
+#endif

@@ -1,0 +1,353 @@
+/* SPDX-License-Identifier: MIT
+ * bypass status/bind/unbind/restore against fake machines (tests/fixtures)
+ * with a fake kernel that reacts to the writes. */
+#include <stdlib.h>
+#include <string.h>
+#include <ctype.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include "harness.h"
+#include "fake_sysfs.h"
+#include "../../tools/devbind/devbind.h"
+
+static char out[65536], err[16384];
+static const char *root;
+
+/* Runs "bypass CMD ARGS" against the fake machine; output in out/err. */
+static int bypass(const char *args)
+{
+	char buf[2048], *argv[64];
+	int argc = 0;
+	snprintf(buf, sizeof(buf),
+		 "%s --sysfs %s/sys --procfs %s/proc --etc %s/etc --state-dir %s/run/bypass "
+		 "--modules-dir %s/lib/modules --pci-ids %s/pci.ids --modprobe %s/modprobe",
+		 args, root, root, root, root, root, BYPASS_FIXTURES, root);
+	for (char *s = strtok(buf, " "); s && argc < 63; s = strtok(NULL, " "))
+		argv[argc++] = s;
+	argv[argc] = NULL;
+	FILE *o = fmemopen(out, sizeof(out), "w"), *e = fmemopen(err, sizeof(err), "w");
+	setvbuf(o, NULL, _IONBF, 0);
+	setvbuf(e, NULL, _IONBF, 0);
+	int rc = devbind_main(argc, argv, o, e);
+	fclose(o);
+	fclose(e);
+	if (getenv("TEST_VERBOSE"))
+		printf("$ bypass %s -> %d\n%s%s", args, rc, out, err);
+	return rc;
+}
+
+static bool exists(const char *rel)
+{
+	char p[4096];
+	struct stat st;
+	snprintf(p, sizeof(p), "%s/%s", root, rel);
+	return lstat(p, &st) == 0;
+}
+
+static bool one_line(const char *s)
+{
+	const char *nl = strchr(s, '\n');
+	return nl && nl[1] == '\0';
+}
+
+#define SETUP(flags)                                                                 \
+	root = fake_machine("machine-iommu.txt", flags);                             \
+	CHECK(root != NULL)
+
+TEST(devbind_status_groups_names_and_activity)
+{
+	SETUP(NULL);
+	CHECK_EQ(bypass("status"), 0);
+	CHECK(strstr(out, "Network devices on a kernel driver") != NULL);
+	CHECK(strstr(out, "0000:00:03.0  Intel Corporation 82540EM Gigabit Ethernet Controller [8086:100e]") != NULL);
+	CHECK(strstr(out, "driver e1000, could use vfio-pci,uio_pci_generic; interface eth0 (up)") != NULL);
+	CHECK(strstr(out, "interface eth1 (up, 10.0.2.15, default route)") != NULL);
+	CHECK(strstr(out, "active: eth1 carries the default route") != NULL);
+	CHECK(strstr(out, "active: eth4 is a member of bond0") != NULL);
+	CHECK(strstr(out, "active: eth5 is up with address 2001:db8::5") != NULL);
+	CHECK(strstr(out, "active: eth6 carries the current SSH session (to 192.168.50.7)") != NULL);
+	CHECK(strstr(out, "iommu group 5") != NULL);
+	CHECK(strstr(out, "ahci") == NULL); /* storage only with --all */
+	CHECK_EQ(bypass("status --all"), 0);
+	CHECK(strstr(out, "Other devices") != NULL);
+	CHECK(strstr(out, "active: /dev/sda1 is mounted on /") != NULL);
+	CHECK_EQ(fake_writes, 0);
+	fake_machine_destroy();
+}
+
+/* A small JSON checker: the document must parse as a value, and nothing follow. */
+static const char *js_ws(const char *s) { while (isspace((unsigned char)*s)) s++; return s; }
+static const char *js_value(const char *s);
+static const char *js_string(const char *s)
+{
+	if (*s != '"')
+		return NULL;
+	for (s++; *s && *s != '"'; s++)
+		if (*s == '\\' && !*++s)
+			return NULL;
+	return *s == '"' ? s + 1 : NULL;
+}
+static const char *js_seq(const char *s, char close, bool obj)
+{
+	s = js_ws(s + 1);
+	if (*s == close)
+		return s + 1;
+	for (;;) {
+		if (obj) {
+			if (!(s = js_string(js_ws(s))) || *(s = js_ws(s)) != ':')
+				return NULL;
+			s++;
+		}
+		if (!(s = js_value(s)))
+			return NULL;
+		s = js_ws(s);
+		if (*s == close)
+			return s + 1;
+		if (*s++ != ',')
+			return NULL;
+	}
+}
+static const char *js_value(const char *s)
+{
+	s = js_ws(s);
+	if (*s == '{')
+		return js_seq(s, '}', true);
+	if (*s == '[')
+		return js_seq(s, ']', false);
+	if (*s == '"')
+		return js_string(s);
+	if (!strncmp(s, "true", 4) || !strncmp(s, "null", 4))
+		return s + 4;
+	if (!strncmp(s, "false", 5))
+		return s + 5;
+	const char *t = s;
+	while (*t == '-' || isdigit((unsigned char)*t))
+		t++;
+	return t > s ? t : NULL;
+}
+
+TEST(devbind_status_json_is_valid_and_complete)
+{
+	SETUP(NULL);
+	CHECK_EQ(bypass("status --json --all"), 0);
+	const char *end = js_value(out);
+	CHECK(end != NULL);
+	CHECK(*js_ws(end) == '\0');
+	CHECK(strstr(out, "\"address\": \"0000:00:04.0\", \"vendor\": \"8086\", \"device\": \"100e\"") != NULL);
+	CHECK(strstr(out, "\"driver\": \"e1000\", \"driver_kind\": \"kernel\"") != NULL);
+	CHECK(strstr(out, "\"active\": true, \"active_reasons\": [\"eth1 is up with address 10.0.2.15\"") != NULL);
+	CHECK(strstr(out, "\"iommu_group\": 3") != NULL);
+	CHECK(strstr(out, "\"name\": \"Intel Corporation 82574L Gigabit Network Connection\"") != NULL);
+	fake_machine_destroy();
+}
+
+TEST(devbind_bind_vfio_then_restore_brings_the_interface_back)
+{
+	SETUP(NULL);
+	CHECK(exists("sys/bus/pci/devices/0000:00:03.0/net/eth0"));
+	CHECK(!exists("sys/bus/pci/drivers/vfio-pci"));
+	CHECK_EQ(bypass("bind 00:03.0"), 0); /* short address, default driver vfio-pci */
+	CHECK(strstr(out, "0000:00:03.0: e1000 -> vfio-pci (/dev/vfio/3)") != NULL);
+	CHECK(exists("sys/bus/pci/drivers/vfio-pci")); /* the module was loaded */
+	CHECK(strcmp(fake_driver_of("0000:00:03.0"), "vfio-pci") == 0);
+	CHECK(!exists("sys/bus/pci/devices/0000:00:03.0/net/eth0"));
+	CHECK(strcmp(fake_read("run/bypass/0000:00:03.0"), "e1000\n") == 0);
+	CHECK_EQ(bypass("status"), 0);
+	CHECK(strstr(out, "Network devices on a user-space driver\n  0000:00:03.0") != NULL);
+	CHECK(strstr(out, "driver vfio-pci, could use e1000,uio_pci_generic") != NULL);
+	CHECK_EQ(bypass("bind 0000:00:03.0"), 0);
+	CHECK(strstr(out, "already on vfio-pci") != NULL);
+
+	CHECK_EQ(bypass("restore 0000:00:03.0"), 0);
+	CHECK(strstr(out, "0000:00:03.0: vfio-pci -> e1000 eth0") != NULL);
+	CHECK(strcmp(fake_driver_of("0000:00:03.0"), "e1000") == 0);
+	CHECK(exists("sys/bus/pci/devices/0000:00:03.0/net/eth0"));
+	CHECK(strcmp(fake_read("sys/bus/pci/devices/0000:00:03.0/driver_override"), "\n") == 0);
+	CHECK(!exists("run/bypass/0000:00:03.0"));
+	fake_machine_destroy();
+}
+
+/* A refusal names the reason in one line and changes nothing at all. */
+static void refused(const char *args, const char *addr, const char *reason)
+{
+	uint64_t before = fake_tree_digest();
+	int rc = bypass(args);
+	if (rc != 1 || !strstr(err, reason))
+		printf("    %s -> %d: %s", args, rc, err);
+	CHECK_EQ(rc, 1);
+	CHECK(strstr(err, reason) != NULL);
+	CHECK(strstr(err, "nothing was changed") != NULL || strstr(err, "vfio-pci needs the whole group") != NULL ||
+	      strstr(err, "Three ways on") != NULL);
+	CHECK(fake_tree_digest() == before);
+	CHECK_EQ(fake_writes, 0);
+	(void)addr;
+}
+
+TEST(devbind_refuses_active_devices_and_touches_nothing)
+{
+	SETUP(NULL);
+	refused("bind 0000:00:04.0", "0000:00:04.0", "eth1 carries the default route");
+	CHECK(!test_failed);
+	refused("bind 0000:00:04.0", "0000:00:04.0", "eth1 is up with address 10.0.2.15");
+	CHECK(!test_failed);
+	refused("bind 0000:00:07.0", "0000:00:07.0", "eth4 is a member of bond0");
+	CHECK(!test_failed);
+	refused("bind 0000:00:08.0", "0000:00:08.0", "eth5 is up with address 2001:db8::5");
+	CHECK(!test_failed);
+	refused("bind 0000:00:09.0", "0000:00:09.0", "eth6 carries the current SSH session");
+	CHECK(!test_failed);
+	refused("bind --driver uio_pci_generic 0000:00:1f.2", "0000:00:1f.2", "/dev/sda1 is mounted on /");
+	CHECK(!test_failed);
+	refused("unbind 0000:00:04.0", "0000:00:04.0", "eth1 carries the default route");
+	CHECK(!test_failed);
+	/* one bad device in the list: none of the others is touched either */
+	refused("bind 0000:00:03.0 0000:00:04.0", "", "eth1 carries the default route");
+	CHECK(strcmp(fake_driver_of("0000:00:03.0"), "e1000") == 0);
+	fake_machine_destroy();
+}
+
+TEST(devbind_force_binds_an_active_device_and_says_what_is_lost)
+{
+	SETUP(NULL);
+	CHECK_EQ(bypass("bind --force 0000:00:04.0"), 0);
+	CHECK(strstr(err, "warning: --force: this will be lost: eth1 is up with address 10.0.2.15") != NULL);
+	CHECK(strcmp(fake_driver_of("0000:00:04.0"), "vfio-pci") == 0);
+	fake_machine_destroy();
+}
+
+TEST(devbind_vfio_needs_the_whole_iommu_group)
+{
+	SETUP(NULL);
+	/* 00:05.0 shares group 5 with 00:06.0 (e1000e) and a bridge (pcieport: fine) */
+	refused("bind 0000:00:05.0", "0000:00:05.0", "shares IOMMU group 5 with 0000:00:06.0 (e1000e)");
+	CHECK(!test_failed);
+	CHECK(strstr(err, "1c.0") == NULL);
+	CHECK_EQ(bypass("bind 0000:00:05.0 0000:00:06.0"), 0);
+	CHECK(strcmp(fake_driver_of("0000:00:05.0"), "vfio-pci") == 0);
+	CHECK(strcmp(fake_driver_of("0000:00:06.0"), "vfio-pci") == 0);
+	CHECK_EQ(bypass("restore --all"), 0);
+	CHECK(strcmp(fake_driver_of("0000:00:05.0"), "e1000e") == 0);
+	CHECK(strcmp(fake_driver_of("0000:00:06.0"), "e1000e") == 0);
+	fake_machine_destroy();
+}
+
+TEST(devbind_no_iommu_explains_three_ways_uio_works)
+{
+	SETUP("noiommu");
+	refused("bind 0000:00:03.0", "0000:00:03.0", "has no IOMMU group");
+	CHECK(!test_failed);
+	CHECK(strstr(err, "intel_iommu=on") && strstr(err, "enable_unsafe_noiommu_mode=1") &&
+	      strstr(err, "bypass bind --driver uio_pci_generic 0000:00:03.0"));
+	CHECK(one_line(err));
+	CHECK_EQ(bypass("bind --driver uio_pci_generic 0000:00:03.0"), 0);
+	CHECK(strcmp(fake_driver_of("0000:00:03.0"), "uio_pci_generic") == 0);
+	fake_machine_destroy();
+}
+
+TEST(devbind_failed_bind_rolls_back_to_the_original_driver)
+{
+	SETUP("fail=vfio-pci");
+	CHECK_EQ(bypass("bind 0000:00:03.0"), 1);
+	CHECK(strstr(err, "did not end up on vfio-pci") != NULL);
+	CHECK(strstr(err, "rolled back, the device is on e1000 again") != NULL);
+	CHECK(strcmp(fake_driver_of("0000:00:03.0"), "e1000") == 0);
+	CHECK(exists("sys/bus/pci/devices/0000:00:03.0/net/eth0"));
+	CHECK(strcmp(fake_read("sys/bus/pci/devices/0000:00:03.0/driver_override"), "\n") == 0);
+	CHECK(!exists("run/bypass/0000:00:03.0"));
+	fake_machine_destroy();
+}
+
+TEST(devbind_old_kernel_uses_new_id_and_bind)
+{
+	SETUP("nooverride");
+	CHECK(!exists("sys/bus/pci/devices/0000:00:03.0/driver_override"));
+	CHECK_EQ(bypass("bind --driver uio_pci_generic 0000:00:03.0"), 0);
+	CHECK(strcmp(fake_driver_of("0000:00:03.0"), "uio_pci_generic") == 0);
+	CHECK(strstr(fake_read("sys/bus/pci/drivers/uio_pci_generic/remove_id"), "8086 100e") != NULL);
+	CHECK_EQ(bypass("restore 0000:00:03.0"), 0);
+	CHECK(strcmp(fake_driver_of("0000:00:03.0"), "e1000") == 0);
+	fake_machine_destroy();
+}
+
+TEST(devbind_dry_run_prints_the_writes_and_makes_none)
+{
+	SETUP(NULL);
+	uint64_t before = fake_tree_digest();
+	CHECK_EQ(bypass("bind --dry-run 0000:00:03.0"), 0);
+	CHECK(strstr(out, "modprobe vfio-pci") != NULL);
+	CHECK(strstr(out, "/sys/bus/pci/devices/0000:00:03.0/driver_override <- vfio-pci") != NULL);
+	CHECK(strstr(out, "/sys/bus/pci/drivers/e1000/unbind <- 0000:00:03.0") != NULL);
+	CHECK(strstr(out, "/sys/bus/pci/drivers_probe <- 0000:00:03.0") != NULL);
+	CHECK(fake_tree_digest() == before);
+	CHECK_EQ(fake_writes, 0);
+	CHECK_EQ(bypass("unbind --dry-run 0000:00:03.0"), 0);
+	CHECK_EQ(bypass("bind --dry-run --persist --driver uio_pci_generic 0000:00:03.0"), 0);
+	CHECK(strstr(out, "create ") != NULL);
+	CHECK(fake_tree_digest() == before);
+	fake_machine_destroy();
+}
+
+TEST(devbind_persist_writes_a_udev_rule_restore_removes_it)
+{
+	SETUP(NULL);
+	CHECK_EQ(bypass("bind --persist 0000:00:03.0"), 0);
+	const char *rule = fake_read("etc/udev/rules.d/70-bypass-0000:00:03.0.rules");
+	CHECK(strstr(rule, "KERNEL==\"0000:00:03.0\", ATTR{driver_override}=\"vfio-pci\"") != NULL);
+	CHECK(strstr(fake_read("etc/modules-load.d/bypass-0000:00:03.0.conf"), "vfio-pci") != NULL);
+	CHECK(strstr(out, "undo with: bypass restore 0000:00:03.0") != NULL);
+	CHECK_EQ(bypass("restore 0000:00:03.0"), 0);
+	CHECK(!exists("etc/udev/rules.d/70-bypass-0000:00:03.0.rules"));
+	CHECK(!exists("etc/modules-load.d/bypass-0000:00:03.0.conf"));
+	fake_machine_destroy();
+}
+
+TEST(devbind_unbind_then_restore_all)
+{
+	SETUP(NULL);
+	CHECK_EQ(bypass("unbind 0000:00:03.0"), 0);
+	CHECK(strcmp(fake_driver_of("0000:00:03.0"), "") == 0);
+	CHECK_EQ(bypass("status"), 0);
+	CHECK(strstr(out, "Network devices on no driver\n  0000:00:03.0") != NULL);
+	CHECK_EQ(bypass("restore --all"), 0);
+	CHECK(strcmp(fake_driver_of("0000:00:03.0"), "e1000") == 0);
+	fake_machine_destroy();
+}
+
+TEST(devbind_bad_input_gets_one_line_and_changes_nothing)
+{
+	SETUP(NULL);
+	struct { const char *args, *msg; int rc; } bad[] = {
+		{ "bind 00:03", "is not a PCI address", 2 },
+		{ "bind 0000:00:03.9", "is not a PCI address", 2 },
+		{ "bind xyz", "is not a PCI address", 2 },
+		{ "bind 0000:00:0a.0", "there is no PCI device 0000:00:0a.0", 2 },
+		{ "bind --driver igb 0000:00:03.0", "unknown driver 'igb'", 2 },
+		{ "bind", "name the devices to bind", 2 },
+		{ "restore", "name the devices to restore, or --all", 2 },
+		{ "bind --frob 0000:00:03.0", "unknown or incomplete option", 2 },
+		{ "status 0000:00:03.0", "takes no device names", 2 },
+	};
+	uint64_t before = fake_tree_digest();
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int rc = bypass(bad[i].args);
+		if (rc != bad[i].rc || !strstr(err, bad[i].msg) || !one_line(err))
+			printf("    %s -> %d: %s", bad[i].args, rc, err);
+		CHECK_EQ(rc, bad[i].rc);
+		CHECK(strstr(err, bad[i].msg) != NULL);
+		CHECK(one_line(err));
+	}
+	CHECK(fake_tree_digest() == before);
+	/* a module that cannot be loaded: clear message, device untouched */
+	fake_machine_destroy();
+	root = fake_machine("machine-iommu.txt", NULL);
+	CHECK(root);
+	unlink(strcat(strcpy(out, root), "/modprobe"));
+	FILE *f = fopen(out, "w");
+	fputs("#!/bin/sh\nexit 1\n", f);
+	fclose(f);
+	chmod(out, 0755);
+	CHECK_EQ(bypass("bind 0000:00:03.0"), 1);
+	CHECK(strstr(err, "driver vfio-pci is not loaded") != NULL);
+	CHECK(strcmp(fake_driver_of("0000:00:03.0"), "e1000") == 0);
+	fake_machine_destroy();
+}

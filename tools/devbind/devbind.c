@@ -1,0 +1,774 @@
+/* SPDX-License-Identifier: MIT
+ * The commands. Binding follows the kernel's own interface for this
+ * (Documentation/ABI/testing/sysfs-bus-pci): set driver_override, unbind from
+ * the current driver, ask drivers_probe to match again; new_id + bind only on
+ * kernels without driver_override. Each step is verified, and a failed bind is
+ * rolled back so the device stays where it was. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <dirent.h>
+#include <limits.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include "devbind.h"
+
+int (*devbind_write_hook)(const char *path, const char *value);
+
+int devbind_write(const struct db_opts *o, const char *path, const char *value)
+{
+	if (o->dry_run) {
+		fprintf(o->out, "write %s <- %s\n", path, value[0] == '\n' || !value[0] ? "(empty)" : value);
+		return 0;
+	}
+	int fd = open(path, O_WRONLY | O_TRUNC);
+	if (fd < 0)
+		return -errno;
+	int rc = write(fd, value, strlen(value)) < 0 ? -errno : 0;
+	close(fd);
+	if (rc == 0 && devbind_write_hook)
+		rc = devbind_write_hook(path, value);
+	return rc;
+}
+
+static bool exists(const char *p)
+{
+	struct stat st;
+	return stat(p, &st) == 0;
+}
+
+/* mkdir -p */
+static void make_dirs(const char *path)
+{
+	char t[PATH_MAX];
+	snprintf(t, sizeof(t), "%s", path);
+	for (char *s = t + 1; *s; s++)
+		if (*s == '/') {
+			*s = '\0';
+			mkdir(t, 0755);
+			*s = '/';
+		}
+	mkdir(t, 0755);
+}
+
+static int run_modprobe(const struct db_opts *o, const char *module)
+{
+	if (o->dry_run) {
+		fprintf(o->out, "run %s %s\n", o->modprobe, module);
+		return 0;
+	}
+	pid_t pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		execlp(o->modprobe, o->modprobe, module, (char *)NULL);
+		_exit(127);
+	}
+	int st;
+	waitpid(pid, &st, 0);
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -ENOENT;
+}
+
+/* The driver's folder exists, loading its module if needed. */
+static int ensure_driver(const struct db_opts *o, const char *drv)
+{
+	char p[PATH_MAX];
+	db_path(p, sizeof(p), o->sysfs, "/bus/pci/drivers/%s", drv);
+	if (exists(p))
+		return 0;
+	char mod[64];
+	snprintf(mod, sizeof(mod), "%s", drv);
+	int rc = run_modprobe(o, mod);
+	if (o->dry_run)
+		return 0;
+	if (rc < 0 || !exists(p)) {
+		fprintf(o->err, "bypass: driver %s is not loaded and '%s %s' did not load it; "
+				"install the module for this kernel or load it by hand\n", drv, o->modprobe, mod);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+/* ---- remembered drivers ---- */
+
+static void state_path(const struct db_opts *o, const char *addr, char *p, size_t len)
+{
+	snprintf(p, len, "%s/%s", o->state_dir, addr);
+}
+
+static void state_save(const struct db_opts *o, const char *addr, const char *drv)
+{
+	char p[PATH_MAX];
+	if (o->dry_run || !drv[0] || db_is_user_driver(drv))
+		return;
+	make_dirs(o->state_dir);
+	state_path(o, addr, p, sizeof(p));
+	if (exists(p)) /* keep the first driver we took it from */
+		return;
+	FILE *f = fopen(p, "w");
+	if (f) {
+		fprintf(f, "%s\n", drv);
+		fclose(f);
+	}
+}
+
+static void state_load(const struct db_opts *o, const char *addr, char *drv, size_t len)
+{
+	char p[PATH_MAX];
+	state_path(o, addr, p, sizeof(p));
+	db_read_str(p, drv, len);
+}
+
+static void state_forget(const struct db_opts *o, const char *addr)
+{
+	char p[PATH_MAX];
+	if (o->dry_run)
+		return;
+	state_path(o, addr, p, sizeof(p));
+	unlink(p);
+}
+
+static void persist_path(const struct db_opts *o, const char *addr, char *p, size_t len)
+{
+	db_path(p, len, o->etc, "/udev/rules.d/70-bypass-%s.rules", addr);
+}
+
+static int persist_write(const struct db_opts *o, const char *addr, const char *drv)
+{
+	char p[PATH_MAX], m[PATH_MAX];
+	persist_path(o, addr, p, sizeof(p));
+	db_path(m, sizeof(m), o->etc, "/modules-load.d/bypass-%s.conf", addr);
+	if (o->dry_run) {
+		fprintf(o->out, "create %s\ncreate %s\n", p, m);
+		return 0;
+	}
+	char d[PATH_MAX];
+	make_dirs(db_path(d, sizeof(d), o->etc, "/udev/rules.d"));
+	make_dirs(db_path(d, sizeof(d), o->etc, "/modules-load.d"));
+	FILE *f = fopen(p, "w"), *g = fopen(m, "w");
+	if (!f || !g) {
+		if (f)
+			fclose(f);
+		if (g)
+			fclose(g);
+		fprintf(o->err, "bypass: cannot write %s: %s\n", p, strerror(errno));
+		return -errno;
+	}
+	fprintf(f, "# Written by 'bypass bind --persist'. Undo: bypass restore %s\n"
+		   "ACTION==\"add\", SUBSYSTEM==\"pci\", KERNEL==\"%s\", ATTR{driver_override}=\"%s\"\n",
+		addr, addr, drv);
+	fprintf(g, "# Written by 'bypass bind --persist'. Undo: bypass restore %s\n%s\n", addr, drv);
+	fclose(f);
+	fclose(g);
+	fprintf(o->out, "%s: stays on %s after a reboot (%s); undo with: bypass restore %s\n", addr, drv,
+		p, addr);
+	return 0;
+}
+
+static void persist_remove(const struct db_opts *o, const char *addr)
+{
+	char p[PATH_MAX], m[PATH_MAX];
+	persist_path(o, addr, p, sizeof(p));
+	db_path(m, sizeof(m), o->etc, "/modules-load.d/bypass-%s.conf", addr);
+	if (!exists(p) && !exists(m))
+		return;
+	if (o->dry_run) {
+		fprintf(o->out, "remove %s\nremove %s\n", p, m);
+		return;
+	}
+	unlink(p);
+	unlink(m);
+	fprintf(o->out, "%s: removed %s\n", addr, p);
+}
+
+/* ---- the moves ---- */
+
+static bool has_override(const struct db_opts *o, const char *addr)
+{
+	char p[PATH_MAX];
+	return exists(db_path(p, sizeof(p), o->sysfs, "/bus/pci/devices/%s/driver_override", addr));
+}
+
+static int write_to(const struct db_opts *o, const char *value, const char *fmt, const char *a,
+		    const char *b)
+{
+	char p[PATH_MAX], rel[256];
+	snprintf(rel, sizeof(rel), fmt, a, b);
+	db_path(p, sizeof(p), o->sysfs, "%s", rel);
+	int rc = devbind_write(o, p, value);
+	if (rc < 0)
+		fprintf(o->err, "bypass: writing '%s' to %s failed: %s\n", value, p, strerror(-rc));
+	return rc;
+}
+
+static void current_driver(const struct db_opts *o, const char *addr, char *drv, size_t len)
+{
+	struct db_dev d;
+	drv[0] = '\0';
+	if (db_dev_read(o, addr, &d) == 0)
+		snprintf(drv, len, "%s", d.driver);
+}
+
+/* Moves the device to `target` ("" = no driver). Returns 0 when it got there. */
+static int move_to(const struct db_opts *o, const struct db_dev *d, const char *target)
+{
+	const char *a = d->addr;
+	char hexids[32], now[64];
+	snprintf(hexids, sizeof(hexids), "%04x %04x", d->vendor, d->device);
+	bool ovr = has_override(o, a);
+
+	if (ovr && target[0])
+		write_to(o, target, "/bus/pci/devices/%s/driver_override%s", a, "");
+	if (d->driver[0] && write_to(o, a, "/bus/pci/drivers/%s/unbind%s", d->driver, "") < 0)
+		return -EIO;
+	if (!target[0])
+		goto check;
+	if (ovr) {
+		write_to(o, a, "/bus/pci/drivers_probe%s%s", "", "");
+	} else {
+		/* Old kernels: teach the driver the id, then bind this one device. */
+		write_to(o, hexids, "/bus/pci/drivers/%s/new_id%s", target, "");
+		current_driver(o, a, now, sizeof(now));
+		if (strcmp(now, target) != 0)
+			write_to(o, a, "/bus/pci/drivers/%s/bind%s", target, "");
+		write_to(o, hexids, "/bus/pci/drivers/%s/remove_id%s", target, "");
+	}
+check:
+	if (o->dry_run)
+		return 0;
+	current_driver(o, a, now, sizeof(now));
+	return strcmp(now, target) == 0 ? 0 : -EIO;
+}
+
+/* Puts the device back on `orig` after a failed move; says what happened. */
+static void roll_back(const struct db_opts *o, const char *addr, const char *orig)
+{
+	char now[64];
+	if (has_override(o, addr))
+		write_to(o, "\n", "/bus/pci/devices/%s/driver_override%s", addr, "");
+	current_driver(o, addr, now, sizeof(now));
+	if (now[0] && strcmp(now, orig) != 0)
+		write_to(o, addr, "/bus/pci/drivers/%s/unbind%s", now, "");
+	current_driver(o, addr, now, sizeof(now));
+	if (orig[0] && strcmp(now, orig) != 0)
+		write_to(o, addr, "/bus/pci/drivers/%s/bind%s", orig, "");
+	current_driver(o, addr, now, sizeof(now));
+	if (strcmp(now, orig) == 0)
+		fprintf(o->err, "bypass: %s: rolled back, the device is on %s again\n", addr,
+			orig[0] ? orig : "no driver");
+	else
+		fprintf(o->err, "bypass: %s: ROLLBACK FAILED, the device is on %s (was %s); run: bypass restore %s\n",
+			addr, now[0] ? now : "no driver", orig[0] ? orig : "no driver", addr);
+}
+
+static void print_reasons(const struct db_opts *o, const char *what, const struct db_reasons *r)
+{
+	fprintf(o->err, "bypass: %s: ", what);
+	for (int i = 0; i < r->n; i++)
+		fprintf(o->err, "%s%s", i ? "; " : "", r->text[i]);
+	fputc('\n', o->err);
+}
+
+/* Loads the device or says why it cannot be used. */
+static int load_dev(const struct db_opts *o, const char *arg, struct db_dev *d)
+{
+	char addr[DB_ADDR_LEN];
+	if (db_addr_normalize(arg, addr) < 0) {
+		fprintf(o->err, "bypass: '%s' is not a PCI address; write it as 0000:03:00.0 or 03:00.0\n", arg);
+		return -EINVAL;
+	}
+	if (db_dev_read(o, addr, d) < 0) {
+		fprintf(o->err, "bypass: there is no PCI device %s; 'bypass status' lists them\n", addr);
+		return -ENODEV;
+	}
+	return 0;
+}
+
+/* vfio-pci needs an IOMMU group whose every member is on vfio-pci or no driver. */
+static int vfio_viable(const struct db_opts *o, const struct db_dev *d, struct db_dev *set, int n)
+{
+	char p[PATH_MAX], noiommu[8] = "";
+	if (d->iommu_group < 0) {
+		db_read_str(db_path(p, sizeof(p), o->sysfs, "/module/vfio/parameters/enable_unsafe_noiommu_mode"),
+			    noiommu, sizeof(noiommu));
+		if (noiommu[0] == 'Y' || noiommu[0] == '1') {
+			fprintf(o->err, "bypass: warning: %s has no IOMMU; vfio runs in unsafe no-IOMMU mode "
+					"(the device can write anywhere in memory)\n", d->addr);
+			return 0;
+		}
+		fprintf(o->err, "bypass: %s has no IOMMU group, so vfio-pci cannot isolate it. Three ways on: "
+				"(1) enable the IOMMU (VT-d/AMD-Vi in firmware, intel_iommu=on or amd_iommu=on on the kernel "
+				"command line); (2) vfio's unsafe no-IOMMU mode: modprobe vfio enable_unsafe_noiommu_mode=1 "
+				"(needs CONFIG_VFIO_NOIOMMU); (3) bypass bind --driver uio_pci_generic %s\n",
+			d->addr, d->addr);
+		return -ENODEV;
+	}
+	DIR *dd = opendir(db_path(p, sizeof(p), o->sysfs, "/kernel/iommu_groups/%d/devices", d->iommu_group));
+	if (!dd)
+		return 0;
+	char blockers[1024] = "";
+	for (struct dirent *e; (e = readdir(dd));) {
+		if (e->d_name[0] == '.' || !strcmp(e->d_name, d->addr))
+			continue;
+		bool in_set = false;
+		for (int i = 0; i < n; i++)
+			in_set |= !strcmp(set[i].addr, e->d_name);
+		struct db_dev m;
+		if (in_set || db_dev_read(o, e->d_name, &m) < 0)
+			continue;
+		/* Bridges stay on pcieport; vfio accepts that. */
+		if (!m.driver[0] || !strcmp(m.driver, "vfio-pci") || !strcmp(m.driver, "pcieport"))
+			continue;
+		size_t l = strlen(blockers);
+		snprintf(blockers + l, sizeof(blockers) - l, "%s%s (%s)", l ? ", " : "", m.addr, m.driver);
+	}
+	closedir(dd);
+	if (blockers[0]) {
+		fprintf(o->err, "bypass: %s shares IOMMU group %d with %s; vfio-pci needs the whole group: "
+				"bind those too (bypass bind %s ...) or unbind them\n",
+			d->addr, d->iommu_group, blockers, d->addr);
+		return -EBUSY;
+	}
+	return 0;
+}
+
+static int cmd_bind(const struct db_opts *o, int argc, char **argv)
+{
+	const char *target = o->driver ? o->driver : "vfio-pci";
+	if (strcmp(target, "vfio-pci") && strcmp(target, "uio_pci_generic")) {
+		fprintf(o->err, "bypass: unknown driver '%s'; use --driver vfio-pci or --driver uio_pci_generic\n", target);
+		return 2;
+	}
+	if (argc == 0) {
+		fprintf(o->err, "bypass: name the devices to bind, e.g. bypass bind 0000:03:00.0\n");
+		return 2;
+	}
+	struct db_dev *set = calloc((size_t)argc, sizeof(*set));
+	int rc = 0;
+	if (!set)
+		return 1;
+	/* Check everything before touching anything. */
+	for (int i = 0; i < argc; i++)
+		if (load_dev(o, argv[i], &set[i]) < 0)
+			rc = 2;
+	if (rc)
+		goto out;
+	bool any_iommu = false;
+	for (int i = 0; i < argc; i++) {
+		struct db_dev *d = &set[i];
+		struct db_reasons r;
+		if (!strcmp(d->driver, target))
+			continue;
+		db_safety(o, d, &r);
+		if (r.n && !o->force) {
+			char what[128];
+			snprintf(what, sizeof(what), "refusing to bind %s (%s), nothing was changed", d->addr,
+				 d->driver[0] ? d->driver : "no driver");
+			print_reasons(o, what, &r);
+			fprintf(o->err, "bypass: %s: --force binds it anyway and cuts that off\n", d->addr);
+			rc = 1;
+		} else if (r.n) {
+			print_reasons(o, "warning: --force: this will be lost", &r);
+		}
+		if (!strcmp(target, "vfio-pci")) {
+			if (vfio_viable(o, d, set, argc) < 0)
+				rc = 1;
+			any_iommu |= d->iommu_group >= 0;
+		}
+	}
+	if (rc)
+		goto out;
+	if (ensure_driver(o, target) < 0) {
+		rc = 1;
+		goto out;
+	}
+	if (!strcmp(target, "vfio-pci") && any_iommu)
+		run_modprobe(o, "vfio_iommu_type1");
+
+	for (int i = 0; i < argc; i++) {
+		struct db_dev *d = &set[i];
+		if (!strcmp(d->driver, target)) {
+			fprintf(o->out, "%s: already on %s\n", d->addr, target);
+			continue;
+		}
+		char p[PATH_MAX];
+		state_path(o, d->addr, p, sizeof(p));
+		bool had_state = exists(p);
+		state_save(o, d->addr, d->driver);
+		if (move_to(o, d, target) < 0) {
+			fprintf(o->err, "bypass: %s did not end up on %s\n", d->addr, target);
+			roll_back(o, d->addr, d->driver);
+			if (!had_state)
+				state_forget(o, d->addr);
+			rc = 1;
+			continue;
+		}
+		if (o->dry_run) {
+			if (o->persist)
+				persist_write(o, d->addr, target);
+			continue;
+		}
+		fprintf(o->out, "%s: %s -> %s", d->addr, d->driver[0] ? d->driver : "no driver", target);
+		if (!strcmp(target, "vfio-pci") && d->iommu_group >= 0)
+			fprintf(o->out, " (/dev/vfio/%d)", d->iommu_group);
+		fputc('\n', o->out);
+		if (o->persist && persist_write(o, d->addr, target) < 0)
+			rc = 1;
+	}
+out:
+	free(set);
+	return rc;
+}
+
+static int cmd_unbind(const struct db_opts *o, int argc, char **argv)
+{
+	int rc = 0;
+	if (argc == 0) {
+		fprintf(o->err, "bypass: name the devices to unbind, e.g. bypass unbind 0000:03:00.0\n");
+		return 2;
+	}
+	for (int i = 0; i < argc; i++) {
+		struct db_dev d;
+		struct db_reasons r;
+		if (load_dev(o, argv[i], &d) < 0) {
+			rc = 2;
+			continue;
+		}
+		if (!d.driver[0]) {
+			fprintf(o->out, "%s: already on no driver\n", d.addr);
+			continue;
+		}
+		db_safety(o, &d, &r);
+		if (r.n && !o->force) {
+			char what[128];
+			snprintf(what, sizeof(what), "refusing to unbind %s (%s), nothing was changed", d.addr, d.driver);
+			print_reasons(o, what, &r);
+			rc = 1;
+			continue;
+		}
+		state_save(o, d.addr, d.driver);
+		if (move_to(o, &d, "") < 0) {
+			fprintf(o->err, "bypass: %s is still on a driver after unbind\n", d.addr);
+			rc = 1;
+			continue;
+		}
+		if (!o->dry_run)
+			fprintf(o->out, "%s: %s -> no driver\n", d.addr, d.driver);
+	}
+	return rc;
+}
+
+static int restore_one(const struct db_opts *o, struct db_dev *d)
+{
+	char target[64];
+	state_load(o, d->addr, target, sizeof(target));
+	if (!target[0])
+		db_default_driver(o, d, target, sizeof(target));
+	if (!target[0]) {
+		fprintf(o->err, "bypass: %s: no kernel driver was remembered and none matches its id %04x:%04x; "
+				"bind one by hand: echo %s > /sys/bus/pci/drivers/DRIVER/bind\n",
+			d->addr, d->vendor, d->device, d->addr);
+		return 1;
+	}
+	persist_remove(o, d->addr);
+	if (!strcmp(d->driver, target)) {
+		fprintf(o->out, "%s: already on %s\n", d->addr, target);
+		state_forget(o, d->addr);
+		return 0;
+	}
+	if (ensure_driver(o, target) < 0)
+		return 1;
+	if (has_override(o, d->addr))
+		write_to(o, "\n", "/bus/pci/devices/%s/driver_override%s", d->addr, "");
+	if (d->driver[0])
+		write_to(o, d->addr, "/bus/pci/drivers/%s/unbind%s", d->driver, "");
+	write_to(o, d->addr, "/bus/pci/drivers/%s/bind%s", target, "");
+	if (o->dry_run)
+		return 0;
+	char now[64];
+	current_driver(o, d->addr, now, sizeof(now));
+	if (strcmp(now, target) != 0) {
+		/* Let the kernel match it on its own. */
+		write_to(o, d->addr, "/bus/pci/drivers_probe%s%s", "", "");
+		current_driver(o, d->addr, now, sizeof(now));
+	}
+	if (strcmp(now, target) != 0) {
+		fprintf(o->err, "bypass: %s: could not give it back to %s (it is on %s)\n", d->addr, target,
+			now[0] ? now : "no driver");
+		return 1;
+	}
+	state_forget(o, d->addr);
+	struct db_dev after;
+	db_dev_read(o, d->addr, &after);
+	fprintf(o->out, "%s: %s -> %s%s%s\n", d->addr, d->driver[0] ? d->driver : "no driver", target,
+		after.nb_ifaces ? " " : "", after.nb_ifaces ? after.ifaces[0] : "");
+	return 0;
+}
+
+static int cmd_restore(const struct db_opts *o, int argc, char **argv)
+{
+	int rc = 0;
+	if (o->all) {
+		struct db_dev *devs;
+		int n = db_dev_scan(o, &devs);
+		for (int i = 0; i < n; i++) {
+			char remembered[64];
+			state_load(o, devs[i].addr, remembered, sizeof(remembered));
+			if (db_is_user_driver(devs[i].driver) || (remembered[0] && strcmp(remembered, devs[i].driver)))
+				rc |= restore_one(o, &devs[i]);
+		}
+		free(devs);
+		return rc;
+	}
+	if (argc == 0) {
+		fprintf(o->err, "bypass: name the devices to restore, or --all\n");
+		return 2;
+	}
+	for (int i = 0; i < argc; i++) {
+		struct db_dev d;
+		if (load_dev(o, argv[i], &d) < 0) {
+			rc = 2;
+			continue;
+		}
+		rc |= restore_one(o, &d);
+	}
+	return rc;
+}
+
+/* ---- status ---- */
+
+static void json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fprintf(f, "\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			fprintf(f, "\\u%04x", *s);
+		else
+			fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+static void usable(const struct db_opts *o, const struct db_dev *d, char *out, size_t len)
+{
+	char def[64], rem[64];
+	const char *c[4];
+	int n = 0;
+	db_default_driver(o, d, def, sizeof(def));
+	state_load(o, d->addr, rem, sizeof(rem));
+	if (rem[0])
+		c[n++] = rem;
+	if (def[0] && strcmp(def, rem))
+		c[n++] = def;
+	c[n++] = "vfio-pci";
+	c[n++] = "uio_pci_generic";
+	out[0] = '\0';
+	for (int i = 0; i < n; i++) {
+		if (!strcmp(c[i], d->driver))
+			continue;
+		size_t l = strlen(out);
+		snprintf(out + l, len - l, "%s%s", l ? "," : "", c[i]);
+	}
+}
+
+static const char *kind(const struct db_dev *d)
+{
+	return !d->driver[0] ? "none" : db_is_user_driver(d->driver) ? "user" : "kernel";
+}
+
+static void status_json(const struct db_opts *o, struct db_dev *devs, int n)
+{
+	FILE *f = o->out;
+	bool first = true;
+	fputs("[", f);
+	for (int i = 0; i < n; i++) {
+		struct db_dev *d = &devs[i];
+		if (!o->all && !db_is_network(d))
+			continue;
+		struct db_reasons r;
+		char use[256], buf[32];
+		db_safety(o, d, &r);
+		usable(o, d, use, sizeof(use));
+		fprintf(f, "%s\n  {\"address\": ", first ? "" : ",");
+		first = false;
+		json_str(f, d->addr);
+		fprintf(f, ", \"vendor\": \"%04x\", \"device\": \"%04x\", \"class\": \"%06x\", \"name\": ",
+			d->vendor, d->device, d->class_code);
+		json_str(f, d->name);
+		fputs(", \"driver\": ", f);
+		if (d->driver[0])
+			json_str(f, d->driver);
+		else
+			fputs("null", f);
+		fprintf(f, ", \"driver_kind\": \"%s\", \"usable_drivers\": [", kind(d));
+		char *save = NULL;
+		int k = 0;
+		for (char *t = strtok_r(use, ",", &save); t; t = strtok_r(NULL, ",", &save), k++) {
+			fputs(k ? ", " : "", f);
+			json_str(f, t);
+		}
+		fputs("], \"interfaces\": [", f);
+		for (int j = 0; j < d->nb_ifaces; j++) {
+			char sum[160];
+			db_iface_summary(o, d->ifaces[j], sum, sizeof(sum));
+			fprintf(f, "%s{\"name\": ", j ? ", " : "");
+			json_str(f, d->ifaces[j]);
+			fputs(", \"state\": ", f);
+			json_str(f, sum);
+			fputs("}", f);
+		}
+		fprintf(f, "], \"active\": %s, \"active_reasons\": [", r.n ? "true" : "false");
+		for (int j = 0; j < r.n; j++) {
+			fputs(j ? ", " : "", f);
+			json_str(f, r.text[j]);
+		}
+		snprintf(buf, sizeof(buf), "%d", d->iommu_group);
+		fprintf(f, "], \"iommu_group\": %s, \"numa_node\": %d}", d->iommu_group >= 0 ? buf : "null",
+			d->numa_node);
+	}
+	fputs("\n]\n", f);
+}
+
+static void status_row(const struct db_opts *o, struct db_dev *d)
+{
+	struct db_reasons r;
+	char use[256];
+	db_safety(o, d, &r);
+	usable(o, d, use, sizeof(use));
+	fprintf(o->out, "  %s  %s [%04x:%04x]\n      driver %s, could use %s", d->addr,
+		d->name[0] ? d->name : "unknown device", d->vendor, d->device,
+		d->driver[0] ? d->driver : "none", use);
+	for (int j = 0; j < d->nb_ifaces; j++) {
+		char sum[160];
+		db_iface_summary(o, d->ifaces[j], sum, sizeof(sum));
+		fprintf(o->out, "; interface %s (%s)", d->ifaces[j], sum);
+	}
+	if (d->iommu_group >= 0)
+		fprintf(o->out, "; iommu group %d", d->iommu_group);
+	if (d->numa_node >= 0)
+		fprintf(o->out, "; numa node %d", d->numa_node);
+	fputc('\n', o->out);
+	if (!r.n && (db_is_network(d) || db_is_storage(d)))
+		fprintf(o->out, "      not active: safe to bind\n");
+	for (int j = 0; j < r.n; j++)
+		fprintf(o->out, "      active: %s\n", r.text[j]);
+}
+
+static int cmd_status(const struct db_opts *o)
+{
+	struct db_dev *devs;
+	int n = db_dev_scan(o, &devs);
+	if (n < 0) {
+		fprintf(o->err, "bypass: cannot read %s/bus/pci/devices: %s; is sysfs mounted there?\n", o->sysfs,
+			strerror(-n));
+		return 1;
+	}
+	if (o->json) {
+		status_json(o, devs, n);
+		free(devs);
+		return 0;
+	}
+	static const struct { const char *kind, *title; } groups[] = {
+		{ "kernel", "Network devices on a kernel driver" },
+		{ "user", "Network devices on a user-space driver" },
+		{ "none", "Network devices on no driver" },
+	};
+	for (unsigned g = 0; g < 3; g++) {
+		fprintf(o->out, "%s%s\n", g ? "\n" : "", groups[g].title);
+		int shown = 0;
+		for (int i = 0; i < n; i++)
+			if (db_is_network(&devs[i]) && !strcmp(kind(&devs[i]), groups[g].kind)) {
+				status_row(o, &devs[i]);
+				shown++;
+			}
+		if (!shown)
+			fprintf(o->out, "  (none)\n");
+	}
+	if (o->all) {
+		fprintf(o->out, "\nOther devices\n");
+		for (int i = 0; i < n; i++)
+			if (!db_is_network(&devs[i]))
+				status_row(o, &devs[i]);
+	}
+	free(devs);
+	return 0;
+}
+
+static void usage(FILE *f)
+{
+	fputs("usage: bypass status [--all] [--json]\n"
+	      "       bypass bind [--driver vfio-pci|uio_pci_generic] [--force] [--persist] ADDR...\n"
+	      "       bypass unbind [--force] ADDR...\n"
+	      "       bypass restore ADDR...|--all\n"
+	      "common: --dry-run (print the writes, make none), --sysfs DIR, --procfs DIR, --etc DIR,\n"
+	      "        --state-dir DIR, --modules-dir DIR, --pci-ids FILE, --modprobe CMD\n", f);
+}
+
+int devbind_main(int argc, char **argv, FILE *out, FILE *err)
+{
+	static const struct option opts[] = {
+		{ "driver", required_argument, 0, 'd' },   { "force", no_argument, 0, 'f' },
+		{ "persist", no_argument, 0, 'p' },        { "dry-run", no_argument, 0, 'n' },
+		{ "json", no_argument, 0, 'j' },           { "all", no_argument, 0, 'a' },
+		{ "sysfs", required_argument, 0, 'S' },    { "procfs", required_argument, 0, 'P' },
+		{ "etc", required_argument, 0, 'E' },      { "state-dir", required_argument, 0, 'T' },
+		{ "modules-dir", required_argument, 0, 'M' }, { "pci-ids", required_argument, 0, 'I' },
+		{ "modprobe", required_argument, 0, 'm' }, { "help", no_argument, 0, 'h' },
+		{ 0, 0, 0, 0 },
+	};
+	struct db_opts o = {
+		.sysfs = "/sys", .procfs = "/proc", .etc = "/etc", .state_dir = "/run/bypass",
+		.modules_dir = "/lib/modules", .modprobe = "modprobe", .out = out, .err = err,
+	};
+	const char *cmd = argv[0];
+	int c;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': o.driver = optarg; break;
+		case 'f': o.force = true; break;
+		case 'p': o.persist = true; break;
+		case 'n': o.dry_run = true; break;
+		case 'j': o.json = true; break;
+		case 'a': o.all = true; break;
+		case 'S': o.sysfs = optarg; break;
+		case 'P': o.procfs = optarg; break;
+		case 'E': o.etc = optarg; break;
+		case 'T': o.state_dir = optarg; break;
+		case 'M': o.modules_dir = optarg; break;
+		case 'I': o.pci_ids = optarg; break;
+		case 'm': o.modprobe = optarg; break;
+		case 'h': usage(out); return 0;
+		default:
+			fprintf(err, "bypass %s: unknown or incomplete option '%s'; see: bypass %s --help\n", cmd,
+				argv[optind - 1], cmd);
+			return 2;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (!strcmp(cmd, "status")) {
+		if (argc) {
+			fprintf(err, "bypass status takes no device names; it lists them all\n");
+			return 2;
+		}
+		return cmd_status(&o);
+	}
+	if (o.dry_run)
+		fprintf(out, "dry run: these are the writes that would be made; none is made\n");
+	if (!strcmp(cmd, "bind"))
+		return cmd_bind(&o, argc, argv);
+	if (!strcmp(cmd, "unbind"))
+		return cmd_unbind(&o, argc, argv);
+	if (!strcmp(cmd, "restore"))
+		return cmd_restore(&o, argc, argv);
+	usage(err);
+	return 2;
+}

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: MIT
+ * bypass status | bind | unbind | restore: moving PCI devices between kernel
+ * drivers and the user-space ones (vfio-pci, uio_pci_generic), safely.
+ *
+ * Every path is under a root given as an option (--sysfs, --procfs, --etc,
+ * --state-dir, --modules-dir), so the tool runs unchanged against the fake trees
+ * of tests/fixtures. All sysfs writes go through devbind_write(); tests install a
+ * hook there that plays the kernel's part.
+ */
+#ifndef BYPASS_DEVBIND_H
+#define BYPASS_DEVBIND_H
+
+#include <stdio.h>
+#include <stdbool.h>
+
+#define DB_ADDR_LEN 13
+#define DB_MAX_IFACES 4
+#define DB_MAX_REASONS 8
+
+struct db_opts {
+	const char *sysfs, *procfs, *etc, *state_dir, *modules_dir, *pci_ids, *modprobe;
+	const char *driver; /* bind target: vfio-pci or uio_pci_generic */
+	bool dry_run, force, json, all, persist;
+	FILE *out, *err;
+};
+
+struct db_dev {
+	char addr[DB_ADDR_LEN];
+	unsigned vendor, device, subvendor, subdevice, class_code;
+	char driver[64]; /* "" when on no driver */
+	char modalias[160];
+	int iommu_group; /* -1: none */
+	int numa_node;
+	char ifaces[DB_MAX_IFACES][32];
+	int nb_ifaces;
+	char name[160]; /* vendor and device names from pci.ids, or "" */
+};
+
+/* Why touching a device would cut something off; empty when it is safe. */
+struct db_reasons {
+	int n;
+	char text[DB_MAX_REASONS][160];
+};
+
+/* ---- scan.c: reading ---- */
+int db_dev_read(const struct db_opts *o, const char *addr, struct db_dev *d);
+/* All devices, sorted by address; returns the count (or negative errno). */
+int db_dev_scan(const struct db_opts *o, struct db_dev **devs);
+/* "0000:03:00.0" from "03:00.0" or "0000:03:00.0"; -EINVAL if malformed. */
+int db_addr_normalize(const char *in, char out[DB_ADDR_LEN]);
+bool db_is_user_driver(const char *drv);
+bool db_is_network(const struct db_dev *d);
+bool db_is_storage(const struct db_dev *d);
+/* The kernel driver whose module alias matches the device (not vfio/uio), or "". */
+void db_default_driver(const struct db_opts *o, const struct db_dev *d, char *out, size_t len);
+/* Reasons this device must not be taken from the kernel. */
+void db_safety(const struct db_opts *o, const struct db_dev *d, struct db_reasons *r);
+/* One line: "up, 10.0.2.15, default route" or "down" — for status. */
+void db_iface_summary(const struct db_opts *o, const char *iface, char *out, size_t len);
+void db_lookup_name(const struct db_opts *o, struct db_dev *d);
+bool db_iommu_present(const struct db_opts *o);
+int db_read_str(const char *path, char *buf, size_t len);
+char *db_path(char *buf, size_t len, const char *root, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* ---- devbind.c: commands ---- */
+/* Writes value to a sysfs file (or, with dry_run, only prints it). */
+int devbind_write(const struct db_opts *o, const char *path, const char *value);
+/* Test hook: called after each real write; may change the tree like the kernel
+ * would and return a negative errno to fail the write. */
+extern int (*devbind_write_hook)(const char *path, const char *value);
+/* bypass status|bind|unbind|restore ARGS: argv[0] is the command. */
+int devbind_main(int argc, char **argv, FILE *out, FILE *err);
+
+#endif

@@ -1,0 +1,529 @@
+/* SPDX-License-Identifier: MIT
+ * Reading the machine: PCI devices from sysfs, names from pci.ids, drivers from
+ * modules.alias, and what a device carries (addresses, routes, bonds, the SSH
+ * session, mounted file systems) from sysfs and procfs. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <stdarg.h>
+#include <string.h>
+#include <strings.h>
+#include <errno.h>
+#include <ctype.h>
+#include <dirent.h>
+#include <fnmatch.h>
+#include <unistd.h>
+#include <limits.h>
+#include <sys/stat.h>
+#include <arpa/inet.h>
+#include "devbind.h"
+
+char *db_path(char *buf, size_t len, const char *root, const char *fmt, ...)
+{
+	va_list ap;
+	size_t n = (size_t)snprintf(buf, len, "%s", root);
+	va_start(ap, fmt);
+	if (n < len)
+		vsnprintf(buf + n, len - n, fmt, ap);
+	va_end(ap);
+	return buf;
+}
+
+int db_read_str(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		buf[0] = '\0';
+		return -errno;
+	}
+	if (!fgets(buf, (int)len, f))
+		buf[0] = '\0';
+	fclose(f);
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
+static unsigned read_hex(const char *path)
+{
+	char b[32];
+	if (db_read_str(path, b, sizeof(b)) < 0)
+		return 0;
+	return (unsigned)strtoul(b, NULL, 16);
+}
+
+static void link_base(const char *path, char *out, size_t len)
+{
+	char t[PATH_MAX];
+	ssize_t n = readlink(path, t, sizeof(t) - 1);
+	out[0] = '\0';
+	if (n <= 0)
+		return;
+	t[n] = '\0';
+	const char *b = strrchr(t, '/');
+	if (snprintf(out, len, "%s", b ? b + 1 : t) >= (int)len)
+		out[0] = '\0'; /* longer than any driver or group name: not one */
+}
+
+int db_addr_normalize(const char *in, char out[DB_ADDR_LEN])
+{
+	unsigned dom = 0, bus, dev, fn;
+	int n = 0;
+	for (const char *p = in; *p; p++)
+		if (!isxdigit((unsigned char)*p) && *p != ':' && *p != '.')
+			return -EINVAL;
+	if (sscanf(in, "%x:%x:%x.%x%n", &dom, &bus, &dev, &fn, &n) == 4 && !in[n]) {
+	} else if (n = 0, dom = 0, sscanf(in, "%x:%x.%x%n", &bus, &dev, &fn, &n) == 3 && !in[n]) {
+	} else {
+		return -EINVAL;
+	}
+	if (dom > 0xffff || bus > 0xff || dev > 0x1f || fn > 7)
+		return -EINVAL;
+	snprintf(out, DB_ADDR_LEN, "%04x:%02x:%02x.%x", dom, bus, dev, fn);
+	return 0;
+}
+
+bool db_is_user_driver(const char *drv)
+{
+	return !strcmp(drv, "vfio-pci") || !strcmp(drv, "uio_pci_generic") || !strcmp(drv, "igb_uio");
+}
+bool db_is_network(const struct db_dev *d) { return (d->class_code >> 16) == 0x02; }
+bool db_is_storage(const struct db_dev *d) { return (d->class_code >> 16) == 0x01; }
+
+int db_dev_read(const struct db_opts *o, const char *addr, struct db_dev *d)
+{
+	char p[PATH_MAX], dir[PATH_MAX];
+	struct stat st;
+
+	memset(d, 0, sizeof(*d));
+	snprintf(d->addr, sizeof(d->addr), "%s", addr);
+	db_path(dir, sizeof(dir), o->sysfs, "/bus/pci/devices/%s", addr);
+	if (stat(dir, &st) < 0)
+		return -ENODEV;
+	d->vendor = read_hex(db_path(p, sizeof(p), dir, "/vendor"));
+	d->device = read_hex(db_path(p, sizeof(p), dir, "/device"));
+	d->subvendor = read_hex(db_path(p, sizeof(p), dir, "/subsystem_vendor"));
+	d->subdevice = read_hex(db_path(p, sizeof(p), dir, "/subsystem_device"));
+	d->class_code = read_hex(db_path(p, sizeof(p), dir, "/class"));
+	db_read_str(db_path(p, sizeof(p), dir, "/modalias"), d->modalias, sizeof(d->modalias));
+	link_base(db_path(p, sizeof(p), dir, "/driver"), d->driver, sizeof(d->driver));
+	char g[32];
+	link_base(db_path(p, sizeof(p), dir, "/iommu_group"), g, sizeof(g));
+	d->iommu_group = g[0] ? atoi(g) : -1;
+	char numa[16];
+	d->numa_node = db_read_str(db_path(p, sizeof(p), dir, "/numa_node"), numa, sizeof(numa)) == 0
+			       ? atoi(numa) : -1;
+	/* Interfaces: net/<if>, or under a virtio child (virtio-net). */
+	const char *where[] = { "/net", "/virtio%d/net" };
+	for (int w = 0; w < 2 && d->nb_ifaces == 0; w++) {
+		for (int v = 0; v < (w ? 8 : 1) && d->nb_ifaces == 0; v++) {
+			char sub[64];
+			snprintf(sub, sizeof(sub), where[w], v);
+			DIR *dd = opendir(db_path(p, sizeof(p), dir, "%s", sub));
+			if (!dd)
+				continue;
+			for (struct dirent *e; (e = readdir(dd)) && d->nb_ifaces < DB_MAX_IFACES;)
+				if (e->d_name[0] != '.')
+					snprintf(d->ifaces[d->nb_ifaces++], sizeof(d->ifaces[0]), "%.31s", e->d_name);
+			closedir(dd);
+		}
+	}
+	return 0;
+}
+
+static int addr_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct db_dev *)a)->addr, ((const struct db_dev *)b)->addr);
+}
+
+int db_dev_scan(const struct db_opts *o, struct db_dev **devs)
+{
+	char p[PATH_MAX];
+	DIR *dd = opendir(db_path(p, sizeof(p), o->sysfs, "/bus/pci/devices"));
+	int n = 0, cap = 0;
+	*devs = NULL;
+	if (!dd)
+		return -errno;
+	for (struct dirent *e; (e = readdir(dd));) {
+		char norm[DB_ADDR_LEN];
+		if (db_addr_normalize(e->d_name, norm) < 0 || strcmp(norm, e->d_name))
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 32;
+			struct db_dev *g = realloc(*devs, (size_t)cap * sizeof(**devs));
+			if (!g) {
+				closedir(dd);
+				return -ENOMEM;
+			}
+			*devs = g;
+		}
+		if (db_dev_read(o, e->d_name, &(*devs)[n]) == 0) {
+			db_lookup_name(o, &(*devs)[n]);
+			n++;
+		}
+	}
+	closedir(dd);
+	qsort(*devs, (size_t)n, sizeof(**devs), addr_cmp);
+	return n;
+}
+
+/* pci.ids: "vvvv  Vendor" at column 0, "\tdddd  Device" below it. */
+void db_lookup_name(const struct db_opts *o, struct db_dev *d)
+{
+	const char *cands[] = { o->pci_ids, "/usr/share/misc/pci.ids", "/usr/share/hwdata/pci.ids" };
+	FILE *f = NULL;
+	for (unsigned i = 0; i < 3 && !f; i++)
+		if (cands[i])
+			f = fopen(cands[i], "r");
+	d->name[0] = '\0';
+	if (!f)
+		return;
+	char line[512], vname[160] = "";
+	bool in_vendor = false;
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		if (line[0] == '#' || !line[0])
+			continue;
+		if (line[0] != '\t') {
+			if (in_vendor)
+				break; /* past our vendor: no device entry */
+			if (strtoul(line, NULL, 16) == d->vendor && isxdigit((unsigned char)line[3]) &&
+			    line[4] == ' ') {
+				in_vendor = true;
+				snprintf(vname, sizeof(vname), "%.159s", line + 6);
+			}
+		} else if (in_vendor && line[1] != '\t' && strtoul(line + 1, NULL, 16) == d->device) {
+			snprintf(d->name, sizeof(d->name), "%.60s %.90s", vname, line + 7);
+			break;
+		}
+	}
+	if (!d->name[0] && vname[0])
+		snprintf(d->name, sizeof(d->name), "%.60s device %04x", vname, d->device);
+	fclose(f);
+}
+
+void db_default_driver(const struct db_opts *o, const struct db_dev *d, char *out, size_t len)
+{
+	char p[PATH_MAX], rel[128], line[512];
+	out[0] = '\0';
+	if (!d->modalias[0])
+		return;
+	/* The kernel whose modules we look at: the running one (from procfs). */
+	db_read_str(db_path(p, sizeof(p), o->procfs, "/sys/kernel/osrelease"), rel, sizeof(rel));
+	FILE *f = fopen(db_path(p, sizeof(p), o->modules_dir, "/%s/modules.alias", rel), "r");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		char pat[400], mod[64];
+		if (sscanf(line, "alias %399s %63s", pat, mod) != 2 || strncmp(pat, "pci:", 4))
+			continue;
+		if (fnmatch(pat, d->modalias, 0) == 0 && !db_is_user_driver(mod) &&
+		    strcmp(mod, "vfio_pci") != 0) {
+			/* module names use '_', driver names often '-': the driver dir tells */
+			snprintf(out, len, "%s", mod);
+			break;
+		}
+	}
+	fclose(f);
+}
+
+bool db_iommu_present(const struct db_opts *o)
+{
+	char p[PATH_MAX];
+	DIR *dd = opendir(db_path(p, sizeof(p), o->sysfs, "/kernel/iommu_groups"));
+	bool any = false;
+	if (!dd)
+		return false;
+	for (struct dirent *e; (e = readdir(dd));)
+		any |= e->d_name[0] != '.';
+	closedir(dd);
+	return any;
+}
+
+/* ---- what an interface carries ---- */
+
+struct route4 {
+	char iface[32];
+	uint32_t dest, mask; /* network byte order */
+	bool gateway;
+};
+
+static int read_routes4(const struct db_opts *o, struct route4 *r, int max)
+{
+	char p[PATH_MAX], line[512];
+	FILE *f = fopen(db_path(p, sizeof(p), o->procfs, "/net/route"), "r");
+	int n = 0;
+	if (!f)
+		return 0;
+	if (!fgets(line, sizeof(line), f)) { /* header */
+		fclose(f);
+		return 0;
+	}
+	while (n < max && fgets(line, sizeof(line), f)) {
+		unsigned dest, gw, flags, ref, use, metric, mask;
+		if (sscanf(line, "%31s %x %x %x %u %u %u %x", r[n].iface, &dest, &gw, &flags, &ref,
+			   &use, &metric, &mask) == 8) {
+			r[n].dest = dest; /* /proc/net/route prints the raw (network-order) value */
+			r[n].mask = mask;
+			r[n].gateway = flags & 0x2;
+			n++;
+		}
+	}
+	fclose(f);
+	return n;
+}
+
+/* The interface's IPv4 addresses: local /32 entries of fib_trie whose subnet
+ * route goes out of that interface. */
+static int iface_ipv4(const struct db_opts *o, const char *iface, char out[][48], int max)
+{
+	struct route4 rt[256];
+	int nr = read_routes4(o, rt, 256), n = 0;
+	char p[PATH_MAX], line[256], last[64] = "";
+	FILE *f = fopen(db_path(p, sizeof(p), o->procfs, "/net/fib_trie"), "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f) && n < max) {
+		char *s = line + strspn(line, " |+-");
+		if (strstr(line, "|--")) {
+			sscanf(s, "%63s", last);
+			continue;
+		}
+		if (!strstr(line, "/32 host LOCAL"))
+			continue;
+		struct in_addr a;
+		if (inet_pton(AF_INET, last, &a) != 1 || (ntohl(a.s_addr) >> 24) == 127)
+			continue;
+		bool dup = false;
+		for (int i = 0; i < n; i++)
+			dup |= !strcmp(out[i], last);
+		for (int i = 0; i < nr && !dup; i++)
+			if (!rt[i].gateway && rt[i].mask && (a.s_addr & rt[i].mask) == rt[i].dest &&
+			    !strcmp(rt[i].iface, iface)) {
+				snprintf(out[n++], 48, "%.47s", last);
+				break;
+			}
+	}
+	fclose(f);
+	return n;
+}
+
+/* Global IPv6 addresses of the interface, from if_inet6 (scope 00). */
+static int iface_ipv6(const struct db_opts *o, const char *iface, char out[][48], int max)
+{
+	char p[PATH_MAX], line[256];
+	FILE *f = fopen(db_path(p, sizeof(p), o->procfs, "/net/if_inet6"), "r");
+	int n = 0;
+	if (!f)
+		return 0;
+	while (n < max && fgets(line, sizeof(line), f)) {
+		char hex[40], name[32];
+		unsigned idx, plen, scope, flags;
+		if (sscanf(line, "%32s %x %x %x %x %31s", hex, &idx, &plen, &scope, &flags, name) != 6 ||
+		    strcmp(name, iface) || scope != 0)
+			continue;
+		unsigned char b[16];
+		for (int i = 0; i < 16; i++)
+			sscanf(hex + 2 * i, "%2hhx", &b[i]);
+		inet_ntop(AF_INET6, b, out[n++], 48);
+	}
+	fclose(f);
+	return n;
+}
+
+/* Routes through the interface: IPv4 from route, IPv6 from ipv6_route (less the
+ * link-local and multicast ones every interface has). *dflt: one is a default. */
+static int iface_routes(const struct db_opts *o, const char *iface, bool *dflt)
+{
+	struct route4 rt[256];
+	int nr = read_routes4(o, rt, 256), n = 0;
+	*dflt = false;
+	for (int i = 0; i < nr; i++)
+		if (!strcmp(rt[i].iface, iface)) {
+			n++;
+			*dflt |= rt[i].dest == 0 && rt[i].mask == 0;
+		}
+	char p[PATH_MAX], line[512];
+	FILE *f = fopen(db_path(p, sizeof(p), o->procfs, "/net/ipv6_route"), "r");
+	if (!f)
+		return n;
+	while (fgets(line, sizeof(line), f)) {
+		char dst[40], name[32];
+		unsigned plen;
+		if (sscanf(line, "%32s %x %*s %*s %*s %*s %*s %*s %*s %31s", dst, &plen, name) != 3 ||
+		    strcmp(name, iface))
+			continue;
+		if (!strncmp(dst, "fe80", 4) || !strncmp(dst, "ff", 2))
+			continue;
+		n++;
+		*dflt |= plen == 0;
+	}
+	fclose(f);
+	return n;
+}
+
+/* Local addresses of SSH sessions: $SSH_CONNECTION, and established TCP
+ * connections from local port 22 in procfs. */
+static int ssh_local_addrs(const struct db_opts *o, char out[][48], int max)
+{
+	int n = 0;
+	const char *sc = getenv("SSH_CONNECTION");
+	char cip[64], sip[64];
+	unsigned cport, sport;
+	if (sc && sscanf(sc, "%63s %u %63s %u", cip, &cport, sip, &sport) == 4)
+		snprintf(out[n++], 48, "%.47s", sip);
+	char p[PATH_MAX], line[512];
+	FILE *f = fopen(db_path(p, sizeof(p), o->procfs, "/net/tcp"), "r");
+	if (f) {
+		while (n < max && fgets(line, sizeof(line), f)) {
+			unsigned sl, laddr, lport, raddr, rport, state;
+			if (sscanf(line, " %u: %x:%x %x:%x %x", &sl, &laddr, &lport, &raddr, &rport, &state) == 6 &&
+			    lport == 22 && state == 1) {
+				struct in_addr a = { laddr };
+				inet_ntop(AF_INET, &a, out[n++], 48);
+			}
+		}
+		fclose(f);
+	}
+	f = fopen(db_path(p, sizeof(p), o->procfs, "/net/tcp6"), "r");
+	if (f) {
+		while (n < max && fgets(line, sizeof(line), f)) {
+			unsigned sl, lport, state;
+			char lhex[40];
+			if (sscanf(line, " %u: %32[0-9A-Fa-f]:%x %*s %x", &sl, lhex, &lport, &state) == 4 &&
+			    lport == 22 && state == 1) {
+				/* procfs prints four host-order 32-bit words */
+				uint32_t w[4];
+				for (int i = 0; i < 4; i++)
+					sscanf(lhex + 8 * i, "%8x", &w[i]);
+				struct in6_addr a;
+				memcpy(&a, w, 16);
+				inet_ntop(AF_INET6, &a, out[n], 48);
+				if (!strncmp(out[n], "::ffff:", 7))
+					memmove(out[n], out[n] + 7, strlen(out[n] + 7) + 1);
+				n++;
+			}
+		}
+		fclose(f);
+	}
+	return n;
+}
+
+static void add_reason(struct db_reasons *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void add_reason(struct db_reasons *r, const char *fmt, ...)
+{
+	va_list ap;
+	if (r->n == DB_MAX_REASONS)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(r->text[r->n++], sizeof(r->text[0]), fmt, ap);
+	va_end(ap);
+}
+
+static void iface_safety(const struct db_opts *o, const char *ifc, struct db_reasons *r)
+{
+	char p[PATH_MAX], state[32], addrs[8][48], ssh[16][48], master[64];
+	db_read_str(db_path(p, sizeof(p), o->sysfs, "/class/net/%s/operstate", ifc), state, sizeof(state));
+	int n4 = iface_ipv4(o, ifc, addrs, 8);
+	int n6 = iface_ipv6(o, ifc, addrs + n4, 8 - n4);
+	if (n4 + n6)
+		add_reason(r, "%s is %s with address %s%s", ifc, state[0] ? state : "present", addrs[0],
+			   n4 + n6 > 1 ? " and more" : "");
+	bool dflt;
+	int nr = iface_routes(o, ifc, &dflt);
+	if (dflt)
+		add_reason(r, "%s carries the default route", ifc);
+	else if (nr)
+		add_reason(r, "%s carries %d route%s", ifc, nr, nr > 1 ? "s" : "");
+	link_base(db_path(p, sizeof(p), o->sysfs, "/class/net/%s/master", ifc), master, sizeof(master));
+	if (master[0])
+		add_reason(r, "%s is a member of %s (bond or bridge)", ifc, master);
+	int ns = ssh_local_addrs(o, ssh, 16);
+	for (int i = 0; i < ns; i++)
+		for (int k = 0; k < n4 + n6; k++)
+			if (!strcmp(ssh[i], addrs[k])) {
+				add_reason(r, "%s carries the current SSH session (to %s)", ifc, ssh[i]);
+				i = ns;
+				break;
+			}
+}
+
+/* Block devices below a PCI device: directories whose subsystem is "block". */
+static void find_block(const char *dir, int depth, char names[][32], int *n, int max)
+{
+	DIR *dd = opendir(dir);
+	if (!dd || depth > 6) {
+		if (dd)
+			closedir(dd);
+		return;
+	}
+	for (struct dirent *e; (e = readdir(dd)) && *n < max;) {
+		if (e->d_name[0] == '.' || e->d_type != DT_DIR)
+			continue;
+		char sub[PATH_MAX], subsys[32], sl[PATH_MAX];
+		if (snprintf(sub, sizeof(sub), "%s/%s", dir, e->d_name) >= (int)sizeof(sub) ||
+		    snprintf(sl, sizeof(sl), "%s/subsystem", sub) >= (int)sizeof(sl))
+			continue;
+		link_base(sl, subsys, sizeof(subsys));
+		if (!strcmp(subsys, "block") && snprintf(names[*n], 32, "%s", e->d_name) < 32)
+			(*n)++;
+		find_block(sub, depth + 1, names, n, max);
+	}
+	closedir(dd);
+}
+
+static void storage_safety(const struct db_opts *o, const struct db_dev *d, struct db_reasons *r)
+{
+	char dir[PATH_MAX], p[PATH_MAX], names[64][32], line[1024];
+	int n = 0;
+	/* Resolve the bus link so the walk stays inside the device's own tree. */
+	db_path(p, sizeof(p), o->sysfs, "/bus/pci/devices/%s", d->addr);
+	if (!realpath(p, dir))
+		snprintf(dir, sizeof(dir), "%s", p);
+	find_block(dir, 0, names, &n, 64);
+	const char *files[] = { "/mounts", "/swaps" };
+	for (int fi = 0; fi < 2; fi++) {
+		FILE *f = fopen(db_path(p, sizeof(p), o->procfs, "%s", files[fi]), "r");
+		if (!f)
+			continue;
+		while (fgets(line, sizeof(line), f)) {
+			char dev[256], mnt[512];
+			if (sscanf(line, "%255s %511s", dev, mnt) < 1 || strncmp(dev, "/dev/", 5))
+				continue;
+			for (int i = 0; i < n; i++)
+				if (!strcmp(dev + 5, names[i]))
+					add_reason(r, "/dev/%s is %s %s", names[i], fi ? "swap" : "mounted on",
+						   fi ? "in use" : mnt);
+		}
+		fclose(f);
+	}
+	for (int i = 0; i < n; i++) {
+		DIR *h = opendir(db_path(p, sizeof(p), o->sysfs, "/class/block/%s/holders", names[i]));
+		if (!h)
+			continue;
+		for (struct dirent *e; (e = readdir(h));)
+			if (e->d_name[0] != '.')
+				add_reason(r, "/dev/%s is held by %s (device mapper, RAID or LVM)", names[i], e->d_name);
+		closedir(h);
+	}
+}
+
+void db_safety(const struct db_opts *o, const struct db_dev *d, struct db_reasons *r)
+{
+	memset(r, 0, sizeof(*r));
+	for (int i = 0; i < d->nb_ifaces; i++)
+		iface_safety(o, d->ifaces[i], r);
+	if (db_is_storage(d))
+		storage_safety(o, d, r);
+}
+
+void db_iface_summary(const struct db_opts *o, const char *ifc, char *out, size_t len)
+{
+	char p[PATH_MAX], state[32], addrs[8][48];
+	bool dflt;
+	db_read_str(db_path(p, sizeof(p), o->sysfs, "/class/net/%s/operstate", ifc), state, sizeof(state));
+	int n = iface_ipv4(o, ifc, addrs, 8);
+	n += iface_ipv6(o, ifc, addrs + n, 8 - n);
+	int nr = iface_routes(o, ifc, &dflt);
+	snprintf(out, len, "%s%s%s%s", state[0] ? state : "?", n ? ", " : "", n ? addrs[0] : "",
+		 dflt ? ", default route" : nr ? ", routes" : "");
+}
