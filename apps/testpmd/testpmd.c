@@ -30,6 +30,7 @@ struct stream {
 	uint8_t tmpl[TESTPKT_HDRS]; /* txonly */
 	uint64_t next_seq;          /* txonly: next to send; rxonly: next expected */
 	uint64_t tx_left;           /* txonly: packets still to send (UINT64_MAX: no limit) */
+	uint64_t tx_start_tsc, tx_sent_paced; /* txonly with --tx-rate */
 	/* written by the forwarding lcore only */
 	uint64_t rx, tx, tx_dropped, alloc_failed;
 	uint64_t verified, bad, not_ours, lost, reordered;
@@ -48,6 +49,7 @@ static struct {
 	uint32_t nb_mbufs;
 	uint16_t rxd, txd;
 	uint16_t mbuf_size;
+	double tx_rate; /* txonly packets per second per port; 0: as fast as possible */
 } cfg = {
 	.mode = FWD_IO, .burst = 32, .txpkts = 64, .stats_period = 1.0, .rxd = 1024, .txd = 1024,
 	.tx_count = UINT64_MAX, .mbuf_size = BP_MBUF_DEFAULT_BUF_SIZE,
@@ -71,6 +73,7 @@ static void usage(const char *prog)
 	       "  --port-mode=P:MODE    this port runs MODE instead (repeatable), e.g. 0:txonly\n"
 	       "  --txpkts=BYTES        txonly frame size without FCS, %d..%d (default 64)\n"
 	       "  --tx-count=N          txonly: stop sending after N packets per port\n"
+	       "  --tx-rate=PPS         txonly: send at most PPS packets per second per port\n"
 	       "  --verify              rxonly: check every packet's sequence and checksum\n"
 	       "  --burst=N             packets per burst, 1..%d (default 32)\n"
 	       "  --stats-period=S      live statistics every S seconds, 0 = off (default 1)\n"
@@ -114,6 +117,7 @@ static int parse_app_args(int argc, char **argv)
 		{ "stats-period", required_argument, 0, 'P' }, { "duration", required_argument, 0, 'd' },
 		{ "nb-mbufs", required_argument, 0, 'n' },    { "rxd", required_argument, 0, 'r' },
 		{ "txd", required_argument, 0, 't' },         { "help", no_argument, 0, 'h' },
+		{ "tx-rate", required_argument, 0, 'R' },
 		{ 0, 0, 0, 0 },
 	};
 	int c;
@@ -155,6 +159,10 @@ static int parse_app_args(int argc, char **argv)
 			break;
 		case 'v':
 			cfg.verify = true;
+			break;
+		case 'R':
+			if (parse_num(name, optarg, 1, 1e9, &cfg.tx_rate) < 0)
+				return -1;
 			break;
 		case 'b':
 			if (parse_num(name, optarg, 1, MAX_BURST, &v) < 0)
@@ -241,6 +249,18 @@ static void fwd_txonly(struct stream *s, uint16_t burst)
 		if (!s->tx_left)
 			return;
 		n = (uint16_t)s->tx_left;
+	}
+	if (cfg.tx_rate > 0) {
+		/* Pace: send what the rate allows since the first packet. */
+		uint64_t now = bp_rdtsc();
+		if (!s->tx_start_tsc)
+			s->tx_start_tsc = now;
+		uint64_t due = (uint64_t)((double)(now - s->tx_start_tsc) * cfg.tx_rate / (double)bp_tsc_hz()) + 1;
+		if (due <= s->tx_sent_paced)
+			return;
+		if (due - s->tx_sent_paced < n)
+			n = (uint16_t)(due - s->tx_sent_paced);
+		s->tx_sent_paced += n;
 	}
 	if (bp_unlikely(bp_pktmbuf_alloc_bulk(pool, pkts, n) < 0)) {
 		s->alloc_failed++;
@@ -493,6 +513,7 @@ int main(int argc, char **argv)
 	if (parse_app_args(argc, argv) < 0 || setup_ports() < 0)
 		goto out;
 
+	bp_tsc_hz(); /* calibrate now, not in the first burst */
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	uint32_t nworkers = bp_lcore_count() - 1;

@@ -52,6 +52,9 @@ bool bp_env_no_huge(void);
 enum bp_iova_mode bp_env_iova_mode(void);
 /* true if the PCI address (canonical "DDDD:BB:DD.F") may be used under -a/-b. */
 bool bp_env_pci_allowed(const char *addr);
+/* The -a list, canonical addresses. */
+unsigned bp_env_pci_allow_count(void);
+const char *bp_env_pci_allow_at(unsigned i);
 
 /* Time: TSC ticks per second, measured once at start-up. */
 uint64_t bp_tsc_hz(void);

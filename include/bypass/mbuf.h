@@ -178,6 +178,9 @@ static inline void bp_pktmbuf_free(struct bp_mbuf *m)
 
 /* Frees n packets, returning runs of mbufs from the same pool in one bulk put. */
 void bp_pktmbuf_free_bulk(struct bp_mbuf **mbufs, uint32_t n);
+/* Frees n single segments (their next links are not followed), e.g. the
+ * segments a NIC has finished sending. */
+void bp_pktmbuf_free_seg_bulk(struct bp_mbuf **segs, uint32_t n);
 
 /* Appends len bytes at the end of the last segment; returns where they start, or
  * NULL if the tailroom is too small (nothing changed). */

@@ -1,30 +1,63 @@
 /* SPDX-License-Identifier: MIT
  * DMA-able memory: zones of contiguous virtual memory whose device address
- * (IOVA) is known. Backed by hugepages unless --no-huge was given. */
+ * (IOVA) is known. Backed by hugepages unless --no-huge was given.
+ *
+ * How devices see memory is decided once, by the first device opened, and
+ * logged: through the IOMMU (VFIO: each zone is mapped, IOVA = VA when the VA
+ * fits the IOMMU's address ranges, otherwise an IOVA allocated from them), or by
+ * physical address (uio_pci_generic, VFIO no-IOMMU: read from /proc/self/pagemap,
+ * per page). Without devices, IOVA = VA and nothing is mapped.
+ */
 #ifndef BYPASS_MEM_H
 #define BYPASS_MEM_H
 
 #include <bypass/common.h>
+#include <bypass/env.h>
 
 struct bp_memzone {
 	void *va;
-	bp_iova_t iova;   /* device address of va; BP_BAD_IOVA if not known */
+	bp_iova_t iova;   /* device address of va (of every byte when iova_contig) */
 	size_t len;       /* usable bytes */
 	size_t map_len;   /* bytes mapped */
 	size_t page_size; /* backing page size */
-	bool iova_contig; /* device addresses are contiguous across pages */
+	unsigned page_shift;
+	bool iova_contig;      /* device addresses are contiguous across pages */
+	bp_iova_t *page_iova;  /* per page, when not iova_contig */
+	bool dma_mapped;       /* registered with the IOMMU */
 	char name[32];
+	struct bp_memzone *next;
 };
 
 /* Reserves `len` bytes, zeroed. Returns NULL with errno set and one logged line. */
 struct bp_memzone *bp_memzone_reserve(const char *name, size_t len);
 void bp_memzone_free(struct bp_memzone *mz);
+
 /* Device address of an address inside the zone. */
 static inline bp_iova_t bp_memzone_iova(const struct bp_memzone *mz, const void *p)
 {
-	if (mz->iova == BP_BAD_IOVA)
-		return BP_BAD_IOVA;
-	return mz->iova + (bp_iova_t)((const char *)p - (const char *)mz->va);
+	size_t off = (size_t)((const char *)p - (const char *)mz->va);
+	if (bp_likely(mz->iova_contig))
+		return mz->iova + off;
+	return mz->page_iova[off >> mz->page_shift] + (off & (mz->page_size - 1));
 }
+
+/* ---- for lib/pci ---- */
+struct bp_iova_range {
+	uint64_t start, end; /* inclusive */
+};
+struct bp_dma_ops {
+	int (*map)(void *va, bp_iova_t iova, size_t len);
+	int (*unmap)(bp_iova_t iova, size_t len);
+};
+/* IOMMU addressing: maps every zone, now and later, within these ranges. */
+int bp_mem_use_iommu(const struct bp_dma_ops *ops, const struct bp_iova_range *ranges, unsigned n,
+		     const char *why);
+/* Physical addressing. Fails if zones exist already or an IOMMU mode was set. */
+int bp_mem_use_physical(const char *why);
+enum bp_iova_mode bp_mem_iova_mode(void); /* BP_IOVA_DC: no device yet */
+/* Physical address of a (locked, present) virtual address; BP_BAD_IOVA if unknown. */
+bp_iova_t bp_mem_virt2phys(const void *va);
+/* Forgets the mode and ranges (bp_cleanup). Zones must be freed first. */
+void bp_mem_reset(void);
 
 #endif

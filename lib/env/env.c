@@ -12,6 +12,8 @@
 #include <bypass/env.h>
 #include <bypass/log.h>
 #include <bypass/ethdev.h>
+#include <bypass/pci.h>
+#include <bypass/mem.h>
 
 #define MAX_PCI_LIST 64
 #define MAX_VDEVS 32
@@ -365,6 +367,8 @@ int bp_init(int argc, char **argv)
 	for (unsigned i = 0; i < nb_vdevs; i++)
 		if ((rc = bp_vdev_probe(vdevs[i])) < 0)
 			goto fail;
+	if ((rc = bp_pci_probe_all()) < 0)
+		goto fail;
 	BP_LOG(INFO, "%u cores (main %u), %u virtual devices, %s pages", env.nb_lcores,
 	       env.main_lcore, nb_vdevs, env.no_huge ? "ordinary" : "huge");
 	/* Like DPDK: the caller does argv += ret, and the last consumed entry stands in
@@ -380,6 +384,8 @@ void bp_cleanup(void)
 	if (!env.initialised && env.nb_lcores == 0)
 		return;
 	bp_eth_dev_close_all();
+	bp_pci_remove_all();
+	bp_mem_reset();
 	stop_workers();
 	if (env.affinity_saved)
 		pthread_setaffinity_np(pthread_self(), sizeof(env.saved_affinity), &env.saved_affinity);
@@ -454,6 +460,9 @@ bool bp_env_pci_allowed(const char *addr)
 			return false;
 	return true;
 }
+
+unsigned bp_env_pci_allow_count(void) { return env.nb_allow; }
+const char *bp_env_pci_allow_at(unsigned i) { return i < env.nb_allow ? env.allow[i] : NULL; }
 
 static uint64_t tsc_hz;
 static pthread_once_t tsc_once = PTHREAD_ONCE_INIT;

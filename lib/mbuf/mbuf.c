@@ -48,32 +48,46 @@ struct bp_mempool *bp_pktmbuf_pool_create(const char *name, uint32_t n, uint32_t
 	return mp;
 }
 
+/* Returns freed segments to their pools, a run of the same pool at a time. */
+struct free_batch {
+	void *objs[64];
+	struct bp_mempool *pool;
+	uint32_t n;
+};
+
+static inline void batch_add(struct free_batch *b, struct bp_mbuf *seg)
+{
+	struct bp_mbuf *f = bp__pktmbuf_prefree_seg(seg);
+	if (!f)
+		return;
+	if (bp_unlikely(f->pool != b->pool || b->n == BP_ARRAY_SIZE(b->objs))) {
+		if (b->n)
+			bp_mempool_put_bulk(b->pool, b->objs, b->n);
+		b->pool = f->pool;
+		b->n = 0;
+	}
+	b->objs[b->n++] = f;
+}
+
 void bp_pktmbuf_free_bulk(struct bp_mbuf **mbufs, uint32_t n)
 {
-	enum { BATCH = 64 };
-	void *pending[BATCH];
-	struct bp_mempool *pool = NULL;
-	uint32_t np = 0;
-
-	for (uint32_t i = 0; i < n; i++) {
-		struct bp_mbuf *m = mbufs[i];
-		while (m) {
-			struct bp_mbuf *next = m->next;
-			struct bp_mbuf *f = bp__pktmbuf_prefree_seg(m);
-			if (f) {
-				if (bp_unlikely(f->pool != pool || np == BATCH)) {
-					if (np)
-						bp_mempool_put_bulk(pool, pending, np);
-					pool = f->pool;
-					np = 0;
-				}
-				pending[np++] = f;
-			}
-			m = next;
+	struct free_batch b = { .n = 0 };
+	for (uint32_t i = 0; i < n; i++)
+		for (struct bp_mbuf *m = mbufs[i], *next; m; m = next) {
+			next = m->next;
+			batch_add(&b, m);
 		}
-	}
-	if (np)
-		bp_mempool_put_bulk(pool, pending, np);
+	if (b.n)
+		bp_mempool_put_bulk(b.pool, b.objs, b.n);
+}
+
+void bp_pktmbuf_free_seg_bulk(struct bp_mbuf **segs, uint32_t n)
+{
+	struct free_batch b = { .n = 0 };
+	for (uint32_t i = 0; i < n; i++)
+		batch_add(&b, segs[i]);
+	if (b.n)
+		bp_mempool_put_bulk(b.pool, b.objs, b.n);
 }
 
 int bp_pktmbuf_read(const struct bp_mbuf *m, uint32_t off, uint32_t len, void *dst)

@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: MIT
- * Memory zones: hugepage-backed unless --no-huge.
+ * Memory zones: hugepage-backed unless --no-huge, and their device addresses.
  *
  * Hugepages come from memfd_create(MFD_HUGETLB): nothing is left in a hugetlbfs
- * mount if the process dies. The pages are populated and locked at once so that a
- * shortage shows up here, with a message, and not later as SIGBUS in the data path.
+ * mount if the process dies. Pages are populated at once so that a shortage
+ * shows up here, with a message, and not later as SIGBUS in the data path.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <unistd.h>
 #include <sys/mman.h>
 #include <bypass/mem.h>
@@ -16,6 +18,17 @@
 #include <bypass/log.h>
 
 #define HUGE_2M (2u << 20)
+#define MAX_RANGES 16
+
+static struct {
+	pthread_mutex_t lock;
+	enum bp_iova_mode mode;
+	struct bp_dma_ops ops;
+	struct bp_iova_range ranges[MAX_RANGES];
+	unsigned nb_ranges;
+	uint64_t next_iova; /* bump allocator when VA does not fit */
+	struct bp_memzone *zones;
+} mem = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 static long read_long(const char *path)
 {
@@ -43,6 +56,95 @@ static void *map_huge(const char *name, size_t len)
 	return va;
 }
 
+bp_iova_t bp_mem_virt2phys(const void *va)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	uint64_t entry;
+	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return BP_BAD_IOVA;
+	off_t off = (off_t)((uintptr_t)va / (uintptr_t)pg * sizeof(entry));
+	ssize_t n = pread(fd, &entry, sizeof(entry), off);
+	close(fd);
+	/* bit 63: present; bits 0-54: page frame number (zero without CAP_SYS_ADMIN) */
+	if (n != sizeof(entry) || !(entry & (1ull << 63)) || !(entry & ((1ull << 55) - 1)))
+		return BP_BAD_IOVA;
+	return (entry & ((1ull << 55) - 1)) * (uint64_t)pg + ((uintptr_t)va % (uintptr_t)pg);
+}
+
+static bool fits(uint64_t start, uint64_t len)
+{
+	for (unsigned i = 0; i < mem.nb_ranges; i++)
+		if (start >= mem.ranges[i].start && start + len - 1 <= mem.ranges[i].end)
+			return true;
+	return false;
+}
+
+/* An IOVA for len bytes: VA itself when it fits, else the next free run. */
+static bp_iova_t pick_iova(const struct bp_memzone *mz)
+{
+	uint64_t va = (uintptr_t)mz->va, len = mz->map_len;
+	if (fits(va, len))
+		return va;
+	for (unsigned i = 0; i < mem.nb_ranges; i++) {
+		uint64_t s = BP_ALIGN_UP(BP_MAX(mem.next_iova, mem.ranges[i].start), (uint64_t)mz->page_size);
+		if (s + len - 1 <= mem.ranges[i].end && s + len > s) {
+			mem.next_iova = s + len;
+			return s;
+		}
+	}
+	return BP_BAD_IOVA;
+}
+
+/* Gives the zone its device address(es); maps it into the IOMMU if in use. */
+static int zone_attach(struct bp_memzone *mz)
+{
+	mz->page_shift = (unsigned)__builtin_ctzl(mz->page_size);
+	switch (mem.mode) {
+	case BP_IOVA_DC: /* no device: software ports only */
+		mz->iova = (uintptr_t)mz->va;
+		mz->iova_contig = true;
+		return 0;
+	case BP_IOVA_VA: {
+		bp_iova_t iova = pick_iova(mz);
+		if (iova == BP_BAD_IOVA) {
+			BP_LOG(ERR, "%s: no room for %zu bytes in the IOMMU's address ranges", mz->name, mz->map_len);
+			return -ENOSPC;
+		}
+		int rc = mem.ops.map(mz->va, iova, mz->map_len);
+		if (rc < 0) {
+			BP_LOG(ERR, "%s: the IOMMU refused to map %zu bytes at %#llx: %s", mz->name, mz->map_len,
+			       (unsigned long long)iova, strerror(-rc));
+			return rc;
+		}
+		mz->iova = iova;
+		mz->iova_contig = true;
+		mz->dma_mapped = true;
+		return 0;
+	}
+	case BP_IOVA_PA: {
+		size_t pages = mz->map_len / mz->page_size;
+		mz->page_iova = calloc(pages, sizeof(*mz->page_iova));
+		if (!mz->page_iova)
+			return -ENOMEM;
+		bool contig = true;
+		for (size_t i = 0; i < pages; i++) {
+			mz->page_iova[i] = bp_mem_virt2phys((char *)mz->va + i * mz->page_size);
+			if (mz->page_iova[i] == BP_BAD_IOVA) {
+				BP_LOG(ERR, "%s: cannot read physical addresses from /proc/self/pagemap; "
+					    "physical addressing (uio_pci_generic) needs root", mz->name);
+				return -EPERM;
+			}
+			contig &= i == 0 || mz->page_iova[i] == mz->page_iova[0] + i * mz->page_size;
+		}
+		mz->iova = mz->page_iova[0];
+		mz->iova_contig = contig;
+		return 0;
+	}
+	}
+	return -EINVAL;
+}
+
 struct bp_memzone *bp_memzone_reserve(const char *name, size_t len)
 {
 	struct bp_memzone *mz = calloc(1, sizeof(*mz));
@@ -52,6 +154,7 @@ struct bp_memzone *bp_memzone_reserve(const char *name, size_t len)
 	}
 	snprintf(mz->name, sizeof(mz->name), "%s", name);
 	mz->len = len;
+	pthread_mutex_lock(&mem.lock);
 	if (!bp_env_no_huge()) {
 		mz->page_size = HUGE_2M;
 		mz->map_len = BP_ALIGN_UP(len, (size_t)HUGE_2M);
@@ -61,33 +164,124 @@ struct bp_memzone *bp_memzone_reserve(const char *name, size_t len)
 			BP_LOG(ERR, "%s: need %zu hugepages of 2 MiB, %ld free; reserve them with "
 				    "'echo N > /proc/sys/vm/nr_hugepages' or run with --no-huge",
 			       name, mz->map_len / HUGE_2M, free_pages < 0 ? 0 : free_pages);
-			free(mz);
-			errno = ENOMEM;
-			return NULL;
+			goto fail;
 		}
 	} else {
+		if (mem.mode == BP_IOVA_PA) {
+			BP_LOG(ERR, "%s: physical addressing (uio_pci_generic) needs hugepages, which stay put; "
+				    "drop --no-huge, or bind the device to vfio-pci", name);
+			goto fail;
+		}
 		mz->page_size = (size_t)sysconf(_SC_PAGESIZE);
 		mz->map_len = BP_ALIGN_UP(len, mz->page_size);
 		mz->va = mmap(NULL, mz->map_len, PROT_READ | PROT_WRITE,
 			      MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 		if (mz->va == MAP_FAILED) {
-			int saved = errno;
-			BP_LOG(ERR, "%s: cannot map %zu bytes: %s", name, mz->map_len, strerror(saved));
-			free(mz);
-			errno = saved;
-			return NULL;
+			BP_LOG(ERR, "%s: cannot map %zu bytes: %s", name, mz->map_len, strerror(errno));
+			goto fail;
 		}
 	}
-	/* Software ports need no device address; device drivers map zones for DMA. */
-	mz->iova = (bp_iova_t)(uintptr_t)mz->va;
-	mz->iova_contig = true;
+	int rc = zone_attach(mz);
+	if (rc < 0) {
+		munmap(mz->va, mz->map_len);
+		free(mz->page_iova);
+		errno = -rc;
+		free(mz);
+		pthread_mutex_unlock(&mem.lock);
+		return NULL;
+	}
+	mz->next = mem.zones;
+	mem.zones = mz;
+	pthread_mutex_unlock(&mem.lock);
 	return mz;
+fail:
+	free(mz);
+	pthread_mutex_unlock(&mem.lock);
+	errno = ENOMEM;
+	return NULL;
 }
 
 void bp_memzone_free(struct bp_memzone *mz)
 {
 	if (!mz)
 		return;
+	pthread_mutex_lock(&mem.lock);
+	for (struct bp_memzone **p = &mem.zones; *p; p = &(*p)->next)
+		if (*p == mz) {
+			*p = mz->next;
+			break;
+		}
+	if (mz->dma_mapped && mem.ops.unmap)
+		mem.ops.unmap(mz->iova, mz->map_len);
+	pthread_mutex_unlock(&mem.lock);
 	munmap(mz->va, mz->map_len);
+	free(mz->page_iova);
 	free(mz);
+}
+
+int bp_mem_use_iommu(const struct bp_dma_ops *ops, const struct bp_iova_range *ranges, unsigned n,
+		     const char *why)
+{
+	int rc = 0;
+	pthread_mutex_lock(&mem.lock);
+	if (mem.mode == BP_IOVA_PA) {
+		BP_LOG(ERR, "%s: devices with physical addressing are open already; one process cannot mix "
+			    "them with IOMMU addressing: bind all devices to the same driver", why);
+		rc = -EINVAL;
+		goto out;
+	}
+	if (mem.mode == BP_IOVA_VA)
+		goto out; /* another device in the same container */
+	mem.ops = *ops;
+	mem.nb_ranges = BP_MIN(n, (unsigned)MAX_RANGES);
+	memcpy(mem.ranges, ranges, mem.nb_ranges * sizeof(*ranges));
+	/* Allocated IOVAs start at 4 GiB when the ranges allow: clear of the
+	 * low window that firmware and MSI often reserve. */
+	mem.next_iova = 1ull << 32;
+	mem.mode = BP_IOVA_VA;
+	uint64_t top = 0;
+	for (unsigned i = 0; i < mem.nb_ranges; i++)
+		top = BP_MAX(top, mem.ranges[i].end);
+	BP_LOG(NOTICE, "IOVA mode: IOMMU addresses (%s), %u range(s) up to %#llx; "
+		       "IOVA = VA where the address fits, allocated otherwise", why, mem.nb_ranges,
+	       (unsigned long long)top);
+	for (struct bp_memzone *z = mem.zones; z; z = z->next)
+		if ((rc = zone_attach(z)) < 0)
+			break;
+out:
+	pthread_mutex_unlock(&mem.lock);
+	return rc;
+}
+
+int bp_mem_use_physical(const char *why)
+{
+	int rc = 0;
+	pthread_mutex_lock(&mem.lock);
+	if (mem.mode == BP_IOVA_VA) {
+		BP_LOG(ERR, "%s: needs physical addresses but devices on vfio-pci use the IOMMU; "
+			    "bind all devices to the same driver", why);
+		rc = -EINVAL;
+	} else if (mem.mode == BP_IOVA_DC) {
+		if (mem.zones) {
+			BP_LOG(ERR, "%s: memory was reserved before the device was opened", why);
+			rc = -EBUSY;
+		} else {
+			mem.mode = BP_IOVA_PA;
+			BP_LOG(WARNING, "IOVA mode: PHYSICAL addresses (%s): the device can write anywhere in "
+					"memory, nothing isolates it; vfio-pci with an IOMMU is the safe way", why);
+		}
+	}
+	pthread_mutex_unlock(&mem.lock);
+	return rc;
+}
+
+enum bp_iova_mode bp_mem_iova_mode(void) { return mem.mode; }
+
+void bp_mem_reset(void)
+{
+	pthread_mutex_lock(&mem.lock);
+	mem.mode = BP_IOVA_DC;
+	mem.nb_ranges = 0;
+	memset(&mem.ops, 0, sizeof(mem.ops));
+	pthread_mutex_unlock(&mem.lock);
 }

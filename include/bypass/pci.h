@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: MIT
+ * PCI devices: found by scanning sysfs, matched to drivers by vendor/device id,
+ * opened through the user-space driver they are bound to (vfio-pci or
+ * uio_pci_generic), with their BARs mapped and config space reachable.
+ *
+ * Drivers are listed in a table the build generates (no constructors), so they
+ * are found from the static library too.
+ */
+#ifndef BYPASS_PCI_H
+#define BYPASS_PCI_H
+
+#include <bypass/common.h>
+
+#define BP_PCI_ADDR_LEN 13 /* "DDDD:BB:DD.F" */
+#define BP_PCI_MAX_BARS 6
+#define BP_PCI_ANY_ID 0xffff
+
+struct bp_pci_id {
+	uint16_t vendor, device;
+};
+
+enum bp_pci_access { BP_PCI_NONE = 0, BP_PCI_VFIO, BP_PCI_VFIO_NOIOMMU, BP_PCI_UIO };
+
+struct bp_pci_bar {
+	void *va;     /* mapped, or NULL (I/O BAR, absent, not mappable) */
+	uint64_t len;
+};
+
+struct bp_pci_device {
+	char addr[BP_PCI_ADDR_LEN];
+	struct bp_pci_id id;
+	uint16_t sub_vendor, sub_device;
+	uint32_t class_code;
+	int numa_node;
+	int iommu_group; /* -1: none */
+	char kdriver[32]; /* driver it is bound to in the kernel */
+	enum bp_pci_access access;
+	struct bp_pci_bar bar[BP_PCI_MAX_BARS];
+	/* how to reach it (private to lib/pci) */
+	int dev_fd;       /* VFIO device fd, or /dev/uioN */
+	int cfg_fd;       /* UIO: sysfs config file */
+	uint64_t cfg_off; /* VFIO: offset of the config region */
+	int lock_fd;
+	const struct bp_pci_driver *driver;
+	void *drv_data;
+};
+
+struct bp_pci_driver {
+	const char *name;
+	const struct bp_pci_id *ids; /* ends with {0, 0} */
+	int (*probe)(struct bp_pci_device *dev);
+	void (*remove)(struct bp_pci_device *dev);
+};
+extern const struct bp_pci_driver *const bp_pci_drivers[];
+
+/* Config space. Return 0 or negative errno. */
+int bp_pci_cfg_read(struct bp_pci_device *dev, uint32_t off, void *buf, uint32_t len);
+int bp_pci_cfg_write(struct bp_pci_device *dev, uint32_t off, const void *buf, uint32_t len);
+/* Sets the Bus Master Enable bit in the command register (PCI 3.0 §6.2.2). */
+int bp_pci_enable_bus_master(struct bp_pci_device *dev);
+/* Function-level reset where the access method offers one; 0 if done. */
+int bp_pci_reset(struct bp_pci_device *dev);
+
+/* Scans <sysfs>/bus/pci/devices, opens the devices that a driver claims and
+ * -a/-b allow, and probes them. Called by bp_init(). */
+int bp_pci_probe_all(void);
+void bp_pci_remove_all(void);
+/* The sysfs root (default /sys; BYPASS_SYSFS overrides, for tests). */
+const char *bp_pci_sysfs(void);
+
+#endif

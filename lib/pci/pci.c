@@ -1,0 +1,296 @@
+/* SPDX-License-Identifier: MIT
+ * PCI scan over sysfs, matching against the driver table, the per-device lock,
+ * and probing. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <dirent.h>
+#include <limits.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <bypass/env.h>
+#include <bypass/log.h>
+#include <bypass/mem.h>
+#include "pci_internal.h"
+
+#define MAX_DEVICES 64
+
+static struct bp_pci_device *devices[MAX_DEVICES];
+static unsigned nb_devices;
+
+const char *bp_pci_sysfs(void)
+{
+	const char *s = getenv("BYPASS_SYSFS");
+	return s && *s ? s : "/sys";
+}
+
+const char *bp_pci_devfs(void)
+{
+	const char *s = getenv("BYPASS_DEVFS");
+	return s && *s ? s : "/dev";
+}
+
+void bp_pci_dev_path(char *buf, size_t len, const struct bp_pci_device *dev, const char *file)
+{
+	snprintf(buf, len, "%s/bus/pci/devices/%s/%s", bp_pci_sysfs(), dev->addr, file);
+}
+
+static unsigned long read_hex(const struct bp_pci_device *d, const char *file)
+{
+	char p[PATH_MAX], b[32] = "";
+	bp_pci_dev_path(p, sizeof(p), d, file);
+	FILE *f = fopen(p, "r");
+	if (f) {
+		if (!fgets(b, sizeof(b), f))
+			b[0] = '\0';
+		fclose(f);
+	}
+	return strtoul(b, NULL, 0);
+}
+
+static void read_link_base(const struct bp_pci_device *d, const char *file, char *out, size_t len)
+{
+	char p[PATH_MAX], t[PATH_MAX];
+	bp_pci_dev_path(p, sizeof(p), d, file);
+	ssize_t n = readlink(p, t, sizeof(t) - 1);
+	out[0] = '\0';
+	if (n > 0) {
+		t[n] = '\0';
+		const char *b = strrchr(t, '/');
+		snprintf(out, len, "%.*s", (int)len - 1, b ? b + 1 : t);
+	}
+}
+
+static void read_device(struct bp_pci_device *d, const char *addr)
+{
+	memset(d, 0, sizeof(*d));
+	snprintf(d->addr, sizeof(d->addr), "%.12s", addr);
+	d->id.vendor = (uint16_t)read_hex(d, "vendor");
+	d->id.device = (uint16_t)read_hex(d, "device");
+	d->sub_vendor = (uint16_t)read_hex(d, "subsystem_vendor");
+	d->sub_device = (uint16_t)read_hex(d, "subsystem_device");
+	d->class_code = (uint32_t)read_hex(d, "class");
+	char p[PATH_MAX], b[16] = "";
+	bp_pci_dev_path(p, sizeof(p), d, "numa_node");
+	FILE *f = fopen(p, "r");
+	d->numa_node = f && fgets(b, sizeof(b), f) ? atoi(b) : -1;
+	if (f)
+		fclose(f);
+	char g[32];
+	read_link_base(d, "iommu_group", g, sizeof(g));
+	d->iommu_group = g[0] ? atoi(g) : -1;
+	read_link_base(d, "driver", d->kdriver, sizeof(d->kdriver));
+	d->dev_fd = d->cfg_fd = d->lock_fd = -1;
+}
+
+static const struct bp_pci_driver *match(const struct bp_pci_device *d)
+{
+	for (const struct bp_pci_driver *const *drv = bp_pci_drivers; *drv; drv++)
+		for (const struct bp_pci_id *id = (*drv)->ids; id->vendor; id++)
+			if (id->vendor == d->id.vendor &&
+			    (id->device == BP_PCI_ANY_ID || id->device == d->id.device))
+				return *drv;
+	return NULL;
+}
+
+enum bp_pci_access bp_pci_access_of(const struct bp_pci_device *d)
+{
+	char p[PATH_MAX];
+	struct stat st;
+	if (!strcmp(d->kdriver, "uio_pci_generic"))
+		return BP_PCI_UIO;
+	if (strcmp(d->kdriver, "vfio-pci") || d->iommu_group < 0)
+		return BP_PCI_NONE;
+	snprintf(p, sizeof(p), "%s/vfio/noiommu-%d", bp_pci_devfs(), d->iommu_group);
+	if (stat(p, &st) == 0)
+		return BP_PCI_VFIO_NOIOMMU;
+	return BP_PCI_VFIO;
+}
+
+/* One process per device: a lock on a file named by the address. The kernel
+ * drops it when the process dies, however it dies. */
+static int lock_device(struct bp_pci_device *d)
+{
+	const char *dirs[] = { getenv("BYPASS_RUNDIR"), "/run/bypass", "/tmp" };
+	char p[PATH_MAX];
+	for (unsigned i = 0; i < 3; i++) {
+		if (!dirs[i] || !*dirs[i])
+			continue;
+		mkdir(dirs[i], 0755);
+		snprintf(p, sizeof(p), "%s/lock-%s", dirs[i], d->addr);
+		int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+		if (fd < 0)
+			continue;
+		struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+		if (fcntl(fd, F_SETLK, &fl) == 0) {
+			d->lock_fd = fd;
+			return 0;
+		}
+		fl = (struct flock){ .l_type = F_WRLCK, .l_whence = SEEK_SET };
+		fcntl(fd, F_GETLK, &fl);
+		close(fd);
+		BP_LOG(ERR, "%s is in use by process %d; stop that one first (one process per device)",
+		       d->addr, (int)fl.l_pid);
+		return -EBUSY;
+	}
+	BP_LOG(WARNING, "%s: no place for a lock file (/run/bypass, /tmp); nothing stops a second process",
+	       d->addr);
+	return 0;
+}
+
+static void close_device(struct bp_pci_device *d)
+{
+	if (d->driver && d->driver->remove)
+		d->driver->remove(d);
+	if (d->access == BP_PCI_UIO)
+		bp_uio_close(d);
+	else if (d->access != BP_PCI_NONE)
+		bp_vfio_close(d);
+	if (d->lock_fd >= 0)
+		close(d->lock_fd);
+	free(d);
+}
+
+static bool explicitly_allowed(const char *addr)
+{
+	for (unsigned i = 0; i < bp_env_pci_allow_count(); i++)
+		if (!strcmp(bp_env_pci_allow_at(i), addr))
+			return true;
+	return false;
+}
+
+static int open_and_probe(struct bp_pci_device *d, const struct bp_pci_driver *drv)
+{
+	int rc;
+	d->access = bp_pci_access_of(d);
+	if (d->access == BP_PCI_NONE) {
+		if (explicitly_allowed(d->addr)) {
+			BP_LOG(ERR, "%s is bound to %s; run: bypass bind %s", d->addr,
+			       d->kdriver[0] ? d->kdriver : "no driver", d->addr);
+			return -EBUSY;
+		}
+		BP_LOG(INFO, "%s (%04x:%04x) is on %s, not for us; 'bypass bind %s' gives it to us", d->addr,
+		       d->id.vendor, d->id.device, d->kdriver[0] ? d->kdriver : "no driver", d->addr);
+		return 1; /* skipped */
+	}
+	if ((rc = lock_device(d)) < 0)
+		return rc;
+	rc = d->access == BP_PCI_UIO ? bp_uio_open(d) : bp_vfio_open(d);
+	if (rc < 0)
+		return rc;
+	if ((rc = bp_pci_enable_bus_master(d)) < 0) {
+		BP_LOG(ERR, "%s: cannot enable bus mastering: %s", d->addr, strerror(-rc));
+		return rc;
+	}
+	d->driver = drv;
+	if ((rc = drv->probe(d)) < 0) {
+		d->driver = NULL;
+		BP_LOG(ERR, "%s: driver %s could not start the device (%s)", d->addr, drv->name, strerror(-rc));
+		return rc;
+	}
+	BP_LOG(INFO, "%s: %s through %s", d->addr, drv->name,
+	       d->access == BP_PCI_VFIO ? "VFIO" : d->access == BP_PCI_UIO ? "UIO" : "VFIO no-IOMMU");
+	return 0;
+}
+
+int bp_pci_probe_all(void)
+{
+	char p[PATH_MAX];
+	snprintf(p, sizeof(p), "%s/bus/pci/devices", bp_pci_sysfs());
+	struct dirent **list;
+	int n = scandir(p, &list, NULL, alphasort), rc = 0;
+	if (n < 0) {
+		if (bp_env_pci_allow_count()) {
+			BP_LOG(ERR, "cannot read %s: %s; is sysfs mounted?", p, strerror(errno));
+			return -ENODEV;
+		}
+		return 0; /* no PCI here: virtual devices only */
+	}
+	/* Every -a address must exist. */
+	for (unsigned i = 0; i < bp_env_pci_allow_count(); i++) {
+		char dp[PATH_MAX];
+		struct stat st;
+		if (snprintf(dp, sizeof(dp), "%s/%s", p, bp_env_pci_allow_at(i)) >= (int)sizeof(dp) ||
+		    stat(dp, &st) < 0) {
+			BP_LOG(ERR, "-a %s: there is no such PCI device; 'bypass status' lists them",
+			       bp_env_pci_allow_at(i));
+			rc = -ENODEV;
+		}
+	}
+	for (int i = 0; i < n && rc == 0; i++) {
+		const char *addr = list[i]->d_name;
+		if (strlen(addr) != BP_PCI_ADDR_LEN - 1 || !bp_env_pci_allowed(addr))
+			continue;
+		struct bp_pci_device *d = calloc(1, sizeof(*d));
+		if (!d) {
+			rc = -ENOMEM;
+			break;
+		}
+		read_device(d, addr);
+		const struct bp_pci_driver *drv = match(d);
+		if (!drv) {
+			if (explicitly_allowed(addr)) {
+				char names[128] = "";
+				for (const struct bp_pci_driver *const *x = bp_pci_drivers; *x; x++)
+					snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
+						 names[0] ? ", " : "", (*x)->name);
+				BP_LOG(ERR, "-a %s: no bypass driver for %04x:%04x (drivers: %s)", addr,
+				       d->id.vendor, d->id.device, names);
+				rc = -ENODEV;
+			}
+			free(d);
+			continue;
+		}
+		if (nb_devices == MAX_DEVICES) {
+			BP_LOG(ERR, "more than %d PCI devices to drive; choose with -a", MAX_DEVICES);
+			free(d);
+			rc = -E2BIG;
+			break;
+		}
+		int r = open_and_probe(d, drv);
+		if (r != 0) {
+			close_device(d);
+			if (r < 0)
+				rc = r;
+			continue;
+		}
+		devices[nb_devices++] = d;
+	}
+	for (int i = 0; i < n; i++)
+		free(list[i]);
+	free(list);
+	return rc;
+}
+
+void bp_pci_remove_all(void)
+{
+	while (nb_devices)
+		close_device(devices[--nb_devices]);
+	bp_vfio_release_all();
+}
+
+int bp_pci_cfg_read(struct bp_pci_device *d, uint32_t off, void *buf, uint32_t len)
+{
+	ssize_t n = d->access == BP_PCI_UIO ? pread(d->cfg_fd, buf, len, off)
+					    : pread(d->dev_fd, buf, len, (off_t)(d->cfg_off + off));
+	return n == (ssize_t)len ? 0 : n < 0 ? -errno : -EIO;
+}
+
+int bp_pci_cfg_write(struct bp_pci_device *d, uint32_t off, const void *buf, uint32_t len)
+{
+	ssize_t n = d->access == BP_PCI_UIO ? pwrite(d->cfg_fd, buf, len, off)
+					    : pwrite(d->dev_fd, buf, len, (off_t)(d->cfg_off + off));
+	return n == (ssize_t)len ? 0 : n < 0 ? -errno : -EIO;
+}
+
+int bp_pci_enable_bus_master(struct bp_pci_device *d)
+{
+	uint16_t cmd;
+	int rc = bp_pci_cfg_read(d, 0x04, &cmd, 2); /* Command register, PCI 3.0 §6.2.2 */
+	if (rc < 0)
+		return rc;
+	cmd |= 0x0006; /* Memory Space Enable (bit 1), Bus Master Enable (bit 2) */
+	return bp_pci_cfg_write(d, 0x04, &cmd, 2);
+}

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: MIT
+ * uio_pci_generic: /dev/uioN for interrupts, BARs mapped from the sysfs
+ * resourceN files, config space through the sysfs config file. No IOMMU: the
+ * device uses physical addresses. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <dirent.h>
+#include <limits.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <bypass/log.h>
+#include <bypass/mem.h>
+#include "pci_internal.h"
+
+#define IORESOURCE_MEM 0x200 /* flags column of the sysfs resource file */
+
+int bp_uio_open(struct bp_pci_device *dev)
+{
+	char p[PATH_MAX], name[64] = "";
+	int rc = bp_mem_use_physical("uio_pci_generic");
+	if (rc < 0)
+		return rc;
+	bp_pci_dev_path(p, sizeof(p), dev, "uio");
+	DIR *d = opendir(p);
+	for (struct dirent *e; d && (e = readdir(d));)
+		if (!strncmp(e->d_name, "uio", 3))
+			snprintf(name, sizeof(name), "%.60s", e->d_name);
+	if (d)
+		closedir(d);
+	if (!name[0]) {
+		BP_LOG(ERR, "%s: uio_pci_generic holds it but there is no uio device under %s", dev->addr, p);
+		return -ENODEV;
+	}
+	snprintf(p, sizeof(p), "%s/%s", bp_pci_devfs(), name);
+	dev->dev_fd = open(p, O_RDWR | O_CLOEXEC);
+	if (dev->dev_fd < 0) {
+		BP_LOG(ERR, "%s: cannot open %s: %s", dev->addr, p, strerror(errno));
+		return -errno;
+	}
+	bp_pci_dev_path(p, sizeof(p), dev, "config");
+	dev->cfg_fd = open(p, O_RDWR | O_CLOEXEC);
+	if (dev->cfg_fd < 0) {
+		BP_LOG(ERR, "%s: cannot open %s: %s (needs root)", dev->addr, p, strerror(errno));
+		return -errno;
+	}
+	bp_pci_dev_path(p, sizeof(p), dev, "resource");
+	FILE *f = fopen(p, "r");
+	for (unsigned i = 0; f && i < BP_PCI_MAX_BARS; i++) {
+		unsigned long long start, end, flags;
+		if (fscanf(f, "%llx %llx %llx", &start, &end, &flags) != 3)
+			break;
+		if (!start || !(flags & IORESOURCE_MEM))
+			continue;
+		char rp[PATH_MAX], rn[16];
+		snprintf(rn, sizeof(rn), "resource%u", i);
+		bp_pci_dev_path(rp, sizeof(rp), dev, rn);
+		int fd = open(rp, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		uint64_t len = end - start + 1;
+		void *va = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		close(fd);
+		if (va == MAP_FAILED) {
+			BP_LOG(ERR, "%s: cannot map BAR%u from %s: %s", dev->addr, i, rp, strerror(errno));
+			fclose(f);
+			return -errno;
+		}
+		dev->bar[i] = (struct bp_pci_bar){ va, len };
+	}
+	if (f)
+		fclose(f);
+	return 0;
+}
+
+void bp_uio_close(struct bp_pci_device *dev)
+{
+	for (unsigned i = 0; i < BP_PCI_MAX_BARS; i++)
+		if (dev->bar[i].va)
+			munmap(dev->bar[i].va, dev->bar[i].len);
+	if (dev->cfg_fd >= 0)
+		close(dev->cfg_fd);
+	if (dev->dev_fd >= 0)
+		close(dev->dev_fd);
+	dev->cfg_fd = dev->dev_fd = -1;
+}

@@ -1,0 +1,251 @@
+/* SPDX-License-Identifier: MIT
+ * VFIO: container -> group -> device (Linux Documentation/driver-api/vfio.rst).
+ * One container per process holds every group; its IOMMU maps all DMA memory.
+ * In no-IOMMU mode (/dev/vfio/noiommu-N) nothing is mapped and devices use
+ * physical addresses. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <dirent.h>
+#include <limits.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <linux/vfio.h>
+#include <bypass/log.h>
+#include <bypass/mem.h>
+#include "pci_internal.h"
+
+#define MAX_GROUPS 32
+
+static int container = -1;
+static bool iommu_set;
+static struct {
+	int num, fd;
+} groups[MAX_GROUPS];
+static unsigned nb_groups;
+
+static int dma_map(void *va, bp_iova_t iova, size_t len)
+{
+	struct vfio_iommu_type1_dma_map m = {
+		.argsz = sizeof(m),
+		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+		.vaddr = (uintptr_t)va,
+		.iova = iova,
+		.size = len,
+	};
+	return ioctl(container, VFIO_IOMMU_MAP_DMA, &m) == 0 ? 0 : -errno;
+}
+
+static int dma_unmap(bp_iova_t iova, size_t len)
+{
+	struct vfio_iommu_type1_dma_unmap u = { .argsz = sizeof(u), .iova = iova, .size = len };
+	return container >= 0 && ioctl(container, VFIO_IOMMU_UNMAP_DMA, &u) == 0 ? 0 : -errno;
+}
+
+/* The IOVA ranges the IOMMU accepts, from the capability chain of
+ * VFIO_IOMMU_GET_INFO. With none reported, assume 39 bits minus the MSI window
+ * (the smallest common Intel VT-d width). */
+static unsigned iova_ranges(struct bp_iova_range *out, unsigned max)
+{
+	struct vfio_iommu_type1_info *info = calloc(1, sizeof(*info));
+	unsigned n = 0;
+	info->argsz = sizeof(*info);
+	if (ioctl(container, VFIO_IOMMU_GET_INFO, info) == 0 && info->argsz > sizeof(*info)) {
+		uint32_t sz = info->argsz;
+		free(info);
+		info = calloc(1, sz);
+		info->argsz = sz;
+		if (ioctl(container, VFIO_IOMMU_GET_INFO, info) == 0 && (info->flags & VFIO_IOMMU_INFO_CAPS)) {
+			uint32_t off = info->cap_offset;
+			while (off && off < sz) {
+				struct vfio_info_cap_header *h = (void *)((char *)info + off);
+				if (h->id == VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE) {
+					struct vfio_iommu_type1_info_cap_iova_range *r = (void *)h;
+					for (uint32_t i = 0; i < r->nr_iovas && n < max; i++)
+						out[n++] = (struct bp_iova_range){ r->iova_ranges[i].start,
+										   r->iova_ranges[i].end };
+				}
+				off = h->next;
+			}
+		}
+	}
+	free(info);
+	if (n == 0) {
+		out[n++] = (struct bp_iova_range){ 0x1000, 0xfedfffffull };
+		out[n++] = (struct bp_iova_range){ 0xfef00000ull, (1ull << 39) - 1 };
+	}
+	return n;
+}
+
+static void list_group(int num, char *out, size_t len)
+{
+	char p[PATH_MAX];
+	snprintf(p, sizeof(p), "%s/kernel/iommu_groups/%d/devices", bp_pci_sysfs(), num);
+	DIR *d = opendir(p);
+	out[0] = '\0';
+	for (struct dirent *e; d && (e = readdir(d));) {
+		if (e->d_name[0] == '.')
+			continue;
+		char dp[PATH_MAX], t[PATH_MAX] = "";
+		if (snprintf(dp, sizeof(dp), "%s/%s/driver", p, e->d_name) >= (int)sizeof(dp))
+			continue;
+		ssize_t k = readlink(dp, t, sizeof(t) - 1);
+		t[k > 0 ? k : 0] = '\0';
+		size_t l = strlen(out);
+		snprintf(out + l, len - l, "%s%s (%s)", l ? ", " : "", e->d_name,
+			 k > 0 ? strrchr(t, '/') + 1 : "no driver");
+	}
+	if (d)
+		closedir(d);
+}
+
+static int open_container(bool noiommu)
+{
+	if (container >= 0)
+		return 0;
+	char p[PATH_MAX];
+	snprintf(p, sizeof(p), "%s/vfio/vfio", bp_pci_devfs());
+	container = open(p, O_RDWR | O_CLOEXEC);
+	if (container < 0) {
+		BP_LOG(ERR, "cannot open %s: %s; load vfio-pci (modprobe vfio-pci) and check permissions",
+		       p, strerror(errno));
+		return -errno;
+	}
+	if (ioctl(container, VFIO_GET_API_VERSION) != VFIO_API_VERSION) {
+		BP_LOG(ERR, "VFIO API version mismatch; this kernel's VFIO is not supported");
+		return -EINVAL;
+	}
+	long type = noiommu ? VFIO_NOIOMMU_IOMMU : VFIO_TYPE1_IOMMU;
+	if (!ioctl(container, VFIO_CHECK_EXTENSION, type)) {
+		BP_LOG(ERR, "VFIO has no %s support; load vfio_iommu_type1 (modprobe vfio_iommu_type1)",
+		       noiommu ? "no-IOMMU" : "type1 IOMMU");
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
+static int open_group(const struct bp_pci_device *dev, bool noiommu)
+{
+	for (unsigned i = 0; i < nb_groups; i++)
+		if (groups[i].num == dev->iommu_group)
+			return groups[i].fd;
+	if (nb_groups == MAX_GROUPS)
+		return -E2BIG;
+	char p[PATH_MAX];
+	snprintf(p, sizeof(p), "%s/vfio/%s%d", bp_pci_devfs(), noiommu ? "noiommu-" : "", dev->iommu_group);
+	int fd = open(p, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		int e = errno;
+		BP_LOG(ERR, "%s: cannot open %s: %s%s", dev->addr, p, strerror(e),
+		       e == EBUSY ? " (another process has this IOMMU group open)" :
+		       e == EACCES ? " (give this user the device node: chown USER /dev/vfio/N)" : "");
+		return -e;
+	}
+	struct vfio_group_status st = { .argsz = sizeof(st) };
+	if (ioctl(fd, VFIO_GROUP_GET_STATUS, &st) < 0 || !(st.flags & VFIO_GROUP_FLAGS_VIABLE)) {
+		char members[512];
+		list_group(dev->iommu_group, members, sizeof(members));
+		BP_LOG(ERR, "%s: IOMMU group %d is not viable: every member must be on vfio-pci or no driver: %s",
+		       dev->addr, dev->iommu_group, members);
+		close(fd);
+		return -EPERM;
+	}
+	if (ioctl(fd, VFIO_GROUP_SET_CONTAINER, &container) < 0) {
+		BP_LOG(ERR, "%s: cannot add IOMMU group %d to the container: %s", dev->addr, dev->iommu_group,
+		       strerror(errno));
+		close(fd);
+		return -errno;
+	}
+	if (!iommu_set) {
+		long type = noiommu ? VFIO_NOIOMMU_IOMMU
+				    : ioctl(container, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) ? VFIO_TYPE1v2_IOMMU
+												 : VFIO_TYPE1_IOMMU;
+		if (ioctl(container, VFIO_SET_IOMMU, type) < 0) {
+			BP_LOG(ERR, "%s: VFIO_SET_IOMMU failed: %s", dev->addr, strerror(errno));
+			close(fd);
+			return -errno;
+		}
+		iommu_set = true;
+	}
+	groups[nb_groups].num = dev->iommu_group;
+	groups[nb_groups++].fd = fd;
+	return fd;
+}
+
+int bp_vfio_open(struct bp_pci_device *dev)
+{
+	bool noiommu = dev->access == BP_PCI_VFIO_NOIOMMU;
+	int rc = open_container(noiommu);
+	if (rc < 0)
+		return rc;
+	int gfd = open_group(dev, noiommu);
+	if (gfd < 0)
+		return gfd;
+	if (noiommu) {
+		if ((rc = bp_mem_use_physical("vfio no-IOMMU mode")) < 0)
+			return rc;
+	} else {
+		static const struct bp_dma_ops ops = { dma_map, dma_unmap };
+		struct bp_iova_range r[16];
+		unsigned n = iova_ranges(r, 16);
+		if ((rc = bp_mem_use_iommu(&ops, r, n, "vfio-pci")) < 0)
+			return rc;
+	}
+	dev->dev_fd = ioctl(gfd, VFIO_GROUP_GET_DEVICE_FD, dev->addr);
+	if (dev->dev_fd < 0) {
+		BP_LOG(ERR, "%s: VFIO will not hand out the device: %s", dev->addr, strerror(errno));
+		return -errno;
+	}
+	struct vfio_device_info info = { .argsz = sizeof(info) };
+	if (ioctl(dev->dev_fd, VFIO_DEVICE_GET_INFO, &info) < 0)
+		return -errno;
+	struct vfio_region_info cfg = { .argsz = sizeof(cfg), .index = VFIO_PCI_CONFIG_REGION_INDEX };
+	if (ioctl(dev->dev_fd, VFIO_DEVICE_GET_REGION_INFO, &cfg) < 0)
+		return -errno;
+	dev->cfg_off = cfg.offset;
+	for (unsigned i = 0; i < BP_PCI_MAX_BARS && i < info.num_regions; i++) {
+		struct vfio_region_info r = { .argsz = sizeof(r), .index = VFIO_PCI_BAR0_REGION_INDEX + i };
+		if (ioctl(dev->dev_fd, VFIO_DEVICE_GET_REGION_INFO, &r) < 0 || !r.size ||
+		    !(r.flags & VFIO_REGION_INFO_FLAG_MMAP))
+			continue;
+		void *va = mmap(NULL, r.size, PROT_READ | PROT_WRITE, MAP_SHARED, dev->dev_fd, (off_t)r.offset);
+		if (va == MAP_FAILED) {
+			BP_LOG(ERR, "%s: cannot map BAR%u: %s", dev->addr, i, strerror(errno));
+			return -errno;
+		}
+		dev->bar[i] = (struct bp_pci_bar){ va, r.size };
+	}
+	if (info.flags & VFIO_DEVICE_FLAGS_RESET)
+		ioctl(dev->dev_fd, VFIO_DEVICE_RESET);
+	return 0;
+}
+
+void bp_vfio_close(struct bp_pci_device *dev)
+{
+	for (unsigned i = 0; i < BP_PCI_MAX_BARS; i++)
+		if (dev->bar[i].va)
+			munmap(dev->bar[i].va, dev->bar[i].len);
+	if (dev->dev_fd >= 0)
+		close(dev->dev_fd);
+	dev->dev_fd = -1;
+}
+
+void bp_vfio_release_all(void)
+{
+	while (nb_groups)
+		close(groups[--nb_groups].fd);
+	if (container >= 0)
+		close(container);
+	container = -1;
+	iommu_set = false;
+}
+
+int bp_pci_reset(struct bp_pci_device *dev)
+{
+	if (dev->access != BP_PCI_VFIO && dev->access != BP_PCI_VFIO_NOIOMMU)
+		return -ENOTSUP; /* uio_pci_generic offers no reset: drivers reset the device */
+	return ioctl(dev->dev_fd, VFIO_DEVICE_RESET) == 0 ? 0 : -errno;
+}
