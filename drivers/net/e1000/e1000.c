@@ -359,7 +359,7 @@ static uint32_t rctl_value(const struct bp_eth_dev *dev)
 {
 	uint32_t rctl = E1000_RCTL_EN | E1000_RCTL_BAM | E1000_RCTL_SECRC | E1000_RCTL_BSIZE_2048 |
 			E1000_RCTL_RDMTS_HALF;
-	if (dev->promiscuous)
+	if (dev->promiscuous || dev->conf.promiscuous)
 		rctl |= E1000_RCTL_UPE | E1000_RCTL_MPE;
 	return rctl;
 }
@@ -430,12 +430,15 @@ static int e1000_stop(struct bp_eth_dev *dev)
 static int e1000_promisc(struct bp_eth_dev *dev, int on)
 {
 	struct e1000_adapter *a = dev->priv;
-	uint32_t rctl = bp_read32(a->regs, E1000_RCTL);
+	uint32_t old = bp_read32(a->regs, E1000_RCTL), rctl = old;
 	if (on)
 		rctl |= E1000_RCTL_UPE | E1000_RCTL_MPE;
 	else
 		rctl &= ~(E1000_RCTL_UPE | E1000_RCTL_MPE);
-	bp_write32(a->regs, E1000_RCTL, rctl);
+	/* Write only a change: QEMU's e1000 stops receiving for a second after
+	 * every RCTL write (its flush_queue_timer). */
+	if (rctl != old)
+		bp_write32(a->regs, E1000_RCTL, rctl);
 	return 0;
 }
 
