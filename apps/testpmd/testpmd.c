@@ -34,6 +34,7 @@ struct stream {
 	/* written by the forwarding lcore only */
 	uint64_t rx, tx, tx_dropped, alloc_failed;
 	uint64_t verified, bad, not_ours, lost, reordered;
+	struct timespec first_rx; /* wall-clock time of the first packet received */
 } BP_CACHE_ALIGNED;
 
 static struct {
@@ -284,6 +285,8 @@ static void fwd_rxonly(struct stream *s, uint16_t burst)
 	uint16_t n = bp_eth_rx_burst(s->rx_port, 0, pkts, burst);
 	if (!n)
 		return;
+	if (bp_unlikely(!s->rx))
+		clock_gettime(CLOCK_REALTIME, &s->first_rx); /* once: for start-up measurements */
 	s->rx += n;
 	if (cfg.verify) {
 		for (uint16_t i = 0; i < n; i++) {
@@ -408,6 +411,9 @@ static void print_summary(const struct snap *first, const struct snap *last)
 			       s->rx_port, (unsigned long long)s->verified, (unsigned long long)s->bad,
 			       (unsigned long long)s->not_ours, (unsigned long long)s->lost,
 			       (unsigned long long)s->reordered);
+		if (s->mode == FWD_RXONLY && s->rx)
+			printf("port %u first-rx-at=%lld.%09ld\n", s->rx_port, (long long)s->first_rx.tv_sec,
+			       s->first_rx.tv_nsec);
 	}
 }
 
