@@ -159,14 +159,25 @@ struct bp_memzone *bp_memzone_reserve(const char *name, size_t len)
 		mz->page_size = HUGE_2M;
 		mz->map_len = BP_ALIGN_UP(len, (size_t)HUGE_2M);
 		mz->va = map_huge(name, mz->map_len);
-		if (mz->va == MAP_FAILED) {
-			long free_pages = read_long("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages");
+	}
+	if (!bp_env_no_huge() && mz->va == MAP_FAILED) {
+		long free_pages = read_long("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages");
+		if (mem.mode != BP_IOVA_VA) {
 			BP_LOG(ERR, "%s: need %zu hugepages of 2 MiB, %ld free; reserve them with "
 				    "'echo N > /proc/sys/vm/nr_hugepages' or run with --no-huge",
 			       name, mz->map_len / HUGE_2M, free_pages < 0 ? 0 : free_pages);
 			goto fail;
 		}
-	} else {
+		/* Behind an IOMMU, ordinary pages work: VFIO pins them and the IOVA
+		 * range is contiguous. Slower (TLB misses), so say so once. */
+		static bool warned;
+		if (!warned)
+			BP_LOG(WARNING, "%s: %zu hugepages of 2 MiB needed, %ld free: using pinned 4 KiB pages "
+					"instead; reserve hugepages for speed", name, mz->map_len / HUGE_2M,
+			       free_pages < 0 ? 0 : free_pages);
+		warned = true;
+	}
+	if (bp_env_no_huge() || mz->va == MAP_FAILED) {
 		if (mem.mode == BP_IOVA_PA) {
 			BP_LOG(ERR, "%s: physical addressing (uio_pci_generic) needs hugepages, which stay put; "
 				    "drop --no-huge, or bind the device to vfio-pci", name);
@@ -223,6 +234,11 @@ int bp_mem_use_iommu(const struct bp_dma_ops *ops, const struct bp_iova_range *r
 		     const char *why)
 {
 	int rc = 0;
+	if (bp_env_iova_mode() == BP_IOVA_PA) {
+		BP_LOG(ERR, "%s: --iova-mode pa is for devices without an IOMMU (uio_pci_generic, vfio "
+			    "no-IOMMU); drop the option for vfio-pci", why);
+		return -EINVAL;
+	}
 	pthread_mutex_lock(&mem.lock);
 	if (mem.mode == BP_IOVA_PA) {
 		BP_LOG(ERR, "%s: devices with physical addressing are open already; one process cannot mix "
@@ -256,6 +272,11 @@ out:
 int bp_mem_use_physical(const char *why)
 {
 	int rc = 0;
+	if (bp_env_iova_mode() == BP_IOVA_VA) {
+		BP_LOG(ERR, "%s: --iova-mode va needs an IOMMU, and this device has none; bind it to "
+			    "vfio-pci on a machine with an IOMMU, or drop the option", why);
+		return -EINVAL;
+	}
 	pthread_mutex_lock(&mem.lock);
 	if (mem.mode == BP_IOVA_VA) {
 		BP_LOG(ERR, "%s: needs physical addresses but devices on vfio-pci use the IOMMU; "
