@@ -184,6 +184,8 @@ struct bp_eth_dev *bp_eth_dev_get(uint16_t port);
 /* Sums per-queue counters into *st (ipackets/opackets and the q_ arrays). */
 void bp_eth_stats_add_queue(struct bp_eth_stats *st, bool rx, uint16_t q,
 			    const struct bp_eth_queue_stats *qs);
+/* link_update for ports with no wire: up at 10 Gb/s full duplex while started. */
+int bp_eth_link_update_virtual(struct bp_eth_dev *dev, int wait);
 /* Releases every port (bp_cleanup). */
 void bp_eth_dev_close_all(void);
 

@@ -325,6 +325,14 @@ void bp_eth_dev_close_all(void)
 		bp_eth_dev_close(p);
 }
 
+int bp_eth_link_update_virtual(struct bp_eth_dev *dev, int wait)
+{
+	(void)wait;
+	dev->link = (struct bp_eth_link){ .speed_mbps = 10000, .up = dev->state == BP_ETH_STARTED,
+					  .full_duplex = 1 };
+	return 0;
+}
+
 int bp_eth_link_get(uint16_t port, struct bp_eth_link *link, bool wait)
 {
 	struct bp_eth_dev *d = port_or_log(port, "link");

@@ -10,6 +10,7 @@
 #include <limits.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <sys/mman.h>
 #include <bypass/env.h>
 #include <bypass/log.h>
 #include <bypass/mem.h>
@@ -35,6 +36,15 @@ const char *bp_pci_devfs(void)
 void bp_pci_dev_path(char *buf, size_t len, const struct bp_pci_device *dev, const char *file)
 {
 	snprintf(buf, len, "%s/bus/pci/devices/%s/%s", bp_pci_sysfs(), dev->addr, file);
+}
+
+void bp_pci_unmap_bars(struct bp_pci_device *dev)
+{
+	for (unsigned i = 0; i < BP_PCI_MAX_BARS; i++)
+		if (dev->bar[i].va) {
+			munmap(dev->bar[i].va, dev->bar[i].len);
+			dev->bar[i].va = NULL;
+		}
 }
 
 static unsigned long read_hex(const struct bp_pci_device *d, const char *file)

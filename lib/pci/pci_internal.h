@@ -10,6 +10,8 @@ void bp_vfio_close(struct bp_pci_device *dev);
 void bp_vfio_release_all(void);
 int bp_uio_open(struct bp_pci_device *dev);
 void bp_uio_close(struct bp_pci_device *dev);
+/* Unmaps every mapped BAR. */
+void bp_pci_unmap_bars(struct bp_pci_device *dev);
 /* "<sysfs>/bus/pci/devices/<addr>/<file>" */
 void bp_pci_dev_path(char *buf, size_t len, const struct bp_pci_device *dev, const char *file);
 /* The /dev root (default /dev; BYPASS_DEVFS overrides, for tests). */

@@ -77,9 +77,7 @@ int bp_uio_open(struct bp_pci_device *dev)
 
 void bp_uio_close(struct bp_pci_device *dev)
 {
-	for (unsigned i = 0; i < BP_PCI_MAX_BARS; i++)
-		if (dev->bar[i].va)
-			munmap(dev->bar[i].va, dev->bar[i].len);
+	bp_pci_unmap_bars(dev);
 	if (dev->cfg_fd >= 0)
 		close(dev->cfg_fd);
 	if (dev->dev_fd >= 0)

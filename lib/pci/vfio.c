@@ -225,9 +225,7 @@ int bp_vfio_open(struct bp_pci_device *dev)
 
 void bp_vfio_close(struct bp_pci_device *dev)
 {
-	for (unsigned i = 0; i < BP_PCI_MAX_BARS; i++)
-		if (dev->bar[i].va)
-			munmap(dev->bar[i].va, dev->bar[i].len);
+	bp_pci_unmap_bars(dev);
 	if (dev->dev_fd >= 0)
 		close(dev->dev_fd);
 	dev->dev_fd = -1;

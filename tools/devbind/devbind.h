@@ -63,7 +63,12 @@ int db_read_str(const char *path, char *buf, size_t len);
 char *db_path(char *buf, size_t len, const char *root, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
+/* ---- status.c ---- */
+int db_cmd_status(const struct db_opts *o);
+
 /* ---- devbind.c: commands ---- */
+/* The kernel driver remembered for the device (state dir), or "". */
+void db_state_load(const struct db_opts *o, const char *addr, char *drv, size_t len);
 /* Writes value to a sysfs file (or, with dry_run, only prints it). */
 int devbind_write(const struct db_opts *o, const char *path, const char *value);
 /* Test hook: called after each real write; may change the tree like the kernel

@@ -116,14 +116,6 @@ static int null_txq_setup(struct bp_eth_dev *dev, uint16_t qi, uint16_t nb_desc)
 static void null_rxq_release(struct bp_eth_dev *dev, uint16_t q) { free(dev->rx_queues[q]); }
 static void null_txq_release(struct bp_eth_dev *dev, uint16_t q) { free(dev->tx_queues[q]); }
 
-static int null_link_update(struct bp_eth_dev *dev, int wait)
-{
-	(void)wait;
-	dev->link = (struct bp_eth_link){ .speed_mbps = 10000, .up = dev->state == BP_ETH_STARTED,
-					  .full_duplex = 1 };
-	return 0;
-}
-
 static int null_start(struct bp_eth_dev *dev)
 {
 	dev->link.up = 1;
@@ -179,7 +171,7 @@ static const struct bp_eth_dev_ops null_ops = {
 	.tx_queue_setup = null_txq_setup,
 	.rx_queue_release = null_rxq_release,
 	.tx_queue_release = null_txq_release,
-	.link_update = null_link_update,
+	.link_update = bp_eth_link_update_virtual,
 	.stats_get = null_stats_get,
 	.stats_reset = null_stats_reset,
 	.promiscuous_set = null_promisc,

@@ -116,14 +116,6 @@ static int ring_txq_setup(struct bp_eth_dev *dev, uint16_t q, uint16_t nb_desc)
 	return 0;
 }
 
-static int ring_link_update(struct bp_eth_dev *dev, int wait)
-{
-	(void)wait;
-	dev->link = (struct bp_eth_link){ .speed_mbps = 10000, .up = dev->state == BP_ETH_STARTED,
-					  .full_duplex = 1 };
-	return 0;
-}
-
 static int ring_stats_get(struct bp_eth_dev *dev, struct bp_eth_stats *st)
 {
 	struct ring_port *p = dev->priv;
@@ -158,7 +150,7 @@ static const struct bp_eth_dev_ops ring_ops = {
 	.info_get = ring_info,
 	.rx_queue_setup = ring_rxq_setup,
 	.tx_queue_setup = ring_txq_setup,
-	.link_update = ring_link_update,
+	.link_update = bp_eth_link_update_virtual,
 	.stats_get = ring_stats_get,
 	.stats_reset = ring_stats_reset,
 };
