@@ -4,6 +4,7 @@
 #ifndef BYPASS_MMIO_H
 #define BYPASS_MMIO_H
 
+#include <errno.h>
 #include <bypass/common.h>
 #include <bypass/env.h>
 
@@ -46,7 +47,7 @@ static inline int bp_wait32(volatile void *base, uint32_t off, uint32_t mask, ui
 			return 0;
 		bp_delay_us(100);
 	}
-	return -110; /* -ETIMEDOUT without pulling errno.h into every driver */
+	return -ETIMEDOUT;
 }
 
 #endif
