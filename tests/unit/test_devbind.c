@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <ctype.h>
+#include <errno.h>
 #include <unistd.h>
 #include <sys/stat.h>
 #include "harness.h"
@@ -310,6 +311,17 @@ TEST(devbind_unbind_then_restore_all)
 	CHECK(strstr(out, "Network devices on no driver\n  0000:00:03.0") != NULL);
 	CHECK_EQ(bypass("restore --all"), 0);
 	CHECK(strcmp(fake_driver_of("0000:00:03.0"), "e1000") == 0);
+	fake_machine_destroy();
+}
+
+TEST(devbind_tests_cannot_write_outside_the_fake_machine)
+{
+	SETUP(NULL);
+	struct db_opts o = { .out = stdout, .err = stderr };
+	CHECK_EQ(devbind_write(&o, "/sys/bus/pci/drivers_probe", "0000:00:03.0"), -EACCES);
+	char p[4096];
+	snprintf(p, sizeof(p), "%s/sys/bus/pci/drivers_probe", root);
+	CHECK_EQ(devbind_write(&o, p, "0000:00:03.0"), 0); /* inside: allowed */
 	fake_machine_destroy();
 }
 

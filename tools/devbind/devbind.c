@@ -18,6 +18,7 @@
 #include "devbind.h"
 
 int (*devbind_write_hook)(const char *path, const char *value);
+bool (*devbind_write_allowed)(const char *path);
 
 int devbind_write(const struct db_opts *o, const char *path, const char *value)
 {
@@ -25,6 +26,8 @@ int devbind_write(const struct db_opts *o, const char *path, const char *value)
 		fprintf(o->out, "write %s <- %s\n", path, value[0] == '\n' || !value[0] ? "(empty)" : value);
 		return 0;
 	}
+	if (devbind_write_allowed && !devbind_write_allowed(path))
+		return -EACCES;
 	int fd = open(path, O_WRONLY | O_TRUNC);
 	if (fd < 0)
 		return -errno;

@@ -74,6 +74,9 @@ int devbind_write(const struct db_opts *o, const char *path, const char *value);
 /* Test hook: called after each real write; may change the tree like the kernel
  * would and return a negative errno to fail the write. */
 extern int (*devbind_write_hook)(const char *path, const char *value);
+/* Test guard: when set, asked before each write; false refuses the write
+ * (-EACCES) without opening the file, so a test can never reach the real /sys. */
+extern bool (*devbind_write_allowed)(const char *path);
 /* bypass status|bind|unbind|restore ARGS: argv[0] is the command. */
 int devbind_main(int argc, char **argv, FILE *out, FILE *err);
 
