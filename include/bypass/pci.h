@@ -53,6 +53,10 @@ struct bp_pci_driver {
 };
 extern const struct bp_pci_driver *const bp_pci_drivers[];
 
+/* Canonical "DDDD:BB:DD.F" from "DDDD:BB:DD.F" or the short "BB:DD.F";
+ * -EINVAL if it is not a PCI address. */
+int bp_pci_addr_normalize(const char *in, char out[BP_PCI_ADDR_LEN]);
+
 /* Config space. Return 0 or negative errno. */
 int bp_pci_cfg_read(struct bp_pci_device *dev, uint32_t off, void *buf, uint32_t len);
 int bp_pci_cfg_write(struct bp_pci_device *dev, uint32_t off, const void *buf, uint32_t len);

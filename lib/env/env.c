@@ -17,7 +17,7 @@
 
 #define MAX_PCI_LIST 64
 #define MAX_VDEVS 32
-#define PCI_ADDR_LEN 13 /* "DDDD:BB:DD.F" + NUL */
+#define PCI_ADDR_LEN BP_PCI_ADDR_LEN
 
 __thread uint32_t bp_lcore_id_tls = BP_LCORE_ANY;
 
@@ -62,29 +62,6 @@ static const char usage_text[] =
 	"  --no-huge           use ordinary pages (no hugepages needed; software ports only)\n"
 	"  --iova-mode pa|va   force physical or IOMMU addresses for DMA\n"
 	"  -h, --help          this text\n";
-
-/* Canonical "DDDD:BB:DD.F" from "DDDD:BB:DD.F" or "BB:DD.F". */
-static int pci_addr_normalize(const char *in, char out[PCI_ADDR_LEN])
-{
-	unsigned dom = 0, bus, dev, fn;
-	int n = 0;
-
-	if (sscanf(in, "%x:%x:%x.%x%n", &dom, &bus, &dev, &fn, &n) == 4 && in[n] == '\0') {
-		/* full form */
-	} else if (n = 0, dom = 0, sscanf(in, "%x:%x.%x%n", &bus, &dev, &fn, &n) == 3 &&
-			   in[n] == '\0') {
-		/* short form */
-	} else {
-		return -EINVAL;
-	}
-	for (const char *p = in; *p; p++)
-		if (!isxdigit((unsigned char)*p) && *p != ':' && *p != '.')
-			return -EINVAL;
-	if (dom > 0xffff || bus > 0xff || dev > 0x1f || fn > 7)
-		return -EINVAL;
-	snprintf(out, PCI_ADDR_LEN, "%04x:%02x:%02x.%x", dom, bus, dev, fn);
-	return 0;
-}
 
 static int parse_core_list(const char *s, bool set[BP_MAX_LCORE], uint32_t *first)
 {
@@ -222,7 +199,7 @@ static int add_pci(char list[][PCI_ADDR_LEN], unsigned *n, const char *opt, cons
 		BP_LOG(ERR, "too many %s addresses (at most %d)", opt, MAX_PCI_LIST);
 		return -E2BIG;
 	}
-	if (pci_addr_normalize(v, list[*n]) < 0) {
+	if (bp_pci_addr_normalize(v, list[*n]) < 0) {
 		BP_LOG(ERR, "%s '%s' is not a PCI address; use DDDD:BB:DD.F or BB:DD.F, e.g. 0000:00:03.0",
 		       opt, v);
 		return -EINVAL;

@@ -106,7 +106,6 @@ struct bp_eth_dev *bp_eth_dev_allocate(const char *name)
 	snprintf(d->name, sizeof(d->name), "%s", name);
 	d->port_id = p;
 	d->state = BP_ETH_ATTACHED;
-	d->link.up = 0;
 	return d;
 }
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <errno.h>
+#include <ctype.h>
 #include <fcntl.h>
 #include <dirent.h>
 #include <limits.h>
@@ -36,6 +37,28 @@ const char *bp_pci_devfs(void)
 void bp_pci_dev_path(char *buf, size_t len, const struct bp_pci_device *dev, const char *file)
 {
 	snprintf(buf, len, "%s/bus/pci/devices/%s/%s", bp_pci_sysfs(), dev->addr, file);
+}
+
+int bp_pci_addr_normalize(const char *in, char out[BP_PCI_ADDR_LEN])
+{
+	unsigned dom = 0, bus, dev, fn;
+	int n = 0;
+
+	if (sscanf(in, "%x:%x:%x.%x%n", &dom, &bus, &dev, &fn, &n) == 4 && in[n] == '\0') {
+		/* full form */
+	} else if (n = 0, dom = 0, sscanf(in, "%x:%x.%x%n", &bus, &dev, &fn, &n) == 3 &&
+			   in[n] == '\0') {
+		/* short form */
+	} else {
+		return -EINVAL;
+	}
+	for (const char *p = in; *p; p++)
+		if (!isxdigit((unsigned char)*p) && *p != ':' && *p != '.')
+			return -EINVAL;
+	if (dom > 0xffff || bus > 0xff || dev > 0x1f || fn > 7)
+		return -EINVAL;
+	snprintf(out, BP_PCI_ADDR_LEN, "%04x:%02x:%02x.%x", dom, bus, dev, fn);
+	return 0;
 }
 
 void bp_pci_unmap_bars(struct bp_pci_device *dev)

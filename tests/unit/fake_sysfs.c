@@ -34,26 +34,13 @@ static char *P(const char *fmt, ...)
 	return b;
 }
 
-static void mkdirs(const char *path)
-{
-	char t[PATH_MAX];
-	snprintf(t, sizeof(t), "%s", path);
-	for (char *s = t + 1; *s; s++)
-		if (*s == '/') {
-			*s = '\0';
-			mkdir(t, 0755);
-			*s = '/';
-		}
-	mkdir(t, 0755);
-}
-
 static void put(const char *path, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void put(const char *path, const char *fmt, ...)
 {
 	char dir[PATH_MAX];
 	snprintf(dir, sizeof(dir), "%s", path);
 	*strrchr(dir, '/') = '\0';
-	mkdirs(dir);
+	db_make_dirs(dir);
 	FILE *f = fopen(path, "a");
 	if (!f)
 		return;
@@ -66,7 +53,7 @@ static void put(const char *path, const char *fmt, ...)
 
 static void make_driver(const char *name, const char *ids)
 {
-	mkdirs(P("sys/bus/pci/drivers/%s", name));
+	db_make_dirs(P("sys/bus/pci/drivers/%s", name));
 	for (const char *f = "bind\0unbind\0new_id\0remove_id\0"; *f; f += strlen(f) + 1)
 		put(P("sys/bus/pci/drivers/%s/%s", name, f), "%s", "");
 	put(P("sys/bus/pci/drivers/%s/.ids", name), "%s", ids);
@@ -124,7 +111,7 @@ static int attach(const char *addr, const char *drv)
 	symlink(target, P("sys/bus/pci/drivers/%s/%s", drv, addr));
 	const char *ifc = iface_of(addr);
 	if (ifc && is_net_driver(drv))
-		mkdirs(P("sys/bus/pci/devices/%s/net/%s", addr, ifc));
+		db_make_dirs(P("sys/bus/pci/devices/%s/net/%s", addr, ifc));
 	return 0;
 }
 
@@ -245,7 +232,7 @@ static void make_dev(char *line)
 		   extra[1]) < 5 || sscanf(ids, "%x:%x", &v, &d) != 2)
 		return;
 	const char *dev = P("sys/bus/pci/devices/%s", addr);
-	mkdirs(dev);
+	db_make_dirs(dev);
 	put(P("sys/bus/pci/devices/%s/vendor", addr), "0x%04x\n", v);
 	put(P("sys/bus/pci/devices/%s/device", addr), "0x%04x\n", d);
 	put(P("sys/bus/pci/devices/%s/subsystem_vendor", addr), "0x%04x\n", v);
@@ -258,23 +245,23 @@ static void make_dev(char *line)
 	for (int i = 0; i < 2; i++) {
 		if (!strncmp(extra[i], "iface=", 6) && nb_ifaces < 64) {
 			snprintf(ifaces[nb_ifaces][0], 32, "%s", addr);
-			snprintf(ifaces[nb_ifaces++][1], 32, "%s", extra[i] + 6);
-			mkdirs(P("sys/class/net/%s", extra[i] + 6));
+			snprintf(ifaces[nb_ifaces++][1], 32, "%.31s", extra[i] + 6);
+			db_make_dirs(P("sys/class/net/%s", extra[i] + 6));
 			put(P("sys/class/net/%s/operstate", extra[i] + 6), "down\n");
 		} else if (!strncmp(extra[i], "block=", 6)) {
 			/* ahci host -> disk -> partition, each with a block subsystem link */
 			const char *b = extra[i] + 6;
-			mkdirs(P("sys/bus/pci/devices/%s/ata1/host0/%s/%s1", addr, b, b));
+			db_make_dirs(P("sys/bus/pci/devices/%s/ata1/host0/%s/%s1", addr, b, b));
 			symlink("../../../../../../../class/block",
 				P("sys/bus/pci/devices/%s/ata1/host0/%s/subsystem", addr, b));
 			symlink("../../../../../../../../class/block",
 				P("sys/bus/pci/devices/%s/ata1/host0/%s/%s1/subsystem", addr, b, b));
-			mkdirs(P("sys/class/block/%s/holders", b));
+			db_make_dirs(P("sys/class/block/%s/holders", b));
 		}
 	}
 	if (strcmp(grp, "-")) {
 		char target[PATH_MAX];
-		mkdirs(P("sys/kernel/iommu_groups/%s/devices", grp));
+		db_make_dirs(P("sys/kernel/iommu_groups/%s/devices", grp));
 		snprintf(target, sizeof(target), "../../../kernel/iommu_groups/%s", grp);
 		symlink(target, P("sys/bus/pci/devices/%s/iommu_group", addr));
 		snprintf(target, sizeof(target), "../../../../bus/pci/devices/%s", addr);
@@ -321,7 +308,7 @@ static void make_net(char *line, bool nooverride_unused)
 			sprintf(hex + 2 * i, "%02x", x[i]);
 		put(P("proc/net/if_inet6"), "%s 05 40 00 80 %8s\n", hex, ifc);
 	} else if (!strcmp(k, "master") && n >= 3) {
-		mkdirs(P("sys/class/net/%s", a));
+		db_make_dirs(P("sys/class/net/%s", a));
 		char t[80];
 		snprintf(t, sizeof(t), "../%s", a);
 		symlink(t, P("sys/class/net/%s/master", ifc));
@@ -358,9 +345,9 @@ const char *fake_machine(const char *fixture, const char *flags)
 	put(P("proc/net/route"), "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n");
 	put(P("proc/net/tcp"), "  sl  local_address rem_address   st\n");
 	put(P("proc/mounts"), "proc /proc proc rw 0 0\n");
-	mkdirs(P("sys/bus/pci/devices"));
-	mkdirs(P("sys/kernel/iommu_groups"));
-	mkdirs(P("etc"));
+	db_make_dirs(P("sys/bus/pci/devices"));
+	db_make_dirs(P("sys/kernel/iommu_groups"));
+	db_make_dirs(P("etc"));
 	put(P("sys/bus/pci/drivers_probe"), "%s", "");
 	char modprobe_cases[1024] = "";
 	while (fgets(line, sizeof(line), in)) {

@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <bypass/pci.h>
 #include "devbind.h"
 
 int (*devbind_write_hook)(const char *path, const char *value);
@@ -44,8 +45,7 @@ static bool exists(const char *p)
 	return stat(p, &st) == 0;
 }
 
-/* mkdir -p */
-static void make_dirs(const char *path)
+void db_make_dirs(const char *path)
 {
 	char t[PATH_MAX];
 	snprintf(t, sizeof(t), "%s", path);
@@ -108,7 +108,7 @@ static void state_save(const struct db_opts *o, const char *addr, const char *dr
 	char p[PATH_MAX];
 	if (o->dry_run || !drv[0] || db_is_user_driver(drv))
 		return;
-	make_dirs(o->state_dir);
+	db_make_dirs(o->state_dir);
 	state_path(o, addr, p, sizeof(p));
 	if (exists(p)) /* keep the first driver we took it from */
 		return;
@@ -150,8 +150,8 @@ static int persist_write(const struct db_opts *o, const char *addr, const char *
 		return 0;
 	}
 	char d[PATH_MAX];
-	make_dirs(db_path(d, sizeof(d), o->etc, "/udev/rules.d"));
-	make_dirs(db_path(d, sizeof(d), o->etc, "/modules-load.d"));
+	db_make_dirs(db_path(d, sizeof(d), o->etc, "/udev/rules.d"));
+	db_make_dirs(db_path(d, sizeof(d), o->etc, "/modules-load.d"));
 	FILE *f = fopen(p, "w"), *g = fopen(m, "w");
 	if (!f || !g) {
 		if (f)
@@ -280,7 +280,7 @@ static void print_reasons(const struct db_opts *o, const char *what, const struc
 static int load_dev(const struct db_opts *o, const char *arg, struct db_dev *d)
 {
 	char addr[DB_ADDR_LEN];
-	if (db_addr_normalize(arg, addr) < 0) {
+	if (bp_pci_addr_normalize(arg, addr) < 0) {
 		fprintf(o->err, "bypass: '%s' is not a PCI address; write it as 0000:03:00.0 or 03:00.0\n", arg);
 		return -EINVAL;
 	}

@@ -12,8 +12,9 @@
 
 #include <stdio.h>
 #include <stdbool.h>
+#include <bypass/pci.h>
 
-#define DB_ADDR_LEN 13
+#define DB_ADDR_LEN BP_PCI_ADDR_LEN
 #define DB_MAX_IFACES 4
 #define DB_MAX_REASONS 8
 
@@ -46,8 +47,6 @@ struct db_reasons {
 int db_dev_read(const struct db_opts *o, const char *addr, struct db_dev *d);
 /* All devices, sorted by address; returns the count (or negative errno). */
 int db_dev_scan(const struct db_opts *o, struct db_dev **devs);
-/* "0000:03:00.0" from "03:00.0" or "0000:03:00.0"; -EINVAL if malformed. */
-int db_addr_normalize(const char *in, char out[DB_ADDR_LEN]);
 bool db_is_user_driver(const char *drv);
 bool db_is_network(const struct db_dev *d);
 bool db_is_storage(const struct db_dev *d);
@@ -69,6 +68,8 @@ int db_cmd_status(const struct db_opts *o);
 /* ---- devbind.c: commands ---- */
 /* The kernel driver remembered for the device (state dir), or "". */
 void db_state_load(const struct db_opts *o, const char *addr, char *drv, size_t len);
+/* mkdir -p */
+void db_make_dirs(const char *path);
 /* Writes value to a sysfs file (or, with dry_run, only prints it). */
 int devbind_write(const struct db_opts *o, const char *path, const char *value);
 /* Test hook: called after each real write; may change the tree like the kernel

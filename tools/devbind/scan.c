@@ -15,6 +15,7 @@
 #include <limits.h>
 #include <sys/stat.h>
 #include <arpa/inet.h>
+#include <bypass/pci.h>
 #include "devbind.h"
 
 char *db_path(char *buf, size_t len, const char *root, const char *fmt, ...)
@@ -61,24 +62,6 @@ static void link_base(const char *path, char *out, size_t len)
 	const char *b = strrchr(t, '/');
 	if (snprintf(out, len, "%s", b ? b + 1 : t) >= (int)len)
 		out[0] = '\0'; /* longer than any driver or group name: not one */
-}
-
-int db_addr_normalize(const char *in, char out[DB_ADDR_LEN])
-{
-	unsigned dom = 0, bus, dev, fn;
-	int n = 0;
-	for (const char *p = in; *p; p++)
-		if (!isxdigit((unsigned char)*p) && *p != ':' && *p != '.')
-			return -EINVAL;
-	if (sscanf(in, "%x:%x:%x.%x%n", &dom, &bus, &dev, &fn, &n) == 4 && !in[n]) {
-	} else if (n = 0, dom = 0, sscanf(in, "%x:%x.%x%n", &bus, &dev, &fn, &n) == 3 && !in[n]) {
-	} else {
-		return -EINVAL;
-	}
-	if (dom > 0xffff || bus > 0xff || dev > 0x1f || fn > 7)
-		return -EINVAL;
-	snprintf(out, DB_ADDR_LEN, "%04x:%02x:%02x.%x", dom, bus, dev, fn);
-	return 0;
 }
 
 bool db_is_user_driver(const char *drv)
@@ -144,7 +127,7 @@ int db_dev_scan(const struct db_opts *o, struct db_dev **devs)
 		return -errno;
 	for (struct dirent *e; (e = readdir(dd));) {
 		char norm[DB_ADDR_LEN];
-		if (db_addr_normalize(e->d_name, norm) < 0 || strcmp(norm, e->d_name))
+		if (bp_pci_addr_normalize(e->d_name, norm) < 0 || strcmp(norm, e->d_name))
 			continue;
 		if (n == cap) {
 			cap = cap ? cap * 2 : 32;
