@@ -37,23 +37,33 @@ static inline uint32_t bp_align32_pow2(uint32_t v)
 #define bp_smp_rmb() __atomic_thread_fence(__ATOMIC_ACQUIRE)
 #define bp_smp_wmb() __atomic_thread_fence(__ATOMIC_RELEASE)
 
-/* Barriers between the CPU and a device (descriptor writes before a doorbell).
- * On x86 stores to write-back memory are already ordered before a later store to
- * uncached MMIO, so a compiler barrier is enough; other ISAs need a real fence. */
-#if defined(__x86_64__) || defined(__i386__)
+/* Barriers between the CPU and a device.
+ *   bp_io_wmb: stores to DMA memory (descriptors) before a later store to the
+ *              device (the doorbell), and before the device may read them;
+ *   bp_io_rmb: a load from the device (a register) or of a DMA-written field
+ *              (a descriptor's done bit) before the loads that follow it.
+ * x86-64: stores are not reordered with other stores, nor loads with loads,
+ *   and uncached MMIO is ordered with write-back memory (Intel SDM vol. 3,
+ *   8.2.2): only the compiler must be stopped.
+ * arm64: devices are in the outer-shareable domain; DMB OSHST / OSHLD order
+ *   stores / loads against them (Arm ARM B2.3.12), as Linux's dma_wmb/dma_rmb.
+ * Anything else: refuse to build rather than run with unordered doorbells. */
+#if defined(__x86_64__)
 #define bp_io_wmb() bp_compiler_barrier()
 #define bp_io_rmb() bp_compiler_barrier()
+#elif defined(__aarch64__)
+#define bp_io_wmb() __asm__ volatile("dmb oshst" ::: "memory")
+#define bp_io_rmb() __asm__ volatile("dmb oshld" ::: "memory")
 #else
-#define bp_io_wmb() __atomic_thread_fence(__ATOMIC_SEQ_CST)
-#define bp_io_rmb() __atomic_thread_fence(__ATOMIC_SEQ_CST)
+#error "bypass knows device barriers for x86-64 and arm64 only: define bp_io_wmb/bp_io_rmb for this CPU in include/bypass/common.h"
 #endif
 
 static inline void bp_pause(void)
 {
-#if defined(__x86_64__) || defined(__i386__)
+#if defined(__x86_64__)
 	__builtin_ia32_pause();
 #else
-	bp_compiler_barrier();
+	__asm__ volatile("yield" ::: "memory");
 #endif
 }
 
@@ -63,9 +73,9 @@ static inline void bp_prefetch_w(const void *p) { __builtin_prefetch(p, 1, 3); }
 /* CPU timestamp counter; bp_tsc_hz() (env.h) converts it to time. */
 static inline uint64_t bp_rdtsc(void)
 {
-#if defined(__x86_64__) || defined(__i386__)
+#if defined(__x86_64__)
 	return __builtin_ia32_rdtsc();
-#else
+#else /* arm64: the generic timer's virtual count */
 	uint64_t v;
 	__asm__ volatile("mrs %0, cntvct_el0" : "=r"(v));
 	return v;

@@ -41,82 +41,73 @@ void bp_ring_free(struct bp_ring *r);
 size_t bp_ring_memsize(uint32_t count);
 int bp_ring_init(struct bp_ring *r, const char *name, uint32_t count, uint32_t flags);
 
+/* Objects in the ring. Under MP/MC this is a snapshot: the consumer tail is
+ * read first, so the count is never negative, and it is clamped to the size
+ * because producers may move on between the two loads. */
 static inline uint32_t bp_ring_count(const struct bp_ring *r)
 {
-	return __atomic_load_n(&r->prod.tail, __ATOMIC_ACQUIRE) -
-	       __atomic_load_n(&r->cons.tail, __ATOMIC_ACQUIRE);
+	uint32_t cons = __atomic_load_n(&r->cons.tail, __ATOMIC_ACQUIRE);
+	uint32_t prod = __atomic_load_n(&r->prod.tail, __ATOMIC_ACQUIRE);
+	uint32_t n = prod - cons;
+	return n > r->size ? r->size : n;
 }
 static inline uint32_t bp_ring_free_count(const struct bp_ring *r)
 {
 	return r->size - bp_ring_count(r);
 }
 
-/* Claims up to n slots; returns how many (0..n) and the old head. */
-static inline uint32_t bp__ring_move_prod(struct bp_ring *r, uint32_t n, bool fixed,
-					  uint32_t *old_head, uint32_t *free_out)
-{
-	uint32_t head, free_slots, want;
-
-	head = __atomic_load_n(&r->prod.head, __ATOMIC_RELAXED);
-	for (;;) {
-		/* Acquire pairs with the consumer's release of its tail: the slots
-		 * it has finished reading are ours to overwrite. */
-		uint32_t cons_tail = __atomic_load_n(&r->cons.tail, __ATOMIC_ACQUIRE);
-		free_slots = r->size + cons_tail - head;
-		want = n;
-		if (bp_unlikely(want > free_slots))
-			want = fixed ? 0 : free_slots;
-		if (want == 0)
-			break;
-		if (r->prod.single) {
-			__atomic_store_n(&r->prod.head, head + want, __ATOMIC_RELAXED);
-			break;
-		}
-		if (__atomic_compare_exchange_n(&r->prod.head, &head, head + want,
-						false, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-			break;
-	}
-	*old_head = head;
-	if (free_out)
-		*free_out = free_slots - want;
-	return want;
-}
-
-static inline uint32_t bp__ring_move_cons(struct bp_ring *r, uint32_t n, bool fixed,
-					  uint32_t *old_head, uint32_t *avail_out)
+/* Claims up to n slots for one side of the ring: `own` is its head/tail pair,
+ * `other_tail` the opposite side's tail, and `room` what the opposite tail
+ * leaves us (the size for producers, 0 for consumers). Returns how many it
+ * claimed (0..n), the old head, and what is left after the claim.
+ *
+ * Memory order (C11, so that it holds on arm64 as on x86):
+ *  - the head is loaded with acquire, and a failed CAS reloads it with acquire,
+ *    so the load of the other side's tail that follows cannot be satisfied
+ *    before it: the tail is never older than the head it is compared with, and
+ *    `room + tail - head` cannot wrap;
+ *  - the other side's tail is loaded with acquire, pairing with its release in
+ *    bp__ring_publish: the slots it finished with are ours to read or overwrite;
+ *  - the CAS is an acquire whether it wins or fails (C11 forbids a failure
+ *    order stronger than the success order); what we then write into the
+ *    slots is published by our own release of the tail. */
+static inline uint32_t bp__ring_move_head(struct bp_ring_headtail *own, const uint32_t *other_tail,
+					  uint32_t room, uint32_t n, bool fixed, uint32_t *old_head,
+					  uint32_t *left)
 {
 	uint32_t head, avail, want;
 
-	head = __atomic_load_n(&r->cons.head, __ATOMIC_RELAXED);
+	head = __atomic_load_n(&own->head, __ATOMIC_ACQUIRE);
 	for (;;) {
-		/* Acquire pairs with the producer's release: its slot writes are visible. */
-		uint32_t prod_tail = __atomic_load_n(&r->prod.tail, __ATOMIC_ACQUIRE);
-		avail = prod_tail - head;
+		avail = room + __atomic_load_n(other_tail, __ATOMIC_ACQUIRE) - head;
 		want = n;
 		if (bp_unlikely(want > avail))
 			want = fixed ? 0 : avail;
 		if (want == 0)
 			break;
-		if (r->cons.single) {
-			__atomic_store_n(&r->cons.head, head + want, __ATOMIC_RELAXED);
+		if (own->single) {
+			__atomic_store_n(&own->head, head + want, __ATOMIC_RELAXED);
 			break;
 		}
-		if (__atomic_compare_exchange_n(&r->cons.head, &head, head + want,
-						false, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		if (__atomic_compare_exchange_n(&own->head, &head, head + want, false, __ATOMIC_ACQUIRE,
+						__ATOMIC_ACQUIRE))
 			break;
 	}
 	*old_head = head;
-	if (avail_out)
-		*avail_out = avail - want;
+	if (left)
+		*left = avail - want;
 	return want;
 }
 
 void bp__ring_wait_tail(struct bp_ring_headtail *ht, uint32_t old);
 
-/* Publishes [old, old+n): earlier claimants publish first, then we release. */
+/* Publishes [old, old+n): earlier claimants publish first, then we release.
+ * Under MP/MC the wait for the earlier claimant's tail is an acquire: our
+ * release then carries its slot writes too (a plain store by another thread
+ * does not extend its release sequence, C11 5.1.2.4). */
 static inline void bp__ring_publish(struct bp_ring_headtail *ht, uint32_t old, uint32_t n)
 {
-	if (!ht->single && bp_unlikely(__atomic_load_n(&ht->tail, __ATOMIC_RELAXED) != old))
+	if (!ht->single && bp_unlikely(__atomic_load_n(&ht->tail, __ATOMIC_ACQUIRE) != old))
 		bp__ring_wait_tail(ht, old);
 	__atomic_store_n(&ht->tail, old + n, __ATOMIC_RELEASE);
 }
@@ -158,7 +149,7 @@ static inline uint32_t bp__ring_enqueue(struct bp_ring *r, void *const *objs, ui
 {
 	uint32_t head;
 
-	n = bp__ring_move_prod(r, n, fixed, &head, free_space);
+	n = bp__ring_move_head(&r->prod, &r->cons.tail, r->size, n, fixed, &head, free_space);
 	if (n) {
 		bp__ring_copy_in(r, head, objs, n);
 		bp__ring_publish(&r->prod, head, n);
@@ -171,7 +162,7 @@ static inline uint32_t bp__ring_dequeue(struct bp_ring *r, void **objs, uint32_t
 {
 	uint32_t head;
 
-	n = bp__ring_move_cons(r, n, fixed, &head, available);
+	n = bp__ring_move_head(&r->cons, &r->prod.tail, 0, n, fixed, &head, available);
 	if (n) {
 		bp__ring_copy_out(r, head, objs, n);
 		bp__ring_publish(&r->cons, head, n);

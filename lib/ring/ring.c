@@ -53,7 +53,7 @@ void bp_ring_free(struct bp_ring *r) { free(r); }
 void bp__ring_wait_tail(struct bp_ring_headtail *ht, uint32_t old)
 {
 	unsigned spins = 0;
-	while (__atomic_load_n(&ht->tail, __ATOMIC_RELAXED) != old) {
+	while (__atomic_load_n(&ht->tail, __ATOMIC_ACQUIRE) != old) {
 		if (++spins < 4096)
 			bp_pause();
 		else
