@@ -54,15 +54,29 @@ static inline uint16_t bp_eth_tx_burst(uint16_t port, uint16_t queue, struct bp_
 	return p->tx_burst(p->txq[queue], pkts, n);
 }
 
+/* Frees the mbufs of every packet the port has finished sending on this queue.
+ * tx_burst does this itself when it needs room; a program whose mempool could
+ * end up held by tx rings (an io forwarder with a tight pool: rx finds no mbuf,
+ * so nothing is sent, so nothing is reclaimed) calls this when rx returns
+ * nothing. Every driver honours a tx burst of 0 packets this way. */
+static inline void bp_eth_tx_done_cleanup(uint16_t port, uint16_t queue)
+{
+	bp_eth_tx_burst(port, queue, NULL, 0);
+}
+
 /* Counters. Each has one meaning, the same for every driver:
  *   ipackets/ibytes  packets/bytes handed to the application by rx_burst
  *   opackets/obytes  packets/bytes the port accepted in tx_burst
  *   imissed   packets the port received but dropped because the rx ring was full
  *             (the application did not poll fast enough)
- *   rx_nombuf packets dropped (or descriptors left unfilled) because the mempool
- *             had no mbuf to refill the ring
- *   ierrors   packets received with an error (bad CRC, too long, too short)
- *   oerrors   packets the port failed to send after accepting them
+ *   rx_nombuf packets the port received but rx_burst dropped because the mempool
+ *             had no mbuf to put in their place (the frame's own buffer goes
+ *             back into the ring at once, so the ring never runs dry); each
+ *             such packet is counted once
+ *   ierrors   packets received with an error (bad CRC, too long, too short,
+ *             longer than one buffer), each counted once
+ *   oerrors   packets tx_burst refused as unsendable (too long, too short, more
+ *             segments than the ring holds); it frees them and counts them here
  * Bytes exclude the Ethernet FCS. Per-queue counters cover the first
  * BP_MAX_QUEUES_PER_PORT queues. */
 struct bp_eth_stats {
@@ -75,11 +89,13 @@ struct bp_eth_stats {
 	uint64_t q_rx_nombuf[BP_MAX_QUEUES_PER_PORT];
 };
 
-/* Counters a driver keeps per queue, written only by the lcore polling it. */
+/* Counters a driver keeps per queue, written only by the lcore polling it.
+ * The driver registers them at queue set-up (bp_eth_dev.rxq_stats/txq_stats);
+ * ethdev sums them into bp_eth_stats and clears them. */
 struct bp_eth_queue_stats {
 	uint64_t packets;
 	uint64_t bytes;
-	uint64_t nombuf; /* rx: refill failures; tx: unused */
+	uint64_t nombuf; /* rx: packets dropped for want of an mbuf; tx: unused */
 	uint64_t errors;
 };
 
@@ -120,8 +136,10 @@ struct bp_eth_dev_ops {
 	void (*rx_queue_release)(struct bp_eth_dev *dev, uint16_t q);
 	void (*tx_queue_release)(struct bp_eth_dev *dev, uint16_t q);
 	int (*link_update)(struct bp_eth_dev *dev, int wait);
-	/* Driver adds what it counts to *st (pre-zeroed). */
+	/* Hardware counters only (imissed, ierrors, ...): ethdev has already summed
+	 * the queues' software counters into *st. Optional. */
 	int (*stats_get)(struct bp_eth_dev *dev, struct bp_eth_stats *st);
+	/* Clears the hardware counters; ethdev clears the queues'. Optional. */
 	int (*stats_reset)(struct bp_eth_dev *dev);
 	int (*promiscuous_set)(struct bp_eth_dev *dev, int on);
 	int (*mac_addr_set)(struct bp_eth_dev *dev, const struct bp_ether_addr *mac);
@@ -140,6 +158,9 @@ struct bp_eth_dev {
 	uint16_t nb_rx_queues, nb_tx_queues;
 	void *rx_queues[BP_MAX_QUEUES_PER_PORT];
 	void *tx_queues[BP_MAX_QUEUES_PER_PORT];
+	/* Each queue's counters, set by the driver's queue set-up. */
+	struct bp_eth_queue_stats *rxq_stats[BP_MAX_QUEUES_PER_PORT];
+	struct bp_eth_queue_stats *txq_stats[BP_MAX_QUEUES_PER_PORT];
 	struct bp_ether_addr mac;
 	struct bp_eth_link link;
 	uint8_t promiscuous;
@@ -181,9 +202,6 @@ struct bp_eth_dev *bp_eth_dev_allocate(const char *name);
 /* Releases a port after the driver's close. */
 void bp_eth_dev_release(struct bp_eth_dev *dev);
 struct bp_eth_dev *bp_eth_dev_get(uint16_t port);
-/* Sums per-queue counters into *st (ipackets/opackets and the q_ arrays). */
-void bp_eth_stats_add_queue(struct bp_eth_stats *st, bool rx, uint16_t q,
-			    const struct bp_eth_queue_stats *qs);
 /* link_update for ports with no wire: up at 10 Gb/s full duplex while started. */
 int bp_eth_link_update_virtual(struct bp_eth_dev *dev, int wait);
 /* Releases every port (bp_cleanup). */

@@ -88,11 +88,31 @@ static inline struct bp_mbuf *bp_pktmbuf_lastseg(struct bp_mbuf *m)
 	return m;
 }
 
-/* The rearm word of a fresh mbuf: headroom, refcnt 1, one segment, no port. */
+/* The rearm word of a fresh mbuf: data at data_off, refcnt 1, one segment,
+ * input port. Built through the same layout as the mbuf, so it holds on any
+ * byte order. */
+static inline uint64_t bp_mbuf_rearm_word(uint16_t data_off, uint16_t port)
+{
+	union {
+		uint64_t word;
+		struct {
+			uint16_t data_off, refcnt, nb_segs, port;
+		};
+	} u = { .data_off = data_off, .refcnt = 1, .nb_segs = 1, .port = port };
+	return u.word;
+}
+
+/* What a receive queue writes into each mbuf it hands out: the pool's headroom
+ * and the port. Drivers compute it once per queue; one store per packet then
+ * makes a fresh mbuf. */
+static inline uint64_t bp_pktmbuf_rx_rearm(const struct bp_mempool *mp, uint16_t port)
+{
+	return bp_mbuf_rearm_word(BP_MIN((uint16_t)BP_PKTMBUF_HEADROOM, bp_pktmbuf_data_room(mp)), port);
+}
+
 static inline uint64_t bp__mbuf_rearm_value(const struct bp_mbuf *m)
 {
-	uint16_t off = BP_MIN((uint16_t)BP_PKTMBUF_HEADROOM, m->buf_len);
-	return (uint64_t)off | (1ull << 16) | (1ull << 32) | ((uint64_t)BP_MBUF_PORT_INVALID << 48);
+	return bp_mbuf_rearm_word(BP_MIN((uint16_t)BP_PKTMBUF_HEADROOM, m->buf_len), BP_MBUF_PORT_INVALID);
 }
 
 static inline void bp_pktmbuf_reset(struct bp_mbuf *m)

@@ -115,15 +115,40 @@ void bp_eth_dev_release(struct bp_eth_dev *dev)
 	memset(dev, 0, sizeof(*dev));
 }
 
+static void release_rxq(struct bp_eth_dev *d, uint16_t q)
+{
+	if (d->rx_queues[q] && d->ops->rx_queue_release)
+		d->ops->rx_queue_release(d, q);
+	d->rx_queues[q] = NULL;
+	d->rxq_stats[q] = NULL;
+}
+
+static void release_txq(struct bp_eth_dev *d, uint16_t q)
+{
+	if (d->tx_queues[q] && d->ops->tx_queue_release)
+		d->ops->tx_queue_release(d, q);
+	d->tx_queues[q] = NULL;
+	d->txq_stats[q] = NULL;
+}
+
 static void release_queues(struct bp_eth_dev *d)
 {
 	for (uint16_t q = 0; q < BP_MAX_QUEUES_PER_PORT; q++) {
-		if (d->rx_queues[q] && d->ops->rx_queue_release)
-			d->ops->rx_queue_release(d, q);
-		if (d->tx_queues[q] && d->ops->tx_queue_release)
-			d->ops->tx_queue_release(d, q);
-		d->rx_queues[q] = d->tx_queues[q] = NULL;
+		release_rxq(d, q);
+		release_txq(d, q);
 	}
+}
+
+/* A driver's queue set-up must register the queue and its counters. */
+static int setup_done(struct bp_eth_dev *d, const char *dir, uint16_t q, const void *queue,
+		      const struct bp_eth_queue_stats *st, int rc)
+{
+	if (rc == 0 && (!queue || !st)) {
+		BP_LOG(ERR, "%s: driver %s set up %s queue %u without registering it and its counters "
+			    "(a driver bug)", d->name, d->driver_name, dir, q);
+		rc = -EFAULT;
+	}
+	return rc;
 }
 
 int bp_eth_dev_info_get(uint16_t port, struct bp_eth_dev_info *info)
@@ -240,10 +265,11 @@ int bp_eth_rx_queue_setup(uint16_t port, uint16_t q, uint16_t nb_desc, struct bp
 		       d->name, mp->name, bp_pktmbuf_data_room(mp), info.min_rx_bufsize);
 		return -EINVAL;
 	}
-	if (d->rx_queues[q] && d->ops->rx_queue_release)
-		d->ops->rx_queue_release(d, q);
-	d->rx_queues[q] = NULL;
-	return d->ops->rx_queue_setup(d, q, nb_desc, mp);
+	release_rxq(d, q);
+	int rc = d->ops->rx_queue_setup(d, q, nb_desc, mp);
+	if ((rc = setup_done(d, "rx", q, d->rx_queues[q], d->rxq_stats[q], rc)) == -EFAULT)
+		release_rxq(d, q);
+	return rc;
 }
 
 int bp_eth_tx_queue_setup(uint16_t port, uint16_t q, uint16_t nb_desc)
@@ -260,10 +286,11 @@ int bp_eth_tx_queue_setup(uint16_t port, uint16_t q, uint16_t nb_desc)
 	bp_eth_dev_info_get(port, &info);
 	if (check_desc(d, "tx", nb_desc, info.tx_desc_min, info.tx_desc_max) < 0)
 		return -EINVAL;
-	if (d->tx_queues[q] && d->ops->tx_queue_release)
-		d->ops->tx_queue_release(d, q);
-	d->tx_queues[q] = NULL;
-	return d->ops->tx_queue_setup(d, q, nb_desc);
+	release_txq(d, q);
+	int rc = d->ops->tx_queue_setup(d, q, nb_desc);
+	if ((rc = setup_done(d, "tx", q, d->tx_queues[q], d->txq_stats[q], rc)) == -EFAULT)
+		release_txq(d, q);
+	return rc;
 }
 
 int bp_eth_dev_start(uint16_t port)
@@ -363,26 +390,20 @@ int bp_eth_promiscuous_set(uint16_t port, bool on)
 	return rc;
 }
 
-void bp_eth_stats_add_queue(struct bp_eth_stats *st, bool rx, uint16_t q,
-			    const struct bp_eth_queue_stats *qs)
+static void add_queue(struct bp_eth_stats *st, bool rx, uint16_t q, const struct bp_eth_queue_stats *qs)
 {
 	if (rx) {
 		st->ipackets += qs->packets;
 		st->ibytes += qs->bytes;
 		st->rx_nombuf += qs->nombuf;
 		st->ierrors += qs->errors;
-	} else {
-		st->opackets += qs->packets;
-		st->obytes += qs->bytes;
-		st->oerrors += qs->errors;
-	}
-	if (q >= BP_MAX_QUEUES_PER_PORT)
-		return;
-	if (rx) {
 		st->q_ipackets[q] = qs->packets;
 		st->q_ibytes[q] = qs->bytes;
 		st->q_rx_nombuf[q] = qs->nombuf;
 	} else {
+		st->opackets += qs->packets;
+		st->obytes += qs->bytes;
+		st->oerrors += qs->errors;
 		st->q_opackets[q] = qs->packets;
 		st->q_obytes[q] = qs->bytes;
 	}
@@ -394,6 +415,12 @@ int bp_eth_stats_get(uint16_t port, struct bp_eth_stats *st)
 	if (!d)
 		return -ENODEV;
 	memset(st, 0, sizeof(*st));
+	for (uint16_t q = 0; q < BP_MAX_QUEUES_PER_PORT; q++) {
+		if (d->rxq_stats[q])
+			add_queue(st, true, q, d->rxq_stats[q]);
+		if (d->txq_stats[q])
+			add_queue(st, false, q, d->txq_stats[q]);
+	}
 	return d->ops->stats_get ? d->ops->stats_get(d, st) : 0;
 }
 
@@ -402,6 +429,12 @@ int bp_eth_stats_reset(uint16_t port)
 	struct bp_eth_dev *d = port_or_log(port, "stats reset");
 	if (!d)
 		return -ENODEV;
+	for (uint16_t q = 0; q < BP_MAX_QUEUES_PER_PORT; q++) {
+		if (d->rxq_stats[q])
+			memset(d->rxq_stats[q], 0, sizeof(*d->rxq_stats[q]));
+		if (d->txq_stats[q])
+			memset(d->txq_stats[q], 0, sizeof(*d->txq_stats[q]));
+	}
 	return d->ops->stats_reset ? d->ops->stats_reset(d) : 0;
 }
 

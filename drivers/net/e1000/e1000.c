@@ -315,6 +315,7 @@ static int e1000_rxq_setup(struct bp_eth_dev *dev, uint16_t qi, uint16_t nb, str
 		q->ring[i].status = 0;
 	}
 	dev->rx_queues[qi] = q;
+	dev->rxq_stats[qi] = &q->st;
 	return 0;
 }
 
@@ -349,6 +350,7 @@ static int e1000_txq_setup(struct bp_eth_dev *dev, uint16_t qi, uint16_t nb)
 	}
 	q->ring = q->mz->va;
 	dev->tx_queues[qi] = q;
+	dev->txq_stats[qi] = &q->st;
 	return 0;
 }
 
@@ -452,13 +454,7 @@ static void accumulate_hw(struct e1000_adapter *a)
 static int e1000_stats_get(struct bp_eth_dev *dev, struct bp_eth_stats *st)
 {
 	struct e1000_adapter *a = dev->priv;
-	struct e1000_rxq *rq = dev->rx_queues[0];
-	struct e1000_txq *tq = dev->tx_queues[0];
 	accumulate_hw(a);
-	if (rq)
-		bp_eth_stats_add_queue(st, true, 0, &rq->st);
-	if (tq)
-		bp_eth_stats_add_queue(st, false, 0, &tq->st);
 	st->imissed += a->hw_missed;
 	st->ierrors += a->hw_errors;
 	return 0;
@@ -469,10 +465,6 @@ static int e1000_stats_reset(struct bp_eth_dev *dev)
 	struct e1000_adapter *a = dev->priv;
 	accumulate_hw(a);
 	a->hw_missed = a->hw_errors = 0;
-	if (dev->rx_queues[0])
-		memset(&((struct e1000_rxq *)dev->rx_queues[0])->st, 0, sizeof(struct bp_eth_queue_stats));
-	if (dev->tx_queues[0])
-		memset(&((struct e1000_txq *)dev->tx_queues[0])->st, 0, sizeof(struct bp_eth_queue_stats));
 	return 0;
 }
 

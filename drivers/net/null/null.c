@@ -95,10 +95,9 @@ static int null_rxq_setup(struct bp_eth_dev *dev, uint16_t qi, uint16_t nb_desc,
 	q->mp = mp;
 	q->size = p->size;
 	q->no_rx = p->no_rx;
-	/* The rearm word of a fresh mbuf of this pool, with our port id. */
-	uint16_t headroom = BP_MIN((uint16_t)BP_PKTMBUF_HEADROOM, bp_pktmbuf_data_room(mp));
-	q->rearm = (uint64_t)headroom | (1ull << 16) | (1ull << 32) | ((uint64_t)dev->port_id << 48);
+	q->rearm = bp_pktmbuf_rx_rearm(mp, dev->port_id);
 	dev->rx_queues[qi] = q;
+	dev->rxq_stats[qi] = &q->st;
 	return 0;
 }
 
@@ -110,6 +109,7 @@ static int null_txq_setup(struct bp_eth_dev *dev, uint16_t qi, uint16_t nb_desc)
 		return -ENOMEM;
 	memset(q, 0, sizeof(*q));
 	dev->tx_queues[qi] = q;
+	dev->txq_stats[qi] = &q->st;
 	return 0;
 }
 
@@ -125,28 +125,6 @@ static int null_start(struct bp_eth_dev *dev)
 static int null_stop(struct bp_eth_dev *dev)
 {
 	dev->link.up = 0;
-	return 0;
-}
-
-static int null_stats_get(struct bp_eth_dev *dev, struct bp_eth_stats *st)
-{
-	for (uint16_t q = 0; q < dev->nb_rx_queues; q++)
-		if (dev->rx_queues[q])
-			bp_eth_stats_add_queue(st, true, q, &((struct null_rxq *)dev->rx_queues[q])->st);
-	for (uint16_t q = 0; q < dev->nb_tx_queues; q++)
-		if (dev->tx_queues[q])
-			bp_eth_stats_add_queue(st, false, q, &((struct null_txq *)dev->tx_queues[q])->st);
-	return 0;
-}
-
-static int null_stats_reset(struct bp_eth_dev *dev)
-{
-	for (uint16_t q = 0; q < dev->nb_rx_queues; q++)
-		if (dev->rx_queues[q])
-			memset(&((struct null_rxq *)dev->rx_queues[q])->st, 0, sizeof(struct bp_eth_queue_stats));
-	for (uint16_t q = 0; q < dev->nb_tx_queues; q++)
-		if (dev->tx_queues[q])
-			memset(&((struct null_txq *)dev->tx_queues[q])->st, 0, sizeof(struct bp_eth_queue_stats));
 	return 0;
 }
 
@@ -172,8 +150,6 @@ static const struct bp_eth_dev_ops null_ops = {
 	.rx_queue_release = null_rxq_release,
 	.tx_queue_release = null_txq_release,
 	.link_update = bp_eth_link_update_virtual,
-	.stats_get = null_stats_get,
-	.stats_reset = null_stats_reset,
 	.promiscuous_set = null_promisc,
 };
 

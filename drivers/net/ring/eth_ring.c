@@ -104,6 +104,7 @@ static int ring_rxq_setup(struct bp_eth_dev *dev, uint16_t q, uint16_t nb_desc,
 	(void)nb_desc, (void)mp;
 	p->rxq[q].ring = p->rx_set->rings[q];
 	dev->rx_queues[q] = &p->rxq[q];
+	dev->rxq_stats[q] = memset(&p->rxq[q].st, 0, sizeof(p->rxq[q].st));
 	return 0;
 }
 
@@ -113,26 +114,7 @@ static int ring_txq_setup(struct bp_eth_dev *dev, uint16_t q, uint16_t nb_desc)
 	(void)nb_desc;
 	p->txq[q].ring = p->tx_set->rings[q];
 	dev->tx_queues[q] = &p->txq[q];
-	return 0;
-}
-
-static int ring_stats_get(struct bp_eth_dev *dev, struct bp_eth_stats *st)
-{
-	struct ring_port *p = dev->priv;
-	for (uint16_t q = 0; q < dev->nb_rx_queues; q++)
-		bp_eth_stats_add_queue(st, true, q, &p->rxq[q].st);
-	for (uint16_t q = 0; q < dev->nb_tx_queues; q++)
-		bp_eth_stats_add_queue(st, false, q, &p->txq[q].st);
-	return 0;
-}
-
-static int ring_stats_reset(struct bp_eth_dev *dev)
-{
-	struct ring_port *p = dev->priv;
-	for (uint16_t q = 0; q < RING_MAX_QUEUES; q++) {
-		memset(&p->rxq[q].st, 0, sizeof(p->rxq[q].st));
-		memset(&p->txq[q].st, 0, sizeof(p->txq[q].st));
-	}
+	dev->txq_stats[q] = memset(&p->txq[q].st, 0, sizeof(p->txq[q].st));
 	return 0;
 }
 
@@ -151,8 +133,6 @@ static const struct bp_eth_dev_ops ring_ops = {
 	.rx_queue_setup = ring_rxq_setup,
 	.tx_queue_setup = ring_txq_setup,
 	.link_update = bp_eth_link_update_virtual,
-	.stats_get = ring_stats_get,
-	.stats_reset = ring_stats_reset,
 };
 
 static int ring_port_create(const char *name, struct ring_set *rx, struct ring_set *tx)
