@@ -19,7 +19,13 @@ struct bp_pci_id {
 	uint16_t vendor, device;
 };
 
-enum bp_pci_access { BP_PCI_NONE = 0, BP_PCI_VFIO, BP_PCI_VFIO_NOIOMMU, BP_PCI_UIO };
+enum bp_pci_access {
+	BP_PCI_NONE = 0,
+	BP_PCI_VFIO,
+	BP_PCI_VFIO_NOIOMMU,
+	BP_PCI_UIO,
+	BP_PCI_MODEL, /* a software model of the device (tests/model) */
+};
 
 struct bp_pci_bar {
 	void *va;     /* mapped, or NULL (I/O BAR, absent, not mappable) */
@@ -36,11 +42,6 @@ struct bp_pci_device {
 	char kdriver[32]; /* driver it is bound to in the kernel */
 	enum bp_pci_access access;
 	struct bp_pci_bar bar[BP_PCI_MAX_BARS];
-	/* how to reach it (private to lib/pci) */
-	int dev_fd;       /* VFIO device fd, or /dev/uioN */
-	int cfg_fd;       /* UIO: sysfs config file */
-	uint64_t cfg_off; /* VFIO: offset of the config region */
-	int lock_fd;
 	const struct bp_pci_driver *driver;
 	void *drv_data;
 };

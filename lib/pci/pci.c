@@ -16,10 +16,11 @@
 #include <bypass/log.h>
 #include <bypass/mem.h>
 #include "pci_internal.h"
+#include "pci_model.h"
 
 #define MAX_DEVICES 64
 
-static struct bp_pci_device *devices[MAX_DEVICES];
+static struct pci_dev *devices[MAX_DEVICES];
 static unsigned nb_devices;
 
 const char *bp_pci_sysfs(void)
@@ -98,7 +99,6 @@ static void read_link_base(const struct bp_pci_device *d, const char *file, char
 
 static void read_device(struct bp_pci_device *d, const char *addr)
 {
-	memset(d, 0, sizeof(*d));
 	snprintf(d->addr, sizeof(d->addr), "%.12s", addr);
 	d->id.vendor = (uint16_t)read_hex(d, "vendor");
 	d->id.device = (uint16_t)read_hex(d, "device");
@@ -115,10 +115,17 @@ static void read_device(struct bp_pci_device *d, const char *addr)
 	read_link_base(d, "iommu_group", g, sizeof(g));
 	d->iommu_group = g[0] ? atoi(g) : -1;
 	read_link_base(d, "driver", d->kdriver, sizeof(d->kdriver));
-	d->dev_fd = d->cfg_fd = d->lock_fd = -1;
 }
 
-static const struct bp_pci_driver *match(const struct bp_pci_device *d)
+struct pci_dev *bp_pci_dev_new(void)
+{
+	struct pci_dev *d = calloc(1, sizeof(*d));
+	if (d)
+		d->dev_fd = d->cfg_fd = d->lock_fd = -1;
+	return d;
+}
+
+const struct bp_pci_driver *bp_pci_match(const struct bp_pci_device *d)
 {
 	for (const struct bp_pci_driver *const *drv = bp_pci_drivers; *drv; drv++)
 		for (const struct bp_pci_id *id = (*drv)->ids; id->vendor; id++)
@@ -144,8 +151,9 @@ enum bp_pci_access bp_pci_access_of(const struct bp_pci_device *d)
 
 /* One process per device: a lock on a file named by the address. The kernel
  * drops it when the process dies, however it dies. */
-static int lock_device(struct bp_pci_device *d)
+static int lock_device(struct pci_dev *pd)
 {
+	const struct bp_pci_device *d = &pd->pub;
 	const char *dirs[] = { getenv("BYPASS_RUNDIR"), "/run/bypass", "/tmp" };
 	char p[PATH_MAX];
 	for (unsigned i = 0; i < 3; i++) {
@@ -158,7 +166,7 @@ static int lock_device(struct bp_pci_device *d)
 			continue;
 		struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
 		if (fcntl(fd, F_SETLK, &fl) == 0) {
-			d->lock_fd = fd;
+			pd->lock_fd = fd;
 			return 0;
 		}
 		fl = (struct flock){ .l_type = F_WRLCK, .l_whence = SEEK_SET };
@@ -173,17 +181,18 @@ static int lock_device(struct bp_pci_device *d)
 	return 0;
 }
 
-static void close_device(struct bp_pci_device *d)
+void bp_pci_dev_close(struct pci_dev *pd)
 {
+	struct bp_pci_device *d = &pd->pub;
 	if (d->driver && d->driver->remove)
 		d->driver->remove(d);
 	if (d->access == BP_PCI_UIO)
-		bp_uio_close(d);
-	else if (d->access != BP_PCI_NONE)
-		bp_vfio_close(d);
-	if (d->lock_fd >= 0)
-		close(d->lock_fd);
-	free(d);
+		bp_uio_close(pd);
+	else if (d->access == BP_PCI_VFIO || d->access == BP_PCI_VFIO_NOIOMMU)
+		bp_vfio_close(pd);
+	if (pd->lock_fd >= 0)
+		close(pd->lock_fd);
+	free(pd);
 }
 
 static bool explicitly_allowed(const char *addr)
@@ -194,8 +203,44 @@ static bool explicitly_allowed(const char *addr)
 	return false;
 }
 
-static int open_and_probe(struct bp_pci_device *d, const struct bp_pci_driver *drv)
+static const char *access_name(enum bp_pci_access a)
 {
+	switch (a) {
+	case BP_PCI_VFIO: return "VFIO";
+	case BP_PCI_VFIO_NOIOMMU: return "VFIO no-IOMMU";
+	case BP_PCI_UIO: return "UIO";
+	case BP_PCI_MODEL: return "a software model";
+	case BP_PCI_NONE: break;
+	}
+	return "nothing";
+}
+
+int bp_pci_dev_probe(struct pci_dev *pd, const struct bp_pci_driver *drv)
+{
+	struct bp_pci_device *d = &pd->pub;
+	int rc;
+	if (nb_devices == MAX_DEVICES) {
+		BP_LOG(ERR, "more than %d PCI devices to drive; choose with -a", MAX_DEVICES);
+		return -E2BIG;
+	}
+	if ((rc = bp_pci_enable_bus_master(d)) < 0) {
+		BP_LOG(ERR, "%s: cannot enable bus mastering: %s", d->addr, strerror(-rc));
+		return rc;
+	}
+	d->driver = drv;
+	if ((rc = drv->probe(d)) < 0) {
+		d->driver = NULL;
+		BP_LOG(ERR, "%s: driver %s could not start the device (%s)", d->addr, drv->name, strerror(-rc));
+		return rc;
+	}
+	BP_LOG(INFO, "%s: %s through %s", d->addr, drv->name, access_name(d->access));
+	devices[nb_devices++] = pd;
+	return 0;
+}
+
+static int open_and_probe(struct pci_dev *pd, const struct bp_pci_driver *drv)
+{
+	struct bp_pci_device *d = &pd->pub;
 	int rc;
 	d->access = bp_pci_access_of(d);
 	if (d->access == BP_PCI_NONE) {
@@ -208,24 +253,12 @@ static int open_and_probe(struct bp_pci_device *d, const struct bp_pci_driver *d
 		       d->id.vendor, d->id.device, d->kdriver[0] ? d->kdriver : "no driver", d->addr);
 		return 1; /* skipped */
 	}
-	if ((rc = lock_device(d)) < 0)
+	if ((rc = lock_device(pd)) < 0)
 		return rc;
-	rc = d->access == BP_PCI_UIO ? bp_uio_open(d) : bp_vfio_open(d);
+	rc = d->access == BP_PCI_UIO ? bp_uio_open(pd) : bp_vfio_open(pd);
 	if (rc < 0)
 		return rc;
-	if ((rc = bp_pci_enable_bus_master(d)) < 0) {
-		BP_LOG(ERR, "%s: cannot enable bus mastering: %s", d->addr, strerror(-rc));
-		return rc;
-	}
-	d->driver = drv;
-	if ((rc = drv->probe(d)) < 0) {
-		d->driver = NULL;
-		BP_LOG(ERR, "%s: driver %s could not start the device (%s)", d->addr, drv->name, strerror(-rc));
-		return rc;
-	}
-	BP_LOG(INFO, "%s: %s through %s", d->addr, drv->name,
-	       d->access == BP_PCI_VFIO ? "VFIO" : d->access == BP_PCI_UIO ? "UIO" : "VFIO no-IOMMU");
-	return 0;
+	return bp_pci_dev_probe(pd, drv);
 }
 
 int bp_pci_probe_all(void)
@@ -256,13 +289,14 @@ int bp_pci_probe_all(void)
 		const char *addr = list[i]->d_name;
 		if (strlen(addr) != BP_PCI_ADDR_LEN - 1 || !bp_env_pci_allowed(addr))
 			continue;
-		struct bp_pci_device *d = calloc(1, sizeof(*d));
-		if (!d) {
+		struct pci_dev *pd = bp_pci_dev_new();
+		if (!pd) {
 			rc = -ENOMEM;
 			break;
 		}
+		struct bp_pci_device *d = &pd->pub;
 		read_device(d, addr);
-		const struct bp_pci_driver *drv = match(d);
+		const struct bp_pci_driver *drv = bp_pci_match(d);
 		if (!drv) {
 			if (explicitly_allowed(addr)) {
 				char names[128] = "";
@@ -273,23 +307,15 @@ int bp_pci_probe_all(void)
 				       d->id.vendor, d->id.device, names);
 				rc = -ENODEV;
 			}
-			free(d);
+			free(pd);
 			continue;
 		}
-		if (nb_devices == MAX_DEVICES) {
-			BP_LOG(ERR, "more than %d PCI devices to drive; choose with -a", MAX_DEVICES);
-			free(d);
-			rc = -E2BIG;
-			break;
-		}
-		int r = open_and_probe(d, drv);
+		int r = open_and_probe(pd, drv);
 		if (r != 0) {
-			close_device(d);
+			bp_pci_dev_close(pd);
 			if (r < 0)
 				rc = r;
-			continue;
 		}
-		devices[nb_devices++] = d;
 	}
 	for (int i = 0; i < n; i++)
 		free(list[i]);
@@ -300,22 +326,40 @@ int bp_pci_probe_all(void)
 void bp_pci_remove_all(void)
 {
 	while (nb_devices)
-		close_device(devices[--nb_devices]);
+		bp_pci_dev_close(devices[--nb_devices]);
 	bp_vfio_release_all();
+}
+
+/* Config space: VFIO's config region, UIO's sysfs config file, or the model's. */
+static int cfg_access(struct bp_pci_device *d, uint32_t off, void *buf, uint32_t len, bool write)
+{
+	struct pci_dev *pd = pci_dev_of(d);
+	ssize_t n;
+	switch (d->access) {
+	case BP_PCI_UIO:
+		n = write ? pwrite(pd->cfg_fd, buf, len, off) : pread(pd->cfg_fd, buf, len, off);
+		break;
+	case BP_PCI_VFIO:
+	case BP_PCI_VFIO_NOIOMMU:
+		n = write ? pwrite(pd->dev_fd, buf, len, (off_t)(pd->cfg_off + off))
+			  : pread(pd->dev_fd, buf, len, (off_t)(pd->cfg_off + off));
+		break;
+	case BP_PCI_MODEL:
+		return pd->model->cfg(pd->model->ctx, off, buf, len, write);
+	default:
+		return -ENODEV;
+	}
+	return n == (ssize_t)len ? 0 : n < 0 ? -errno : -EIO;
 }
 
 int bp_pci_cfg_read(struct bp_pci_device *d, uint32_t off, void *buf, uint32_t len)
 {
-	ssize_t n = d->access == BP_PCI_UIO ? pread(d->cfg_fd, buf, len, off)
-					    : pread(d->dev_fd, buf, len, (off_t)(d->cfg_off + off));
-	return n == (ssize_t)len ? 0 : n < 0 ? -errno : -EIO;
+	return cfg_access(d, off, buf, len, false);
 }
 
 int bp_pci_cfg_write(struct bp_pci_device *d, uint32_t off, const void *buf, uint32_t len)
 {
-	ssize_t n = d->access == BP_PCI_UIO ? pwrite(d->cfg_fd, buf, len, off)
-					    : pwrite(d->dev_fd, buf, len, (off_t)(d->cfg_off + off));
-	return n == (ssize_t)len ? 0 : n < 0 ? -errno : -EIO;
+	return cfg_access(d, off, (void *)buf, len, true);
 }
 
 int bp_pci_enable_bus_master(struct bp_pci_device *d)

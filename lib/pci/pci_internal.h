@@ -3,13 +3,36 @@
 #ifndef BYPASS_PCI_INTERNAL_H
 #define BYPASS_PCI_INTERNAL_H
 
+#include <stddef.h>
 #include <bypass/pci.h>
 
-int bp_vfio_open(struct bp_pci_device *dev);
-void bp_vfio_close(struct bp_pci_device *dev);
+struct bp_pci_model;
+
+/* A device as lib/pci holds it: what drivers see, and how to reach it. */
+struct pci_dev {
+	struct bp_pci_device pub;
+	int dev_fd;       /* VFIO device fd, or /dev/uioN */
+	int cfg_fd;       /* UIO: sysfs config file */
+	uint64_t cfg_off; /* VFIO: offset of the config region */
+	int lock_fd;
+	const struct bp_pci_model *model; /* BP_PCI_MODEL */
+};
+
+static inline struct pci_dev *pci_dev_of(struct bp_pci_device *d)
+{
+	return (struct pci_dev *)((char *)d - offsetof(struct pci_dev, pub));
+}
+
+int bp_vfio_open(struct pci_dev *dev);
+void bp_vfio_close(struct pci_dev *dev);
 void bp_vfio_release_all(void);
-int bp_uio_open(struct bp_pci_device *dev);
-void bp_uio_close(struct bp_pci_device *dev);
+struct bp_iova_range;
+/* The IOVA ranges of a VFIO_IOMMU_GET_INFO reply of sz bytes, checked against
+ * its bounds; how many were written to out. */
+unsigned bp_vfio_parse_iova_ranges(const void *reply, uint32_t sz, struct bp_iova_range *out,
+				   unsigned max);
+int bp_uio_open(struct pci_dev *dev);
+void bp_uio_close(struct pci_dev *dev);
 /* Unmaps every mapped BAR. */
 void bp_pci_unmap_bars(struct bp_pci_device *dev);
 /* "<sysfs>/bus/pci/devices/<addr>/<file>" */
@@ -19,5 +42,14 @@ const char *bp_pci_devfs(void);
 /* Which way in the bound driver offers: vfio-pci with /dev/vfio/N (IOMMU) or
  * /dev/vfio/noiommu-N, uio_pci_generic; BP_PCI_NONE for a kernel driver. */
 enum bp_pci_access bp_pci_access_of(const struct bp_pci_device *dev);
+/* A new device with every fd closed; NULL if out of memory. */
+struct pci_dev *bp_pci_dev_new(void);
+/* The driver for the device's ids in the build's table, or NULL. */
+const struct bp_pci_driver *bp_pci_match(const struct bp_pci_device *dev);
+/* Enables bus mastering, runs the driver's probe and keeps the device for
+ * bp_pci_remove_all(); on failure the caller closes it. */
+int bp_pci_dev_probe(struct pci_dev *d, const struct bp_pci_driver *drv);
+/* Removes the driver, closes the way in, frees the device. */
+void bp_pci_dev_close(struct pci_dev *d);
 
 #endif

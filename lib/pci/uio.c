@@ -17,8 +17,9 @@
 
 #define IORESOURCE_MEM 0x200 /* flags column of the sysfs resource file */
 
-int bp_uio_open(struct bp_pci_device *dev)
+int bp_uio_open(struct pci_dev *pd)
 {
+	struct bp_pci_device *dev = &pd->pub;
 	char p[PATH_MAX], name[64] = "";
 	int rc = bp_mem_use_physical("uio_pci_generic");
 	if (rc < 0)
@@ -35,14 +36,14 @@ int bp_uio_open(struct bp_pci_device *dev)
 		return -ENODEV;
 	}
 	snprintf(p, sizeof(p), "%s/%s", bp_pci_devfs(), name);
-	dev->dev_fd = open(p, O_RDWR | O_CLOEXEC);
-	if (dev->dev_fd < 0) {
+	pd->dev_fd = open(p, O_RDWR | O_CLOEXEC);
+	if (pd->dev_fd < 0) {
 		BP_LOG(ERR, "%s: cannot open %s: %s", dev->addr, p, strerror(errno));
 		return -errno;
 	}
 	bp_pci_dev_path(p, sizeof(p), dev, "config");
-	dev->cfg_fd = open(p, O_RDWR | O_CLOEXEC);
-	if (dev->cfg_fd < 0) {
+	pd->cfg_fd = open(p, O_RDWR | O_CLOEXEC);
+	if (pd->cfg_fd < 0) {
 		BP_LOG(ERR, "%s: cannot open %s: %s (needs root)", dev->addr, p, strerror(errno));
 		return -errno;
 	}
@@ -75,12 +76,12 @@ int bp_uio_open(struct bp_pci_device *dev)
 	return 0;
 }
 
-void bp_uio_close(struct bp_pci_device *dev)
+void bp_uio_close(struct pci_dev *pd)
 {
-	bp_pci_unmap_bars(dev);
-	if (dev->cfg_fd >= 0)
-		close(dev->cfg_fd);
-	if (dev->dev_fd >= 0)
-		close(dev->dev_fd);
-	dev->cfg_fd = dev->dev_fd = -1;
+	bp_pci_unmap_bars(&pd->pub);
+	if (pd->cfg_fd >= 0)
+		close(pd->cfg_fd);
+	if (pd->dev_fd >= 0)
+		close(pd->dev_fd);
+	pd->cfg_fd = pd->dev_fd = -1;
 }

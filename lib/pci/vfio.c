@@ -45,34 +45,57 @@ static int dma_unmap(bp_iova_t iova, size_t len)
 	return container >= 0 && ioctl(container, VFIO_IOMMU_UNMAP_DMA, &u) == 0 ? 0 : -errno;
 }
 
-/* The IOVA ranges the IOMMU accepts, from the capability chain of
- * VFIO_IOMMU_GET_INFO. With none reported, assume 39 bits minus the MSI window
- * (the smallest common Intel VT-d width). */
+/* The IOVA ranges in the capability chain of a VFIO_IOMMU_GET_INFO reply of
+ * `sz` bytes (linux/vfio.h: each capability starts with a header whose `next`
+ * is the offset of the following one, 0 at the end). The kernel wrote it, but
+ * nothing here is trusted: every header and range array must lie inside the
+ * reply, offsets must grow (no loops), and a range must not end before it
+ * starts. */
+unsigned bp_vfio_parse_iova_ranges(const void *reply, uint32_t sz, struct bp_iova_range *out,
+				   unsigned max)
+{
+	const struct vfio_iommu_type1_info *info = reply;
+	unsigned n = 0;
+	if (sz < sizeof(*info) || !(info->flags & VFIO_IOMMU_INFO_CAPS))
+		return 0;
+	for (uint32_t off = info->cap_offset, prev = 0; off; ) {
+		const struct vfio_info_cap_header *h = (const void *)((const char *)reply + off);
+		if (off <= prev || off < sizeof(*info) || off > sz || sz - off < sizeof(*h) || off % 4)
+			break;
+		if (h->id == VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE) {
+			const struct vfio_iommu_type1_info_cap_iova_range *r = (const void *)h;
+			size_t room = sz - off;
+			if (room < sizeof(*r))
+				break;
+			uint64_t fit = (room - sizeof(*r)) / sizeof(r->iova_ranges[0]);
+			for (uint32_t i = 0; i < r->nr_iovas && i < fit && n < max; i++)
+				if (r->iova_ranges[i].start <= r->iova_ranges[i].end)
+					out[n++] = (struct bp_iova_range){ r->iova_ranges[i].start,
+									   r->iova_ranges[i].end };
+		}
+		prev = off;
+		off = h->next;
+	}
+	return n;
+}
+
+/* The IOVA ranges the IOMMU accepts. With none reported, assume 39 bits minus
+ * the MSI window (the smallest common Intel VT-d width). */
 static unsigned iova_ranges(struct bp_iova_range *out, unsigned max)
 {
-	struct vfio_iommu_type1_info *info = calloc(1, sizeof(*info));
+	struct vfio_iommu_type1_info probe = { .argsz = sizeof(probe) };
 	unsigned n = 0;
-	info->argsz = sizeof(*info);
-	if (ioctl(container, VFIO_IOMMU_GET_INFO, info) == 0 && info->argsz > sizeof(*info)) {
-		uint32_t sz = info->argsz;
-		free(info);
-		info = calloc(1, sz);
-		info->argsz = sz;
-		if (ioctl(container, VFIO_IOMMU_GET_INFO, info) == 0 && (info->flags & VFIO_IOMMU_INFO_CAPS)) {
-			uint32_t off = info->cap_offset;
-			while (off && off < sz) {
-				struct vfio_info_cap_header *h = (void *)((char *)info + off);
-				if (h->id == VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE) {
-					struct vfio_iommu_type1_info_cap_iova_range *r = (void *)h;
-					for (uint32_t i = 0; i < r->nr_iovas && n < max; i++)
-						out[n++] = (struct bp_iova_range){ r->iova_ranges[i].start,
-										   r->iova_ranges[i].end };
-				}
-				off = h->next;
-			}
+	if (ioctl(container, VFIO_IOMMU_GET_INFO, &probe) == 0 && probe.argsz > sizeof(probe) &&
+	    probe.argsz <= 65536) {
+		uint32_t sz = probe.argsz;
+		struct vfio_iommu_type1_info *info = calloc(1, sz);
+		if (info) {
+			info->argsz = sz;
+			if (ioctl(container, VFIO_IOMMU_GET_INFO, info) == 0)
+				n = bp_vfio_parse_iova_ranges(info, BP_MIN(sz, info->argsz), out, max);
+			free(info);
 		}
 	}
-	free(info);
 	if (n == 0) {
 		out[n++] = (struct bp_iova_range){ 0x1000, 0xfedfffffull };
 		out[n++] = (struct bp_iova_range){ 0xfef00000ull, (1ull << 39) - 1 };
@@ -102,6 +125,14 @@ static void list_group(int num, char *out, size_t len)
 		closedir(d);
 }
 
+static void close_container(void)
+{
+	if (container >= 0)
+		close(container);
+	container = -1;
+	iommu_set = false;
+}
+
 static int open_container(bool noiommu)
 {
 	if (container >= 0)
@@ -110,18 +141,21 @@ static int open_container(bool noiommu)
 	snprintf(p, sizeof(p), "%s/vfio/vfio", bp_pci_devfs());
 	container = open(p, O_RDWR | O_CLOEXEC);
 	if (container < 0) {
+		int e = errno;
 		BP_LOG(ERR, "cannot open %s: %s; load vfio-pci (modprobe vfio-pci) and check permissions",
-		       p, strerror(errno));
-		return -errno;
+		       p, strerror(e));
+		return -e;
 	}
 	if (ioctl(container, VFIO_GET_API_VERSION) != VFIO_API_VERSION) {
 		BP_LOG(ERR, "VFIO API version mismatch; this kernel's VFIO is not supported");
+		close_container(); /* the next device tries afresh */
 		return -EINVAL;
 	}
 	long type = noiommu ? VFIO_NOIOMMU_IOMMU : VFIO_TYPE1_IOMMU;
 	if (!ioctl(container, VFIO_CHECK_EXTENSION, type)) {
 		BP_LOG(ERR, "VFIO has no %s support; load vfio_iommu_type1 (modprobe vfio_iommu_type1)",
 		       noiommu ? "no-IOMMU" : "type1 IOMMU");
+		close_container();
 		return -ENOTSUP;
 	}
 	return 0;
@@ -175,8 +209,9 @@ static int open_group(const struct bp_pci_device *dev, bool noiommu)
 	return fd;
 }
 
-int bp_vfio_open(struct bp_pci_device *dev)
+int bp_vfio_open(struct pci_dev *pd)
 {
+	struct bp_pci_device *dev = &pd->pub;
 	bool noiommu = dev->access == BP_PCI_VFIO_NOIOMMU;
 	int rc = open_container(noiommu);
 	if (rc < 0)
@@ -194,24 +229,24 @@ int bp_vfio_open(struct bp_pci_device *dev)
 		if ((rc = bp_mem_use_iommu(&ops, r, n, "vfio-pci")) < 0)
 			return rc;
 	}
-	dev->dev_fd = ioctl(gfd, VFIO_GROUP_GET_DEVICE_FD, dev->addr);
-	if (dev->dev_fd < 0) {
+	pd->dev_fd = ioctl(gfd, VFIO_GROUP_GET_DEVICE_FD, dev->addr);
+	if (pd->dev_fd < 0) {
 		BP_LOG(ERR, "%s: VFIO will not hand out the device: %s", dev->addr, strerror(errno));
 		return -errno;
 	}
 	struct vfio_device_info info = { .argsz = sizeof(info) };
-	if (ioctl(dev->dev_fd, VFIO_DEVICE_GET_INFO, &info) < 0)
+	if (ioctl(pd->dev_fd, VFIO_DEVICE_GET_INFO, &info) < 0)
 		return -errno;
 	struct vfio_region_info cfg = { .argsz = sizeof(cfg), .index = VFIO_PCI_CONFIG_REGION_INDEX };
-	if (ioctl(dev->dev_fd, VFIO_DEVICE_GET_REGION_INFO, &cfg) < 0)
+	if (ioctl(pd->dev_fd, VFIO_DEVICE_GET_REGION_INFO, &cfg) < 0)
 		return -errno;
-	dev->cfg_off = cfg.offset;
+	pd->cfg_off = cfg.offset;
 	for (unsigned i = 0; i < BP_PCI_MAX_BARS && i < info.num_regions; i++) {
 		struct vfio_region_info r = { .argsz = sizeof(r), .index = VFIO_PCI_BAR0_REGION_INDEX + i };
-		if (ioctl(dev->dev_fd, VFIO_DEVICE_GET_REGION_INFO, &r) < 0 || !r.size ||
+		if (ioctl(pd->dev_fd, VFIO_DEVICE_GET_REGION_INFO, &r) < 0 || !r.size ||
 		    !(r.flags & VFIO_REGION_INFO_FLAG_MMAP))
 			continue;
-		void *va = mmap(NULL, r.size, PROT_READ | PROT_WRITE, MAP_SHARED, dev->dev_fd, (off_t)r.offset);
+		void *va = mmap(NULL, r.size, PROT_READ | PROT_WRITE, MAP_SHARED, pd->dev_fd, (off_t)r.offset);
 		if (va == MAP_FAILED) {
 			BP_LOG(ERR, "%s: cannot map BAR%u: %s", dev->addr, i, strerror(errno));
 			return -errno;
@@ -219,31 +254,28 @@ int bp_vfio_open(struct bp_pci_device *dev)
 		dev->bar[i] = (struct bp_pci_bar){ va, r.size };
 	}
 	if (info.flags & VFIO_DEVICE_FLAGS_RESET)
-		ioctl(dev->dev_fd, VFIO_DEVICE_RESET);
+		ioctl(pd->dev_fd, VFIO_DEVICE_RESET);
 	return 0;
 }
 
-void bp_vfio_close(struct bp_pci_device *dev)
+void bp_vfio_close(struct pci_dev *pd)
 {
-	bp_pci_unmap_bars(dev);
-	if (dev->dev_fd >= 0)
-		close(dev->dev_fd);
-	dev->dev_fd = -1;
+	bp_pci_unmap_bars(&pd->pub);
+	if (pd->dev_fd >= 0)
+		close(pd->dev_fd);
+	pd->dev_fd = -1;
 }
 
 void bp_vfio_release_all(void)
 {
 	while (nb_groups)
 		close(groups[--nb_groups].fd);
-	if (container >= 0)
-		close(container);
-	container = -1;
-	iommu_set = false;
+	close_container();
 }
 
 int bp_pci_reset(struct bp_pci_device *dev)
 {
 	if (dev->access != BP_PCI_VFIO && dev->access != BP_PCI_VFIO_NOIOMMU)
 		return -ENOTSUP; /* uio_pci_generic offers no reset: drivers reset the device */
-	return ioctl(dev->dev_fd, VFIO_DEVICE_RESET) == 0 ? 0 : -errno;
+	return ioctl(pci_dev_of(dev)->dev_fd, VFIO_DEVICE_RESET) == 0 ? 0 : -errno;
 }

@@ -6,6 +6,8 @@
 #include <limits.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <linux/vfio.h>
+#include <bypass/mem.h>
 #include <bypass/env.h>
 #include <bypass/ethdev.h>
 #include "harness.h"
@@ -92,4 +94,55 @@ TEST(pci_vfio_device_without_vfio_fails_with_a_clear_error)
 	CHECK(rc < 0);
 	CHECK_EQ(bp_eth_dev_count_avail(), 0);
 	done();
+}
+
+/* A VFIO_IOMMU_GET_INFO reply: the info header, then capabilities. */
+struct reply {
+	struct vfio_iommu_type1_info info;
+	struct vfio_iommu_type1_info_cap_iova_range cap;
+	struct vfio_iova_range r[2];
+} __attribute__((packed, aligned(8)));
+
+static void good_reply(struct reply *rp)
+{
+	memset(rp, 0, sizeof(*rp));
+	rp->info.argsz = sizeof(*rp);
+	rp->info.flags = VFIO_IOMMU_INFO_CAPS;
+	rp->info.cap_offset = sizeof(rp->info);
+	rp->cap.header.id = VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE;
+	rp->cap.header.version = 1;
+	rp->cap.nr_iovas = 2;
+	rp->r[0] = (struct vfio_iova_range){ 0, 0xfedfffff };
+	rp->r[1] = (struct vfio_iova_range){ 0xfef00000, (1ull << 39) - 1 };
+}
+
+TEST(vfio_iova_ranges_are_read_within_the_reply)
+{
+	struct reply rp;
+	struct bp_iova_range out[8];
+	good_reply(&rp);
+	CHECK_EQ(bp_vfio_parse_iova_ranges(&rp, sizeof(rp), out, 8), 2);
+	CHECK_EQ(out[1].end, (1ull << 39) - 1);
+	/* more ranges claimed than the reply holds: only those inside count */
+	rp.cap.nr_iovas = 1000000;
+	CHECK_EQ(bp_vfio_parse_iova_ranges(&rp, sizeof(rp), out, 8), 2);
+	/* a reply cut short in the middle of the second range */
+	good_reply(&rp);
+	CHECK_EQ(bp_vfio_parse_iova_ranges(&rp, sizeof(rp) - 4, out, 8), 1);
+	/* a capability that starts past the end */
+	good_reply(&rp);
+	rp.info.cap_offset = 4096;
+	CHECK_EQ(bp_vfio_parse_iova_ranges(&rp, sizeof(rp), out, 8), 0);
+	/* a chain that points back at itself ends, it does not loop */
+	good_reply(&rp);
+	rp.cap.header.next = rp.info.cap_offset;
+	CHECK_EQ(bp_vfio_parse_iova_ranges(&rp, sizeof(rp), out, 8), 2);
+	/* a range that ends before it starts is dropped */
+	good_reply(&rp);
+	rp.r[0] = (struct vfio_iova_range){ 0x5000, 0x1000 };
+	CHECK_EQ(bp_vfio_parse_iova_ranges(&rp, sizeof(rp), out, 8), 1);
+	/* no capabilities at all */
+	good_reply(&rp);
+	rp.info.flags = 0;
+	CHECK_EQ(bp_vfio_parse_iova_ranges(&rp, sizeof(rp), out, 8), 0);
 }

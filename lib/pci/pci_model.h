@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: MIT
+ * The fourth way in, for tests only: a software model of a device (tests/model)
+ * takes the place of the bus. The driver's probe runs exactly as for a device
+ * found by the scan; the model's registers are its BARs, and DMA uses IOVA =
+ * VA (no device opened, so memory zones are not remapped).
+ *
+ * Register accesses reach the model because the model library is built with
+ * BP_MMIO_MODEL (include/bypass/mmio.h). Not in libbypass. */
+#ifndef BYPASS_PCI_MODEL_H
+#define BYPASS_PCI_MODEL_H
+
+#include <stdbool.h>
+#include <bypass/pci.h>
+
+struct bp_pci_model {
+	struct bp_pci_id id;
+	struct bp_pci_bar bar[BP_PCI_MAX_BARS];
+	/* Config space access: 0 or negative errno. */
+	int (*cfg)(void *ctx, uint32_t off, void *buf, uint32_t len, bool write);
+	void *ctx;
+};
+
+/* Matches the model's ids against the driver table and probes it under the
+ * name `addr` ("DDDD:BB:DD.F"). The model must outlive the device, which
+ * bp_cleanup() removes. 0, or negative errno after one logged line. */
+int bp_pci_model_attach(const char *addr, const struct bp_pci_model *m);
+
+#endif
