@@ -41,6 +41,11 @@ static inline bp_iova_t bp_memzone_iova(const struct bp_memzone *mz, const void 
 	return mz->page_iova[off >> mz->page_shift] + (off & (mz->page_size - 1));
 }
 
+/* The virtual address of device address [iova, iova + len), if the whole run
+ * lies in one zone; NULL otherwise. What an IOMMU would let a device reach:
+ * for debugging and device models, not for the data path (it takes a lock). */
+void *bp_mem_iova_to_va(bp_iova_t iova, size_t len);
+
 /* ---- for lib/pci ---- */
 struct bp_iova_range {
 	uint64_t start, end; /* inclusive */

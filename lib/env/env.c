@@ -360,10 +360,12 @@ void bp_cleanup(void)
 {
 	if (!env.initialised && env.nb_lcores == 0)
 		return;
+	/* Workers first: a worker still polling a port must not see it closed.
+	 * (stop_workers waits for each one's function to return.) */
+	stop_workers();
 	bp_eth_dev_close_all();
 	bp_pci_remove_all();
 	bp_mem_reset();
-	stop_workers();
 	if (env.affinity_saved)
 		pthread_setaffinity_np(pthread_self(), sizeof(env.saved_affinity), &env.saved_affinity);
 	memset(&env, 0, sizeof(env));

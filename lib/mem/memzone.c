@@ -230,6 +230,27 @@ void bp_memzone_free(struct bp_memzone *mz)
 	free(mz);
 }
 
+void *bp_mem_iova_to_va(bp_iova_t iova, size_t len)
+{
+	void *va = NULL;
+	if (len == 0 || iova + len < iova)
+		return NULL;
+	pthread_mutex_lock(&mem.lock);
+	for (struct bp_memzone *z = mem.zones; z && !va; z = z->next) {
+		if (z->iova_contig) {
+			if (iova >= z->iova && iova + len <= z->iova + z->map_len)
+				va = (char *)z->va + (iova - z->iova);
+			continue;
+		}
+		/* per page: the run must stay inside one page */
+		for (size_t pg = 0; pg < z->map_len / z->page_size && !va; pg++)
+			if (iova >= z->page_iova[pg] && iova + len <= z->page_iova[pg] + z->page_size)
+				va = (char *)z->va + pg * z->page_size + (iova - z->page_iova[pg]);
+	}
+	pthread_mutex_unlock(&mem.lock);
+	return va;
+}
+
 int bp_mem_use_iommu(const struct bp_dma_ops *ops, const struct bp_iova_range *ranges, unsigned n,
 		     const char *why)
 {
@@ -261,9 +282,20 @@ int bp_mem_use_iommu(const struct bp_dma_ops *ops, const struct bp_iova_range *r
 	BP_LOG(NOTICE, "IOVA mode: IOMMU addresses (%s), %u range(s) up to %#llx; "
 		       "IOVA = VA where the address fits, allocated otherwise", why, mem.nb_ranges,
 	       (unsigned long long)top);
-	for (struct bp_memzone *z = mem.zones; z; z = z->next)
+	/* Zones reserved before the first device had IOVA = VA, and mbufs and
+	 * rings already hold those addresses: they must keep them. */
+	for (struct bp_memzone *z = mem.zones; z; z = z->next) {
+		if (!fits((uintptr_t)z->va, z->map_len)) {
+			BP_LOG(ERR, "%s: reserved before the first device was opened, at %p, which the IOMMU "
+				    "cannot map as it is (ranges up to %#llx); its buffers already hold that "
+				    "address: create mempools after bp_init() has opened the devices", z->name,
+			       z->va, (unsigned long long)top);
+			rc = -EADDRNOTAVAIL;
+			break;
+		}
 		if ((rc = zone_attach(z)) < 0)
 			break;
+	}
 out:
 	pthread_mutex_unlock(&mem.lock);
 	return rc;
