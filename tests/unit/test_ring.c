@@ -207,3 +207,41 @@ TEST(ring_spsc_two_threads_keep_order)
 	CHECK(in_order);
 	CHECK_EQ(expect, SPSC_N + 1);
 }
+
+/* bp_ring_count while others enqueue and dequeue: a snapshot, but never more
+ * than the ring holds (a stale consumer tail against a fresh producer tail, or
+ * the reverse, must not wrap to four billion). */
+struct churn {
+	struct bp_ring *r;
+	volatile bool stop;
+};
+
+static void *churn_main(void *arg)
+{
+	struct churn *c = arg;
+	void *objs[8] = { 0 };
+	while (!c->stop) {
+		unsigned n = bp_ring_enqueue_burst(c->r, objs, 8, NULL);
+		bp_ring_dequeue_burst(c->r, objs, n, NULL);
+	}
+	return NULL;
+}
+
+TEST(ring_count_under_mpmc_churn_stays_within_the_size)
+{
+	struct churn c = { bp_ring_create("churn", 16, 0), false };
+	pthread_t t[2];
+	CHECK(c.r);
+	for (int i = 0; i < 2; i++)
+		pthread_create(&t[i], NULL, churn_main, &c);
+	uint32_t worst = 0;
+	for (int i = 0; i < 2000000; i++) {
+		uint32_t n = bp_ring_count(c.r);
+		worst = n > worst ? n : worst;
+	}
+	c.stop = true;
+	for (int i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	bp_ring_free(c.r);
+	CHECK(worst <= 16);
+}
