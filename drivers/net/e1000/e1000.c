@@ -3,16 +3,22 @@
  * "e1000-82545em"). One rx and one tx queue of legacy descriptors.
  *
  * rx: read the done descriptors of a burst, take as many fresh mbufs from the
- *     pool in one bulk get, swap them into the ring, write RDT once.
- * tx: write one descriptor per segment, ask for a status write-back (RS) only on
- *     every 32nd descriptor, reclaim finished descriptors 32 at a time, write
- *     TDT once.
+ *     pool in one bulk get, swap them into the ring and hand the filled ones
+ *     out; when the pool runs short, hand out what can be replaced and drop the
+ *     rest (their buffers go straight back into the ring, so the NIC never runs
+ *     dry); write RDT once.
+ * tx: write one descriptor per segment and keep one descriptor unused, so that
+ *     TDT == TDH only ever means "empty" (SDM 3.4); ask for a status write-back
+ *     (RS) every RS_THRESH descriptors and on the last packet of every burst, so
+ *     that everything sent can be reclaimed even when no more traffic comes;
+ *     reclaim from the oldest write-back on; write TDT once.
  * Register names and steps follow the SDM cited in e1000_regs.h.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <errno.h>
+#include <sys/random.h>
 #include <bypass/ethdev.h>
 #include <bypass/log.h>
 #include <bypass/mem.h>
@@ -20,30 +26,34 @@
 #include <bypass/pci.h>
 #include "e1000_regs.h"
 
-#define RS_THRESH 32 /* descriptors per status write-back */
+#define RS_THRESH 32 /* descriptors between status write-backs, at most */
 #define MAX_BURST 64
 #define MAX_FRAME 1518 /* without FCS, with one VLAN tag: LPE off (SDM 13.4.22) */
 
 struct e1000_rxq {
-	struct e1000_rx_desc *ring;
+	volatile struct e1000_rx_desc *ring;
 	struct bp_mbuf **sw; /* the mbuf behind each descriptor */
 	volatile void *regs;
 	struct bp_mempool *mp;
 	struct bp_memzone *mz;
 	uint64_t rearm; /* fresh mbuf: headroom, refcnt 1, one segment, our port */
 	uint16_t nb, mask, next;
+	bool discard; /* inside a frame longer than one buffer: drop up to its EOP */
 	struct bp_eth_queue_stats st;
 } BP_CACHE_ALIGNED;
 
 struct e1000_txq {
-	struct e1000_tx_desc *ring;
-	struct bp_mbuf **sw;
+	volatile struct e1000_tx_desc *ring;
+	struct bp_mbuf **sw; /* the segment behind each descriptor */
+	uint16_t *rs;        /* descriptors that carry RS, oldest first (a FIFO of nb) */
 	volatile void *regs;
 	struct bp_memzone *mz;
 	uint16_t nb, mask;
-	uint16_t tail;  /* next descriptor to fill */
-	uint16_t clean; /* oldest descriptor not yet reclaimed (a multiple of RS_THRESH) */
-	uint16_t nb_free;
+	uint16_t tail;     /* next descriptor to fill */
+	uint16_t clean;    /* oldest descriptor not yet reclaimed */
+	uint16_t nb_free;  /* descriptors we may still fill: nb - 1 when idle */
+	uint16_t rs_head, rs_tail; /* free-running indexes into rs[] */
+	uint16_t since_rs; /* descriptors filled since the last RS */
 	struct bp_eth_queue_stats st;
 } BP_CACHE_ALIGNED;
 
@@ -56,11 +66,20 @@ struct e1000_adapter {
 
 /* ---- data path ---- */
 
+/* When the pool cannot give a whole burst: as many as it has. */
+static uint16_t get_some(struct bp_mempool *mp, struct bp_mbuf **out, uint16_t want)
+{
+	uint16_t n = 0;
+	while (n < want && bp_mempool_get(mp, (void **)&out[n]) == 0)
+		n++;
+	return n;
+}
+
 static uint16_t e1000_rx(void *qp, struct bp_mbuf **pkts, uint16_t n)
 {
 	struct e1000_rxq *q = qp;
 	struct bp_mbuf *fresh[MAX_BURST];
-	uint16_t idx = q->next, ready = 0, got = 0, used = 0;
+	uint16_t idx = q->next, ready = 0, nfresh, got = 0, used = 0;
 	uint64_t bytes = 0;
 
 	if (bp_unlikely(n > MAX_BURST))
@@ -70,19 +89,23 @@ static uint16_t e1000_rx(void *qp, struct bp_mbuf **pkts, uint16_t n)
 	if (!ready)
 		return 0;
 	bp_io_rmb(); /* the rest of each descriptor after its DD bit */
-	if (bp_unlikely(bp_mempool_get_bulk(q->mp, (void **)fresh, ready) < 0)) {
-		/* No mbufs: leave the packets in the ring; the NIC drops (and counts)
-		 * once it fills. */
-		q->st.nombuf += ready;
-		return 0;
-	}
+	nfresh = ready;
+	if (bp_unlikely(bp_mempool_get_bulk(q->mp, (void **)fresh, ready) < 0))
+		nfresh = get_some(q->mp, fresh, ready);
 	for (uint16_t i = 0; i < ready; i++) {
 		volatile struct e1000_rx_desc *d = &q->ring[idx];
 		struct bp_mbuf *m = q->sw[idx];
 		uint8_t status = d->status, errors = d->errors;
 		uint16_t len = d->length;
 
-		if (bp_likely((status & E1000_RXD_STAT_EOP) && !(errors & E1000_RXD_ERR_FRAME))) {
+		if (bp_unlikely(!(status & E1000_RXD_STAT_EOP) || (errors & E1000_RXD_ERR_FRAME) ||
+				q->discard)) {
+			/* A bad frame, or one longer than a buffer: every descriptor up
+			 * to its EOP is dropped, the frame counted once, at its start. */
+			if (!q->discard)
+				q->st.errors++;
+			q->discard = !(status & E1000_RXD_STAT_EOP);
+		} else if (bp_likely(used < nfresh)) {
 			m->data_len = len;
 			m->pkt_len = len;
 			m->ol_flags = 0;
@@ -94,16 +117,15 @@ static uint16_t e1000_rx(void *qp, struct bp_mbuf **pkts, uint16_t n)
 			nm->rearm = q->rearm;
 			q->sw[idx] = nm;
 		} else {
-			/* A bad frame, or one longer than a buffer: the mbuf stays in the
-			 * ring for the next packet. */
-			q->st.errors++;
+			/* No mbuf to take its place: drop it, keep its buffer. */
+			q->st.nombuf++;
 		}
-		d->addr = q->sw[idx]->buf_iova + BP_PKTMBUF_HEADROOM;
+		d->addr = bp_mbuf_data_iova(q->sw[idx]);
 		d->status = 0;
 		idx = (idx + 1) & q->mask;
 	}
-	if (bp_unlikely(used < ready))
-		bp_mempool_put_bulk(q->mp, (void **)&fresh[used], ready - used);
+	if (bp_unlikely(used < nfresh))
+		bp_mempool_put_bulk(q->mp, (void **)&fresh[used], nfresh - used);
 	q->next = idx;
 	/* Give the refilled descriptors back: the NIC may use all up to, not
 	 * including, the next one we will read. */
@@ -113,17 +135,34 @@ static uint16_t e1000_rx(void *qp, struct bp_mbuf **pkts, uint16_t n)
 	return got;
 }
 
-/* Frees the segments of every finished group of RS_THRESH descriptors. */
-static void e1000_tx_reclaim(struct e1000_txq *q)
+/* Frees the segments of every descriptor up to the oldest RS descriptor the
+ * NIC has written back, and so on; returns how many descriptors came free. */
+static uint16_t e1000_tx_reclaim(struct e1000_txq *q)
 {
-	while (q->nb_free <= q->nb - RS_THRESH) {
-		uint16_t last = (uint16_t)((q->clean + RS_THRESH - 1) & q->mask);
+	uint16_t freed = 0;
+	while (q->rs_head != q->rs_tail) {
+		uint16_t last = q->rs[q->rs_head & q->mask];
 		if (!(q->ring[last].status & E1000_TXD_STAT_DD))
 			break;
-		bp_pktmbuf_free_seg_bulk(&q->sw[q->clean], RS_THRESH);
-		q->clean = (uint16_t)((q->clean + RS_THRESH) & q->mask);
-		q->nb_free += RS_THRESH;
+		uint16_t n = (uint16_t)(((last - q->clean) & q->mask) + 1);
+		uint16_t first = (uint16_t)BP_MIN(n, q->nb - q->clean); /* up to the ring's end */
+		bp_pktmbuf_free_seg_bulk(&q->sw[q->clean], first);
+		if (first < n)
+			bp_pktmbuf_free_seg_bulk(q->sw, n - first);
+		q->clean = (uint16_t)((last + 1) & q->mask);
+		q->nb_free = (uint16_t)(q->nb_free + n);
+		q->rs_head++;
+		freed = (uint16_t)(freed + n);
 	}
+	return freed;
+}
+
+/* Asks for a write-back on descriptor i (a packet's last) and remembers it. */
+static inline void tx_mark_rs(struct e1000_txq *q, uint16_t i)
+{
+	q->ring[i].cmd |= E1000_TXD_CMD_RS;
+	q->rs[q->rs_tail++ & q->mask] = i;
+	q->since_rs = 0;
 }
 
 static uint16_t e1000_tx(void *qp, struct bp_mbuf **pkts, uint16_t n)
@@ -132,37 +171,41 @@ static uint16_t e1000_tx(void *qp, struct bp_mbuf **pkts, uint16_t n)
 	uint16_t tail = q->tail, sent, refused = 0;
 	uint64_t bytes = 0;
 
-	if (q->nb_free < n + RS_THRESH)
+	if (q->nb_free < n + RS_THRESH || n == 0) /* n == 0: bp_eth_tx_done_cleanup */
 		e1000_tx_reclaim(q);
 	for (sent = 0; sent < n; sent++) {
 		struct bp_mbuf *m = pkts[sent];
-		if (bp_unlikely(m->pkt_len > MAX_FRAME || m->pkt_len < BP_ETHER_HDR_LEN)) {
+		if (bp_unlikely(m->pkt_len > MAX_FRAME || m->pkt_len < BP_ETHER_HDR_LEN ||
+				m->nb_segs >= q->nb)) {
 			/* The NIC cannot send it: refuse it here, count it, free it. */
 			q->st.errors++;
 			refused++;
 			bp_pktmbuf_free(m);
 			continue;
 		}
-		if (bp_unlikely(m->nb_segs > q->nb_free))
+		if (bp_unlikely(m->nb_segs > q->nb_free) &&
+		    (e1000_tx_reclaim(q) == 0 || m->nb_segs > q->nb_free))
 			break; /* ring full: the caller keeps the rest */
 		bytes += m->pkt_len;
 		for (struct bp_mbuf *s = m; s; s = s->next) {
 			volatile struct e1000_tx_desc *d = &q->ring[tail];
-			uint8_t cmd = E1000_TXD_CMD_IFCS;
-			if (!s->next)
-				cmd |= E1000_TXD_CMD_EOP;
-			if ((tail & (RS_THRESH - 1)) == RS_THRESH - 1)
-				cmd |= E1000_TXD_CMD_RS;
 			d->addr = bp_mbuf_data_iova(s);
 			d->length = s->data_len;
-			d->cmd = cmd;
+			d->cmd = E1000_TXD_CMD_IFCS | (s->next ? 0 : E1000_TXD_CMD_EOP);
 			d->status = 0;
 			q->sw[tail] = s;
 			tail = (tail + 1) & q->mask;
 		}
 		q->nb_free = (uint16_t)(q->nb_free - m->nb_segs);
+		q->since_rs = (uint16_t)(q->since_rs + m->nb_segs);
+		if (q->since_rs >= RS_THRESH)
+			tx_mark_rs(q, (tail - 1) & q->mask);
 	}
 	if (tail != q->tail) {
+		/* The burst's last packet always reports, so that all of it can be
+		 * reclaimed even if nothing follows. */
+		if (q->since_rs)
+			tx_mark_rs(q, (tail - 1) & q->mask);
 		q->tail = tail;
 		bp_write32(q->regs, E1000_TDT, tail);
 	}
@@ -173,27 +216,49 @@ static uint16_t e1000_tx(void *qp, struct bp_mbuf **pkts, uint16_t n)
 
 /* ---- control path ---- */
 
+static bool valid_unicast(const struct bp_ether_addr *mac)
+{
+	static const struct bp_ether_addr zero;
+	return !(mac->b[0] & 1) && memcmp(mac, &zero, sizeof(zero)) != 0;
+}
+
+/* The station address: RAL0/RAH0 as the NIC loaded them from its EEPROM after
+ * reset, else words 0-2 of the EEPROM (SDM 5.6.1) read through EERD (SDM
+ * 13.4.4); never an address that is not a valid unicast one. */
 static void read_mac(struct e1000_adapter *a, struct bp_ether_addr *mac)
 {
 	uint32_t lo = bp_read32(a->regs, E1000_RAL0), hi = bp_read32(a->regs, E1000_RAH0);
+	bool ok = true;
 	if (!(hi & E1000_RAH_AV) || (!lo && !(hi & 0xffff))) {
-		/* RAL0/RAH0 not loaded: words 0-2 of the EEPROM hold the address
-		 * (SDM 5.6.1), read through EERD (SDM 13.4.4). */
 		uint16_t w[3] = { 0, 0, 0 };
-		for (uint32_t i = 0; i < 3; i++) {
+		for (uint32_t i = 0; i < 3 && ok; i++) {
 			bp_write32(a->regs, E1000_EERD, E1000_EERD_START | (i << E1000_EERD_ADDR_SHIFT));
-			if (bp_wait32(a->regs, E1000_EERD, E1000_EERD_DONE, E1000_EERD_DONE, 10) == 0)
-				w[i] = (uint16_t)(bp_read32(a->regs, E1000_EERD) >> E1000_EERD_DATA_SHIFT);
+			ok = bp_wait32(a->regs, E1000_EERD, E1000_EERD_DONE, E1000_EERD_DONE, 10) == 0;
+			w[i] = (uint16_t)(bp_read32(a->regs, E1000_EERD) >> E1000_EERD_DATA_SHIFT);
 		}
 		lo = w[0] | (uint32_t)w[1] << 16;
 		hi = w[2];
-		bp_write32(a->regs, E1000_RAL0, lo);
-		bp_write32(a->regs, E1000_RAH0, hi | E1000_RAH_AV);
 	}
 	for (int i = 0; i < 4; i++)
 		mac->b[i] = (uint8_t)(lo >> (8 * i));
 	mac->b[4] = (uint8_t)hi;
 	mac->b[5] = (uint8_t)(hi >> 8);
+	if (!ok || !valid_unicast(mac)) {
+		char bad[32], now[32];
+		bp_ether_format_addr(bad, sizeof(bad), mac);
+		if (getrandom(mac->b, sizeof(mac->b), 0) != (ssize_t)sizeof(mac->b))
+			for (unsigned i = 0; i < sizeof(mac->b); i++)
+				mac->b[i] = (uint8_t)(bp_rdtsc() >> (8 * i));
+		mac->b[0] = (uint8_t)((mac->b[0] & 0xfe) | 0x02); /* unicast, locally administered */
+		bp_ether_format_addr(now, sizeof(now), mac);
+		BP_LOG(WARNING, "%s: %s%s%s; using the random address %s", a->pci->addr,
+		       ok ? "the EEPROM holds " : "the EEPROM did not answer", ok ? bad : "",
+		       ok ? ", not a unicast address" : "", now);
+		lo = mac->b[0] | (uint32_t)mac->b[1] << 8 | (uint32_t)mac->b[2] << 16 | (uint32_t)mac->b[3] << 24;
+		hi = mac->b[4] | (uint32_t)mac->b[5] << 8;
+	}
+	bp_write32(a->regs, E1000_RAL0, lo);
+	bp_write32(a->regs, E1000_RAH0, (hi & 0xffff) | E1000_RAH_AV);
 }
 
 static int e1000_link_update(struct bp_eth_dev *dev, int wait)
@@ -264,13 +329,21 @@ static int check_ring_size(struct bp_eth_dev *dev, const char *dir, uint16_t nb)
 	return 0;
 }
 
+/* Returns every mbuf the ring holds to its pool. */
+static void rxq_drop_mbufs(struct e1000_rxq *q)
+{
+	for (uint16_t i = 0; q->sw && i < q->nb; i++)
+		if (q->sw[i]) {
+			bp_pktmbuf_free_seg(q->sw[i]);
+			q->sw[i] = NULL;
+		}
+}
+
 static void rxq_free(struct e1000_rxq *q)
 {
 	if (!q)
 		return;
-	for (uint16_t i = 0; q->sw && i < q->nb; i++)
-		if (q->sw[i])
-			bp_pktmbuf_free_seg(q->sw[i]);
+	rxq_drop_mbufs(q);
 	free(q->sw);
 	bp_memzone_free(q->mz);
 	free(q);
@@ -295,7 +368,7 @@ static int e1000_rxq_setup(struct bp_eth_dev *dev, uint16_t qi, uint16_t nb, str
 	q->mask = (uint16_t)(nb - 1);
 	q->mp = mp;
 	q->regs = a->regs;
-	q->rearm = (uint64_t)BP_PKTMBUF_HEADROOM | (1ull << 16) | (1ull << 32) | ((uint64_t)dev->port_id << 48);
+	q->rearm = bp_pktmbuf_rx_rearm(mp, dev->port_id);
 	q->sw = calloc(nb, sizeof(*q->sw));
 	q->mz = bp_memzone_reserve("e1000_rx", BP_ALIGN_UP((size_t)nb * sizeof(*q->ring), (size_t)E1000_RING_ALIGN));
 	if (!q->sw || !q->mz) {
@@ -303,29 +376,46 @@ static int e1000_rxq_setup(struct bp_eth_dev *dev, uint16_t qi, uint16_t nb, str
 		return -ENOMEM;
 	}
 	q->ring = q->mz->va;
-	if (bp_pktmbuf_alloc_bulk(mp, q->sw, nb) < 0) {
-		BP_LOG(ERR, "%s: mempool %s ran out filling the rx ring of %u", dev->name, mp->name, nb);
-		memset(q->sw, 0, nb * sizeof(*q->sw));
-		rxq_free(q);
-		return -ENOBUFS;
-	}
-	for (uint16_t i = 0; i < nb; i++) {
-		q->sw[i]->rearm = q->rearm;
-		q->ring[i].addr = q->sw[i]->buf_iova + BP_PKTMBUF_HEADROOM;
-		q->ring[i].status = 0;
-	}
 	dev->rx_queues[qi] = q;
 	dev->rxq_stats[qi] = &q->st;
 	return 0;
+}
+
+/* A fresh mbuf behind every descriptor and every status cleared: whatever a
+ * previous run left in the ring is gone. */
+static int rxq_fill(struct bp_eth_dev *dev, struct e1000_rxq *q)
+{
+	if (bp_mempool_get_bulk(q->mp, (void **)q->sw, q->nb) < 0) {
+		memset(q->sw, 0, q->nb * sizeof(*q->sw));
+		BP_LOG(ERR, "%s: mempool %s has %u free mbufs, too few to fill the rx ring of %u; "
+			    "free mbufs the program holds, or make the pool larger", dev->name, q->mp->name,
+		       bp_mempool_avail_count(q->mp), q->nb);
+		return -ENOBUFS;
+	}
+	for (uint16_t i = 0; i < q->nb; i++) {
+		q->sw[i]->rearm = q->rearm;
+		q->ring[i].addr = bp_mbuf_data_iova(q->sw[i]);
+		q->ring[i].status = 0;
+	}
+	q->next = 0;
+	q->discard = false;
+	return 0;
+}
+
+static void txq_drop_mbufs(struct e1000_txq *q)
+{
+	for (uint16_t i = q->clean; q->sw && i != q->tail; i = (i + 1) & q->mask)
+		bp_pktmbuf_free_seg(q->sw[i]);
+	q->clean = q->tail;
 }
 
 static void txq_free(struct e1000_txq *q)
 {
 	if (!q)
 		return;
-	for (uint16_t i = q->clean; q->sw && i != q->tail; i = (i + 1) & q->mask)
-		bp_pktmbuf_free_seg(q->sw[i]);
+	txq_drop_mbufs(q);
 	free(q->sw);
+	free(q->rs);
 	bp_memzone_free(q->mz);
 	free(q);
 }
@@ -339,12 +429,13 @@ static int e1000_txq_setup(struct bp_eth_dev *dev, uint16_t qi, uint16_t nb)
 	if (posix_memalign((void **)&q, BP_CACHE_LINE, sizeof(*q)) != 0)
 		return -ENOMEM;
 	memset(q, 0, sizeof(*q));
-	q->nb = q->nb_free = nb;
+	q->nb = nb;
 	q->mask = (uint16_t)(nb - 1);
 	q->regs = a->regs;
 	q->sw = calloc(nb, sizeof(*q->sw));
+	q->rs = calloc(nb, sizeof(*q->rs));
 	q->mz = bp_memzone_reserve("e1000_tx", BP_ALIGN_UP((size_t)nb * sizeof(*q->ring), (size_t)E1000_RING_ALIGN));
-	if (!q->sw || !q->mz) {
+	if (!q->sw || !q->rs || !q->mz) {
 		txq_free(q);
 		return -ENOMEM;
 	}
@@ -352,6 +443,16 @@ static int e1000_txq_setup(struct bp_eth_dev *dev, uint16_t qi, uint16_t nb)
 	dev->tx_queues[qi] = q;
 	dev->txq_stats[qi] = &q->st;
 	return 0;
+}
+
+/* An empty ring: one descriptor always stays unused. */
+static void txq_reset(struct e1000_txq *q)
+{
+	memset((void *)q->ring, 0, (size_t)q->nb * sizeof(*q->ring));
+	q->tail = q->clean = 0;
+	q->nb_free = (uint16_t)(q->nb - 1);
+	q->rs_head = q->rs_tail = 0;
+	q->since_rs = 0;
 }
 
 static void e1000_rxq_release(struct bp_eth_dev *dev, uint16_t q) { rxq_free(dev->rx_queues[q]); }
@@ -375,28 +476,29 @@ static int e1000_start(struct bp_eth_dev *dev)
 	/* Receive initialization, SDM 14.4: ring base and length, head and tail
 	 * at zero, then RCTL, then hand the descriptors over through RDT. */
 	if (rq) {
-		bp_iova_t base = bp_memzone_iova(rq->mz, rq->ring);
+		int rc = rxq_fill(dev, rq);
+		if (rc < 0)
+			return rc;
+		bp_iova_t base = bp_memzone_iova(rq->mz, (const void *)rq->ring);
 		bp_write32(a->regs, E1000_RDBAL, (uint32_t)base);
 		bp_write32(a->regs, E1000_RDBAH, (uint32_t)(base >> 32));
 		bp_write32(a->regs, E1000_RDLEN, (uint32_t)rq->nb * sizeof(*rq->ring));
 		bp_write32(a->regs, E1000_RDH, 0);
 		bp_write32(a->regs, E1000_RDT, 0);
 		bp_write32(a->regs, E1000_RDTR, 0); /* no receive delay: we poll */
-		rq->next = 0;
 		bp_write32(a->regs, E1000_RCTL, rctl_value(dev));
 		bp_write32(a->regs, E1000_RDT, rq->nb - 1u);
 	}
 	/* Transmit initialization, SDM 14.5: ring, head and tail, then TCTL with
 	 * padding and the full-duplex collision distance, then TIPG. */
 	if (tq) {
-		bp_iova_t base = bp_memzone_iova(tq->mz, tq->ring);
+		txq_reset(tq);
+		bp_iova_t base = bp_memzone_iova(tq->mz, (const void *)tq->ring);
 		bp_write32(a->regs, E1000_TDBAL, (uint32_t)base);
 		bp_write32(a->regs, E1000_TDBAH, (uint32_t)(base >> 32));
 		bp_write32(a->regs, E1000_TDLEN, (uint32_t)tq->nb * sizeof(*tq->ring));
 		bp_write32(a->regs, E1000_TDH, 0);
 		bp_write32(a->regs, E1000_TDT, 0);
-		tq->tail = tq->clean = 0;
-		tq->nb_free = tq->nb;
 		bp_write32(a->regs, E1000_TCTL, E1000_TCTL_EN | E1000_TCTL_PSP |
 			   (E1000_TCTL_CT_DEFAULT << E1000_TCTL_CT_SHIFT) |
 			   (E1000_TCTL_COLD_FULL_DUPLEX << E1000_TCTL_COLD_SHIFT));
@@ -406,6 +508,7 @@ static int e1000_start(struct bp_eth_dev *dev)
 	return 0;
 }
 
+/* Stops both directions and gives every mbuf back; start rebuilds the rings. */
 static int e1000_stop(struct bp_eth_dev *dev)
 {
 	struct e1000_adapter *a = dev->priv;
@@ -417,14 +520,13 @@ static int e1000_stop(struct bp_eth_dev *dev)
 	       tq ? tq->nb_free : 0);
 	bp_write32(a->regs, E1000_RCTL, 0);
 	bp_write32(a->regs, E1000_TCTL, 0);
-	/* Let in-flight DMA finish before the rings can be freed. */
+	/* The receiver and transmitter stop after the frame in progress (SDM
+	 * 13.4.22, 13.4.33): let that DMA finish before the buffers go back. */
 	bp_delay_us(1000);
-	if (tq) { /* everything not reclaimed goes back to the pool */
-		for (uint16_t i = tq->clean; i != tq->tail; i = (i + 1) & tq->mask)
-			bp_pktmbuf_free_seg(tq->sw[i]);
-		tq->clean = tq->tail;
-		tq->nb_free = tq->nb;
-	}
+	if (tq)
+		txq_drop_mbufs(tq);
+	if (rq)
+		rxq_drop_mbufs(rq);
 	dev->link.up = 0;
 	return 0;
 }

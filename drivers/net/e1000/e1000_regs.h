@@ -14,6 +14,8 @@
 #define E1000_EERD 0x00014     /* EEPROM Read, SDM 13.4.4 */
 #define E1000_CTRL_EXT 0x00018 /* Extended Device Control, SDM 13.4.6 */
 #define E1000_ICR 0x000C0      /* Interrupt Cause Read, SDM 13.4.17 */
+#define E1000_ITR 0x000C4      /* Interrupt Throttling, SDM 13.4.18 */
+#define E1000_ICS 0x000C8      /* Interrupt Cause Set, SDM 13.4.19 */
 #define E1000_IMS 0x000D0      /* Interrupt Mask Set, SDM 13.4.20 */
 #define E1000_IMC 0x000D8      /* Interrupt Mask Clear, SDM 13.4.21 */
 #define E1000_RCTL 0x00100     /* Receive Control, SDM 13.4.22 */
@@ -68,6 +70,14 @@
 #define E1000_EERD_ADDR_SHIFT 8
 #define E1000_EERD_DATA_SHIFT 16
 
+/* Interrupt causes: ICR, ICS, IMS, IMC share the layout, SDM 13.4.17 table 13-40 */
+#define E1000_ICR_TXDW (1u << 0)   /* a descriptor with RS was written back */
+#define E1000_ICR_TXQE (1u << 1)   /* transmit queue empty */
+#define E1000_ICR_LSC (1u << 2)    /* link status change */
+#define E1000_ICR_RXDMT0 (1u << 4) /* free rx descriptors below RCTL.RDMTS */
+#define E1000_ICR_RXO (1u << 6)    /* receiver overrun: a frame was missed */
+#define E1000_ICR_RXT0 (1u << 7)   /* receiver timer: a frame was received */
+
 /* RCTL bits, SDM 13.4.22 table 13-67 */
 #define E1000_RCTL_EN (1u << 1)     /* receiver enable */
 #define E1000_RCTL_SBP (1u << 2)    /* store bad packets */
@@ -77,6 +87,9 @@
 #define E1000_RCTL_RDMTS_HALF (0u << 8)
 #define E1000_RCTL_BAM (1u << 15)   /* accept broadcast */
 #define E1000_RCTL_BSIZE_2048 (0u << 16) /* with BSEX = 0 */
+#define E1000_RCTL_BSIZE_SHIFT 16        /* 00: 2048, 01: 1024, 10: 512, 11: 256 bytes */
+#define E1000_RCTL_BSIZE_MASK (3u << 16)
+#define E1000_RCTL_BSEX (1u << 25)       /* buffer sizes x16 (not 00) */
 #define E1000_RCTL_SECRC (1u << 26) /* strip the Ethernet CRC */
 
 /* TCTL bits, SDM 13.4.33 table 13-76 */
@@ -95,7 +108,7 @@
 /* Descriptor rings: length a multiple of 128 bytes (8 descriptors), base
  * 16-byte aligned (SDM 13.4.25, 13.4.27); the index registers are 16 bits. */
 #define E1000_RING_ALIGN 128
-#define E1000_RING_MIN 64
+#define E1000_RING_MIN 8
 #define E1000_RING_MAX 4096
 
 /* Receive descriptor, legacy format, SDM 3.2.3 table 3-1 */
@@ -111,6 +124,7 @@ struct e1000_rx_desc {
 #define E1000_RXD_STAT_EOP (1u << 1) /* end of packet */
 /* receive errors, SDM 3.2.3.2: CRC, symbol, sequence, carrier extension, rx data */
 #define E1000_RXD_ERR_FRAME 0x97u
+#define E1000_RXD_ERR_CE (1u << 0) /* CRC or alignment error */
 
 /* Transmit descriptor, legacy format, SDM 3.3.3 table 3-10 */
 struct e1000_tx_desc {

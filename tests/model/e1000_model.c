@@ -1,0 +1,439 @@
+/* SPDX-License-Identifier: MIT
+ * The 82540EM model: see e1000_model.h. Register and descriptor layouts are the
+ * SDM's (drivers/net/e1000/e1000_regs.h cites the sections); the behaviour is
+ * written here from the SDM, independently of the driver. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+#include <time.h>
+#include <unistd.h>
+#include <bypass/log.h>
+#include "../../drivers/net/e1000/e1000_regs.h"
+#include "e1000_model.h"
+
+#define R(off) m->reg[(off) / 4]
+#define STATS_FIRST 0x04000 /* clear-on-read statistics, SDM 13.7 */
+#define STATS_LAST 0x040FC
+#define MAX_LEGAL_FRAME 1522 /* without LPE: 1518 + one VLAN tag, SDM 13.4.22 */
+
+/* Power-on or CTRL.RST: registers to their defaults (SDM 13.3 table 13-2:
+ * zero for everything the driver uses), link as the wire has it, and the
+ * receive address loaded from the EEPROM (SDM 5.6.1). */
+static void reset_locked(struct e1000_model *m)
+{
+	memset(m->reg, 0, sizeof(m->reg));
+	R(E1000_STATUS) = E1000_STATUS_FD | (2u << E1000_STATUS_SPEED_SHIFT) |
+			  (m->link_up ? E1000_STATUS_LU : 0);
+	if (!m->eeprom_dead) {
+		R(E1000_RAL0) = m->eeprom[0] | (uint32_t)m->eeprom[1] << 16;
+		R(E1000_RAH0) = m->eeprom[2] | E1000_RAH_AV;
+	}
+	m->resets++;
+}
+
+static void kick_locked(struct e1000_model *m)
+{
+	m->work_seq++;
+	m->is_quiet = false;
+	pthread_cond_broadcast(&m->kick);
+}
+
+static uint32_t reg_read(void *ctx, uint32_t off)
+{
+	struct e1000_model *m = ctx;
+	uint32_t v;
+	pthread_mutex_lock(&m->lock);
+	v = R(off);
+	if (off == E1000_ICR || (off >= STATS_FIRST && off <= STATS_LAST))
+		R(off) = 0; /* clear on read: SDM 13.4.17, 13.7 */
+	else if (off == E1000_IMC || off == E1000_ICS)
+		v = 0; /* write-only */
+	pthread_mutex_unlock(&m->lock);
+	return v;
+}
+
+static void reg_write(void *ctx, uint32_t off, uint32_t v)
+{
+	struct e1000_model *m = ctx;
+	pthread_mutex_lock(&m->lock);
+	switch (off) {
+	case E1000_CTRL:
+		if (v & E1000_CTRL_RST)
+			reset_locked(m); /* and RST reads back as 0: self-clearing */
+		else
+			R(off) = v;
+		break;
+	case E1000_STATUS:
+		break; /* read-only */
+	case E1000_EERD:
+		/* SDM 13.4.4: software sets START with the word address; the NIC
+		 * answers with DONE and the data. */
+		if ((v & E1000_EERD_START) && !m->eeprom_dead) {
+			uint32_t a = (v >> E1000_EERD_ADDR_SHIFT) & 0xff;
+			uint16_t data = a < 64 ? m->eeprom[a] : 0xffff;
+			R(off) = E1000_EERD_DONE | a << E1000_EERD_ADDR_SHIFT | (uint32_t)data << E1000_EERD_DATA_SHIFT;
+		} else {
+			R(off) = v & ~E1000_EERD_DONE;
+		}
+		break;
+	case E1000_ICR:
+		R(off) &= ~v; /* write 1 to clear */
+		break;
+	case E1000_ICS:
+		R(E1000_ICR) |= v;
+		break;
+	case E1000_IMS:
+		R(off) |= v;
+		break;
+	case E1000_IMC:
+		R(E1000_IMS) &= ~v;
+		break;
+	case E1000_RDH:
+	case E1000_RDT:
+	case E1000_TDH:
+	case E1000_TDT:
+		R(off) = v & 0xffff; /* 16-bit index registers, SDM 13.4.28 */
+		break;
+	default:
+		if (off < STATS_FIRST || off > STATS_LAST)
+			R(off) = v;
+	}
+	kick_locked(m);
+	pthread_mutex_unlock(&m->lock);
+}
+
+/* Config space, a type 0 header (PCI 3.0 §6.1): ids and class 020000
+ * (Ethernet). Writes (the command register) are accepted and change nothing. */
+static int cfg_access(void *ctx, uint32_t off, void *buf, uint32_t len, bool write)
+{
+	static const uint8_t cfg[64] = { 0x86, 0x80, 0x0e, 0x10, [11] = 0x02 };
+	(void)ctx;
+	if (off + len > sizeof(cfg))
+		return -EINVAL;
+	if (!write)
+		memcpy(buf, cfg + off, len);
+	return 0;
+}
+
+static uint32_t ring_len(const struct e1000_model *m, uint32_t len_reg)
+{
+	return m->reg[len_reg / 4] / (uint32_t)sizeof(struct e1000_rx_desc);
+}
+
+static uint64_t ring_base(const struct e1000_model *m, uint32_t lo)
+{
+	return m->reg[lo / 4] | (uint64_t)m->reg[lo / 4 + 1] << 32;
+}
+
+/* Transmit, SDM 3.3: fetch descriptors from TDH while TDH != TDT, gather the
+ * buffers of a frame until EOP, send it, write DD back where RS asks. */
+struct tx_state {
+	uint8_t frame[MODEL_FRAME_MAX];
+	uint32_t len;
+	bool overflow;
+};
+
+static bool tx_step(struct e1000_model *m, struct tx_state *t, struct frame_queue *sent)
+{
+	uint32_t n = ring_len(m, E1000_TDLEN);
+	unsigned budget = m->budget ? m->budget : UINT32_MAX;
+	bool progress = false;
+	if (!(R(E1000_TCTL) & E1000_TCTL_EN) || !m->link_up || !n)
+		return false;
+	while (R(E1000_TDH) != R(E1000_TDT) && budget--) {
+		uint32_t h = R(E1000_TDH) % n;
+		struct e1000_tx_desc *d = model_dma(ring_base(m, E1000_TDBAL) + h * sizeof(*d), sizeof(*d));
+		if (!d) {
+			m->dma_faults++;
+			return progress; /* a real NIC would hang here: stop */
+		}
+		uint64_t addr = d->addr;
+		uint16_t len = d->length;
+		uint8_t cmd = d->cmd;
+		if (len) {
+			const void *buf = model_dma(addr, len);
+			if (!buf)
+				m->dma_faults++;
+			else if (t->len + len > sizeof(t->frame))
+				t->overflow = true;
+			else
+				memcpy(t->frame + t->len, buf, len);
+			t->len += len;
+		}
+		if (cmd & E1000_TXD_CMD_RS) {
+			__atomic_store_n(&d->status, (uint8_t)(d->status | E1000_TXD_STAT_DD), __ATOMIC_RELEASE);
+			R(E1000_ICR) |= E1000_ICR_TXDW;
+		}
+		if (cmd & E1000_TXD_CMD_EOP) {
+			if (t->overflow || t->len < 14) {
+				m->bad_tx_desc++;
+			} else {
+				uint32_t wire = t->len;
+				if (wire < 60 && (R(E1000_TCTL) & E1000_TCTL_PSP)) {
+					memset(t->frame + wire, 0, 60 - wire); /* pad short packets */
+					wire = 60;
+				}
+				fq_push(sent, t->frame, wire);
+				m->tx_frames++;
+				R(E1000_GPTC)++;
+			}
+			t->len = 0;
+			t->overflow = false;
+		}
+		R(E1000_TDH) = (h + 1) % n;
+		progress = true;
+	}
+	if (R(E1000_TDH) == R(E1000_TDT))
+		R(E1000_ICR) |= E1000_ICR_TXQE;
+	return progress;
+}
+
+static uint32_t rx_buf_size(const struct e1000_model *m)
+{
+	/* SDM 13.4.22: BSIZE 00/01/10/11 = 2048/1024/512/256, x16 with BSEX */
+	uint32_t bs = 2048u >> ((R(E1000_RCTL) & E1000_RCTL_BSIZE_MASK) >> E1000_RCTL_BSIZE_SHIFT);
+	if ((R(E1000_RCTL) & E1000_RCTL_BSEX) && bs != 2048)
+		bs *= 16;
+	return bs;
+}
+
+/* Receive, SDM 3.2: a frame takes descriptors from RDH while RDH != RDT. */
+static bool rx_step(struct e1000_model *m)
+{
+	unsigned budget = m->budget ? m->budget : UINT32_MAX;
+	bool progress = false;
+	struct model_frame *f;
+	while (budget && (f = fq_pop(&m->in))) {
+		progress = true;
+		if (m->drop_next) {
+			m->drop_next--;
+			m->lost_on_wire++;
+		} else if (!m->link_up) {
+			m->lost_link_down++;
+		} else if (!(R(E1000_RCTL) & E1000_RCTL_EN)) {
+			m->lost_rx_off++;
+		} else if (f->len > MAX_LEGAL_FRAME && !(R(E1000_RCTL) & E1000_RCTL_LPE) && !m->deliver_oversize) {
+			R(E1000_ROC)++;
+		} else if (m->bad_crc_next && !(R(E1000_RCTL) & E1000_RCTL_SBP)) {
+			/* without "store bad packets" the NIC drops it, SDM 13.4.22 */
+			m->bad_crc_next--;
+			R(E1000_CRCERRS)++;
+		} else {
+			uint32_t n = ring_len(m, E1000_RDLEN), bs = rx_buf_size(m);
+			uint32_t need = (f->len + bs - 1) / bs;
+			uint32_t owned = n ? (R(E1000_RDT) + n - R(E1000_RDH)) % n : 0;
+			if (owned < need) {
+				R(E1000_MPC)++; /* no room: missed, SDM 13.7.4 */
+				R(E1000_ICR) |= E1000_ICR_RXO;
+			} else {
+				bool crc = m->bad_crc_next > 0;
+				if (crc)
+					m->bad_crc_next--;
+				for (uint32_t off = 0; off < f->len; off += bs) {
+					uint32_t h = R(E1000_RDH) % n, chunk = BP_MIN(bs, f->len - off);
+					struct e1000_rx_desc *d =
+						model_dma(ring_base(m, E1000_RDBAL) + h * sizeof(*d), sizeof(*d));
+					void *buf = d ? model_dma(d->addr, chunk) : NULL;
+					if (!d || !buf) {
+						m->dma_faults++;
+						break;
+					}
+					memcpy(buf, f->data + off, chunk);
+					d->length = (uint16_t)chunk;
+					d->csum = 0;
+					d->special = 0;
+					bool last = off + chunk >= f->len;
+					d->errors = last && crc ? E1000_RXD_ERR_CE : 0;
+					__atomic_store_n(&d->status,
+							 (uint8_t)(E1000_RXD_STAT_DD | (last ? E1000_RXD_STAT_EOP : 0)),
+							 __ATOMIC_RELEASE);
+					R(E1000_RDH) = (h + 1) % n;
+				}
+				if (crc)
+					R(E1000_CRCERRS)++;
+				else
+					R(E1000_GPRC)++;
+				m->rx_frames++;
+				R(E1000_ICR) |= E1000_ICR_RXT0;
+				owned -= need;
+				/* RDMTS 00: half the ring, SDM 13.4.22 */
+				if (owned < n / 2)
+					R(E1000_ICR) |= E1000_ICR_RXDMT0;
+			}
+		}
+		free(f);
+		budget--;
+	}
+	return progress;
+}
+
+static void *model_main(void *arg)
+{
+	struct e1000_model *m = arg;
+	struct tx_state *tx = calloc(1, sizeof(*tx)); /* the frame being gathered */
+	struct frame_queue sent;
+	if (!tx)
+		abort();
+	fq_init(&sent);
+	pthread_mutex_lock(&m->lock);
+	while (!m->stop) {
+		uint64_t seq = m->work_seq;
+		bool progress = false;
+		if (!m->paused) {
+			progress |= tx_step(m, tx, &sent);
+			progress |= rx_step(m);
+		}
+		struct e1000_model *peer = m->peer;
+		unsigned step_us = m->step_us;
+		if (!progress) {
+			m->is_quiet = true;
+			pthread_cond_broadcast(&m->quiet);
+			while (!m->stop && m->work_seq == seq && fq_count(&m->in) == 0) {
+				struct timespec ts;
+				clock_gettime(CLOCK_REALTIME, &ts);
+				ts.tv_nsec += 2000000;
+				if (ts.tv_nsec >= 1000000000) {
+					ts.tv_sec++;
+					ts.tv_nsec -= 1000000000;
+				}
+				pthread_cond_timedwait(&m->kick, &m->lock, &ts);
+			}
+			continue;
+		}
+		m->is_quiet = false;
+		pthread_mutex_unlock(&m->lock);
+		/* Send what went out, with no lock of ours held. */
+		for (struct model_frame *f; (f = fq_pop(&sent)); free(f)) {
+			if (peer)
+				e1000_model_inject(peer, f->data, f->len);
+			else
+				fq_push(&m->out, f->data, f->len);
+		}
+		if (step_us)
+			usleep(step_us);
+		pthread_mutex_lock(&m->lock);
+	}
+	pthread_mutex_unlock(&m->lock);
+	fq_clear(&sent);
+	free(tx);
+	return NULL;
+}
+
+struct e1000_model *e1000_model_attach(const char *addr, const struct bp_ether_addr *mac,
+				       unsigned flags)
+{
+	struct e1000_model *m = calloc(1, sizeof(*m));
+	if (!m)
+		return NULL;
+	pthread_mutex_init(&m->lock, NULL);
+	pthread_cond_init(&m->kick, NULL);
+	pthread_cond_init(&m->quiet, NULL);
+	fq_init(&m->in);
+	fq_init(&m->out);
+	snprintf(m->addr, sizeof(m->addr), "%s", addr);
+	/* EEPROM words 0-2: the Ethernet address, SDM 5.6.1 */
+	for (int i = 0; i < 3; i++)
+		m->eeprom[i] = (uint16_t)(mac->b[2 * i] | mac->b[2 * i + 1] << 8);
+	m->link_up = true;
+	m->eeprom_dead = flags & E1000_MODEL_EEPROM_DEAD;
+	reset_locked(m);
+	m->resets = 0;
+	model_bar_register(m->reg, sizeof(m->reg), reg_read, reg_write, m);
+	m->running = pthread_create(&m->thread, NULL, model_main, m) == 0;
+	m->pci = (struct bp_pci_model){ .id = { 0x8086, 0x100e }, .cfg = cfg_access, .ctx = m };
+	m->pci.bar[0] = (struct bp_pci_bar){ m->reg, sizeof(m->reg) };
+	if (!m->running || bp_pci_model_attach(addr, &m->pci) < 0) {
+		e1000_model_free(m);
+		return NULL;
+	}
+	return m;
+}
+
+void e1000_model_free(struct e1000_model *m)
+{
+	if (!m)
+		return;
+	if (m->running) {
+		pthread_mutex_lock(&m->lock);
+		m->stop = true;
+		pthread_cond_broadcast(&m->kick);
+		pthread_mutex_unlock(&m->lock);
+		pthread_join(m->thread, NULL);
+	}
+	model_bar_unregister(m->reg);
+	fq_clear(&m->in);
+	fq_clear(&m->out);
+	free(m);
+}
+
+void e1000_model_connect(struct e1000_model *a, struct e1000_model *b)
+{
+	E1000_MODEL_SET(a, peer, b);
+	E1000_MODEL_SET(b, peer, a);
+}
+
+void e1000_model_inject(struct e1000_model *m, const void *frame, uint32_t len)
+{
+	fq_push(&m->in, frame, len);
+	pthread_mutex_lock(&m->lock);
+	kick_locked(m);
+	pthread_mutex_unlock(&m->lock);
+}
+
+bool e1000_model_wait_quiet(struct e1000_model *m, unsigned timeout_ms)
+{
+	uint64_t deadline = model_now_ns() + (uint64_t)timeout_ms * 1000000;
+	bool ok = true;
+	pthread_mutex_lock(&m->lock);
+	/* Every doorbell and injection clears is_quiet; the thread sets it after a
+	 * step that found nothing to do. */
+	while (!m->is_quiet || (!m->paused && fq_count(&m->in))) {
+		if (model_now_ns() > deadline) {
+			ok = false;
+			break;
+		}
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 1000000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&m->quiet, &m->lock, &ts);
+	}
+	pthread_mutex_unlock(&m->lock);
+	return ok;
+}
+
+void e1000_model_pause(struct e1000_model *m, bool paused) { E1000_MODEL_SET(m, paused, paused); }
+
+void e1000_model_set_link(struct e1000_model *m, bool up)
+{
+	pthread_mutex_lock(&m->lock);
+	m->link_up = up;
+	if (up)
+		R(E1000_STATUS) |= E1000_STATUS_LU;
+	else
+		R(E1000_STATUS) &= ~E1000_STATUS_LU;
+	R(E1000_ICR) |= E1000_ICR_LSC; /* SDM 13.4.17 */
+	kick_locked(m);
+	pthread_mutex_unlock(&m->lock);
+}
+
+void e1000_model_set_speed(struct e1000_model *m, unsigned budget, unsigned step_us)
+{
+	pthread_mutex_lock(&m->lock);
+	m->budget = budget;
+	m->step_us = step_us;
+	kick_locked(m);
+	pthread_mutex_unlock(&m->lock);
+}
+
+uint32_t e1000_model_reg(struct e1000_model *m, uint32_t off)
+{
+	pthread_mutex_lock(&m->lock);
+	uint32_t v = R(off);
+	pthread_mutex_unlock(&m->lock);
+	return v;
+}

@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: MIT
+ * A software 82540EM for the e1000 PMD: the register file (CTRL, STATUS, EERD,
+ * ICR/ICS/IMS/IMC, RCTL, TCTL, RDBA/RDLEN/RDH/RDT, TDBA/TDLEN/TDH/TDT, RAL/RAH,
+ * the clear-on-read statistics) and descriptor DMA with legacy descriptors
+ * (SDM 3.2, 3.3), done by a thread of its own.
+ *
+ * What it does like the hardware: RDH == RDT means no free descriptor, and a
+ * frame arriving then is dropped and counted in MPC (the real NIC first fills
+ * a FIFO of some KB; the model has none, so the count is exact); a frame
+ * longer than one buffer spans descriptors with EOP on the last; tx writes DD
+ * back only on descriptors with RS; frames longer than 1522 bytes without
+ * RCTL.LPE are dropped and counted in ROC. Its choices: while the link is
+ * down, tx descriptors wait (the MAC cannot send) and arriving frames are lost;
+ * a receiver that is off loses arriving frames. */
+#ifndef BYPASS_TEST_E1000_MODEL_H
+#define BYPASS_TEST_E1000_MODEL_H
+
+#include "model.h"
+#include "../../lib/pci/pci_model.h"
+#include <bypass/ethdev.h>
+
+#define E1000_MODEL_BAR_LEN 0x20000 /* 128 KiB, SDM 4.1 (memory BAR) */
+
+struct e1000_model {
+	uint32_t reg[E1000_MODEL_BAR_LEN / 4]; /* the BAR the driver is given */
+	pthread_mutex_t lock;
+	pthread_cond_t kick;  /* work for the model */
+	pthread_cond_t quiet; /* the model has nothing it can do */
+	pthread_t thread;
+	bool running, stop, is_quiet;
+	uint64_t work_seq; /* bumped by every doorbell and injection */
+	uint16_t eeprom[64];
+	char addr[16];
+	struct bp_pci_model pci;
+
+	/* knobs, set through the functions below */
+	bool paused;
+	bool link_up;
+	bool eeprom_dead;      /* EERD never reports done */
+	bool deliver_oversize; /* accept frames longer than 1522 bytes without LPE */
+	unsigned budget;       /* descriptors per step in each direction; 0: no limit */
+	unsigned step_us;      /* pause between steps; 0: none */
+	unsigned drop_next;    /* frames on the wire to lose before the NIC sees them */
+	unsigned bad_crc_next; /* frames to receive with a CRC error */
+
+	/* the wire */
+	struct frame_queue in;   /* frames on their way to us */
+	struct frame_queue out;  /* frames we sent, when there is no peer */
+	struct e1000_model *peer;
+
+	/* what the model saw, for tests (read under the lock or when quiet) */
+	uint64_t tx_frames, rx_frames, lost_on_wire, lost_link_down, lost_rx_off;
+	uint64_t dma_faults, bad_tx_desc;
+	unsigned resets;
+};
+
+/* Creates the model and attaches it as PCI device `addr` through the normal
+ * probe path: the e1000 PMD makes a port of it. Needs bp_init() done. NULL on
+ * failure (logged). Flags: */
+#define E1000_MODEL_EEPROM_DEAD 0x1 /* EERD never answers, RAL0/RAH0 not loaded */
+struct e1000_model *e1000_model_attach(const char *addr, const struct bp_ether_addr *mac,
+				       unsigned flags);
+/* Stops the thread and frees the model; call after bp_cleanup() removed the port. */
+void e1000_model_free(struct e1000_model *m);
+/* Joins two models back to back: what one sends, the other receives. */
+void e1000_model_connect(struct e1000_model *a, struct e1000_model *b);
+
+/* A frame arrives from the wire. */
+void e1000_model_inject(struct e1000_model *m, const void *frame, uint32_t len);
+/* Waits until the model can do nothing more (wire drained or blocked, tx ring
+ * done or blocked); false after timeout_ms. */
+bool e1000_model_wait_quiet(struct e1000_model *m, unsigned timeout_ms);
+void e1000_model_pause(struct e1000_model *m, bool paused);
+/* Link down/up: STATUS.LU follows, ICR.LSC is raised. */
+void e1000_model_set_link(struct e1000_model *m, bool up);
+/* A slow NIC: at most `budget` descriptors per direction per step, `step_us`
+ * between steps (0, 0: as fast as it can). */
+void e1000_model_set_speed(struct e1000_model *m, unsigned budget, unsigned step_us);
+/* Register value as the NIC holds it, without read side effects. */
+uint32_t e1000_model_reg(struct e1000_model *m, uint32_t off);
+/* Under the model's lock: a counter or knob, consistently. */
+#define E1000_MODEL_GET(m, field)                                                    \
+	({                                                                           \
+		pthread_mutex_lock(&(m)->lock);                                      \
+		__typeof__((m)->field) v_ = (m)->field;                              \
+		pthread_mutex_unlock(&(m)->lock);                                    \
+		v_;                                                                  \
+	})
+#define E1000_MODEL_SET(m, field, value)                                             \
+	do {                                                                         \
+		pthread_mutex_lock(&(m)->lock);                                      \
+		(m)->field = (value);                                                \
+		(m)->work_seq++;                                                     \
+		pthread_cond_broadcast(&(m)->kick);                                  \
+		pthread_mutex_unlock(&(m)->lock);                                    \
+	} while (0)
+
+#endif

@@ -1,0 +1,612 @@
+/* SPDX-License-Identifier: MIT
+ * The e1000 PMD against the 82540EM model: rings filled to the last
+ * descriptor, wrap-around at every burst and ring size, a slow NIC, an empty
+ * mempool, stop -> start, link down, close with frames in flight. Every frame
+ * is checked byte for byte (apps/common/testpkt.h) and every mbuf must be back
+ * in its pool at the end. */
+#include <stdio.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bypass/env.h>
+#include <bypass/ethdev.h>
+#include <bypass/mempool.h>
+#include "../unit/harness.h"
+#include "../../apps/common/testpkt.h"
+#include "../../drivers/net/e1000/e1000_regs.h"
+#include "e1000_model.h"
+
+#define LEN 128     /* test frame length without FCS */
+#define WAIT 10000  /* ms: generous; every wait ends as soon as its condition holds */
+
+static const struct bp_ether_addr mac0 = { { 0x02, 0, 0, 0, 0xe1, 0x00 } };
+static const struct bp_ether_addr mac1 = { { 0x02, 0, 0, 0, 0xe1, 0x01 } };
+
+static struct {
+	struct e1000_model *m[2];
+	unsigned nports;
+	struct bp_mempool *mp;
+	uint8_t tmpl[TESTPKT_HDRS];
+} rig;
+
+static void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void note(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	printf("    ");
+	vprintf(fmt, ap);
+	printf("\n");
+	va_end(ap);
+}
+
+/* bypass with `nports` modelled 82540EM (back to back when two), a pool of
+ * nb_mbufs with an lcore cache of `cache`, every port started with one queue
+ * pair of rxd/txd descriptors. */
+static bool rig_up(unsigned nports, uint16_t rxd, uint16_t txd, uint32_t nb_mbufs, uint32_t cache)
+{
+	memset(&rig, 0, sizeof(rig));
+	if (test_env("--no-huge -l 0 --log-level err") < 0)
+		return false;
+	rig.nports = nports;
+	for (unsigned i = 0; i < nports; i++) {
+		char addr[16];
+		snprintf(addr, sizeof(addr), "0000:00:0%u.0", 3 + i);
+		rig.m[i] = e1000_model_attach(addr, i ? &mac1 : &mac0, 0);
+		if (!rig.m[i])
+			return false;
+	}
+	if (nports == 2)
+		e1000_model_connect(rig.m[0], rig.m[1]);
+	rig.mp = bp_pktmbuf_pool_create("model", nb_mbufs, cache, 0, BP_MBUF_DEFAULT_BUF_SIZE);
+	if (!rig.mp)
+		return false;
+	for (uint16_t p = 0; p < nports; p++)
+		if (bp_eth_dev_configure(p, 1, 1, NULL) < 0 || bp_eth_rx_queue_setup(p, 0, rxd, rig.mp) < 0 ||
+		    bp_eth_tx_queue_setup(p, 0, txd) < 0 || bp_eth_dev_start(p) < 0)
+			return false;
+	testpkt_template(rig.tmpl, &mac1, &mac0, LEN);
+	return true;
+}
+
+/* Closes every port, then checks that every mbuf came back, frees all. */
+static bool rig_down(void)
+{
+	bool ok = true;
+	for (uint16_t p = 0; p < rig.nports; p++)
+		bp_eth_dev_close(p);
+	if (rig.mp) {
+		uint32_t in_use = bp_mempool_in_use_count(rig.mp);
+		if (in_use) {
+			note("%u mbufs of %u not back in the pool after close", in_use, rig.mp->size);
+			ok = false;
+		}
+	}
+	for (unsigned i = 0; i < rig.nports; i++)
+		if (rig.m[i] && E1000_MODEL_GET(rig.m[i], dma_faults)) {
+			note("model %u saw %llu DMA faults", i, (unsigned long long)rig.m[i]->dma_faults);
+			ok = false;
+		}
+	bp_cleanup();
+	bp_mempool_free(rig.mp);
+	for (unsigned i = 0; i < rig.nports; i++)
+		e1000_model_free(rig.m[i]);
+	memset(&rig, 0, sizeof(rig));
+	return ok;
+}
+
+static struct bp_mbuf *make_pkt(uint64_t seq)
+{
+	struct bp_mbuf *m = bp_pktmbuf_alloc(rig.mp);
+	if (m) {
+		testpkt_fill(bp_pktmbuf_mtod(m, uint8_t *), rig.tmpl, LEN, seq);
+		m->data_len = LEN;
+		m->pkt_len = LEN;
+	}
+	return m;
+}
+
+static void frame_of(uint8_t *buf, uint64_t seq) { testpkt_fill(buf, rig.tmpl, LEN, seq); }
+
+static void inject(struct e1000_model *m, uint64_t seq0, uint64_t n)
+{
+	uint8_t f[LEN];
+	for (uint64_t s = seq0; s < seq0 + n; s++) {
+		frame_of(f, s);
+		e1000_model_inject(m, f, LEN);
+	}
+}
+
+/* Checks one frame: ours, intact, and the sequence number expected. */
+static bool frame_ok(const uint8_t *p, uint32_t len, uint64_t want)
+{
+	uint64_t seq = UINT64_MAX;
+	enum testpkt_verdict v = testpkt_check(p, len, &seq);
+	if (v != TESTPKT_OK || seq != want || len != LEN) {
+		note("frame %llu: verdict %d, sequence %llu, %u bytes", (unsigned long long)want, v,
+		     (unsigned long long)seq, len);
+		return false;
+	}
+	return true;
+}
+
+/* Offers frames seq0.. to tx_burst in bursts of `burst`, keeping what the port
+ * refuses for the next call, until n are taken; the number taken. */
+static uint64_t tx_frames(uint16_t port, uint64_t seq0, uint64_t n, uint16_t burst)
+{
+	struct bp_mbuf *pkts[512];
+	uint16_t have = 0;
+	uint64_t next = seq0, taken = 0, deadline = model_now_ns() + WAIT * 1000000ull;
+	while (taken < n && model_now_ns() < deadline) {
+		while (have < burst && next < seq0 + n) {
+			struct bp_mbuf *m = make_pkt(next);
+			if (!m)
+				break;
+			pkts[have++] = m;
+			next++;
+		}
+		uint16_t k = bp_eth_tx_burst(port, 0, pkts, have);
+		memmove(pkts, pkts + k, (size_t)(have - k) * sizeof(pkts[0]));
+		have = (uint16_t)(have - k);
+		taken += k;
+	}
+	bp_pktmbuf_free_bulk(pkts, have);
+	return taken;
+}
+
+/* Takes n frames from what model m sent, each checked, in order. */
+static bool sent_frames(struct e1000_model *m, uint64_t seq0, uint64_t n)
+{
+	uint64_t deadline = model_now_ns() + WAIT * 1000000ull;
+	for (uint64_t i = 0; i < n;) {
+		struct model_frame *f = fq_pop(&m->out);
+		if (!f) {
+			if (model_now_ns() > deadline) {
+				note("the NIC sent %llu frames of %llu", (unsigned long long)i, (unsigned long long)n);
+				return false;
+			}
+			continue;
+		}
+		bool ok = frame_ok(f->data, f->len, seq0 + i);
+		free(f);
+		if (!ok)
+			return false;
+		i++;
+	}
+	return true;
+}
+
+/* Polls rx_burst until n frames came (seq0.., in order, each checked) or the
+ * time is up; how many came. */
+static uint64_t rx_frames(uint16_t port, uint16_t burst, uint64_t seq0, uint64_t n, bool *intact)
+{
+	struct bp_mbuf *pkts[512];
+	uint64_t got = 0, deadline = model_now_ns() + WAIT * 1000000ull;
+	*intact = true;
+	while (got < n && model_now_ns() < deadline) {
+		uint16_t k = bp_eth_rx_burst(port, 0, pkts, (uint16_t)BP_MIN((uint64_t)burst, n - got));
+		for (uint16_t i = 0; i < k; i++)
+			if (*intact && !frame_ok(bp_pktmbuf_mtod(pkts[i], uint8_t *), pkts[i]->pkt_len, seq0 + got + i))
+				*intact = false;
+		bp_pktmbuf_free_bulk(pkts, k);
+		got += k;
+	}
+	return got;
+}
+
+static struct bp_eth_stats stats(uint16_t port)
+{
+	struct bp_eth_stats st;
+	bp_eth_stats_get(port, &st);
+	return st;
+}
+
+/* ---- transmit ---- */
+
+TEST(e1000_model_tx_ring_fills_to_the_last_descriptor_and_keeps_sending)
+{
+	const uint16_t nb = 64;
+	CHECK(rig_up(1, 64, nb, 4096, 0));
+	struct e1000_model *m = rig.m[0];
+	for (int round = 0; round < 4; round++) {
+		/* A NIC that does not move: the ring takes nb - 1 frames, never nb
+		 * (TDT == TDH would tell the NIC the ring is empty). */
+		e1000_model_pause(m, true);
+		struct bp_mbuf *pkts[64];
+		for (uint16_t i = 0; i < nb; i++)
+			CHECK((pkts[i] = make_pkt(round * 1000 + i)) != NULL);
+		uint16_t k = bp_eth_tx_burst(0, 0, pkts, nb);
+		CHECK_EQ(k, nb - 1);
+		CHECK_EQ(bp_eth_tx_burst(0, 0, pkts + k, 1), 0); /* full */
+		CHECK_EQ((e1000_model_reg(m, E1000_TDT) - e1000_model_reg(m, E1000_TDH) + nb) % nb, nb - 1);
+		bp_pktmbuf_free(pkts[nb - 1]);
+		e1000_model_pause(m, false);
+		CHECK(sent_frames(m, round * 1000, nb - 1));
+	}
+	/* Flat out, bursts as large as the ring (testpmd --txd=64 --burst=64): it
+	 * keeps sending, every frame in order. */
+	CHECK_EQ(tx_frames(0, 10000, 5000, 64), 5000);
+	CHECK(sent_frames(m, 10000, 5000));
+	CHECK(e1000_model_wait_quiet(m, WAIT));
+	CHECK_EQ(stats(0).opackets, 4 * (nb - 1) + 5000);
+	CHECK_EQ(stats(0).obytes, (4 * (nb - 1) + 5000) * (uint64_t)LEN);
+	CHECK(rig_down());
+}
+
+TEST(e1000_model_tx_slow_nic_loses_nothing_and_keeps_order)
+{
+	CHECK(rig_up(1, 64, 128, 4096, 32));
+	e1000_model_set_speed(rig.m[0], 1, 20); /* one descriptor per 20 us */
+	CHECK_EQ(tx_frames(0, 0, 3000, 32), 3000);
+	CHECK(sent_frames(rig.m[0], 0, 3000));
+	CHECK(rig_down());
+}
+
+TEST(e1000_model_tx_cleanup_returns_sent_mbufs_without_new_packets)
+{
+	/* Fewer packets than a write-back group, then nothing more: the mbufs
+	 * must come back when the program asks, not wait for later traffic. */
+	CHECK(rig_up(1, 64, 256, 4096, 0));
+	uint32_t before = bp_mempool_in_use_count(rig.mp);
+	CHECK_EQ(tx_frames(0, 0, 5, 5), 5);
+	CHECK(sent_frames(rig.m[0], 0, 5));
+	CHECK(e1000_model_wait_quiet(rig.m[0], WAIT));
+	bp_eth_tx_done_cleanup(0, 0);
+	CHECK_EQ(bp_mempool_in_use_count(rig.mp), before);
+	CHECK(rig_down());
+}
+
+/* ---- receive ---- */
+
+TEST(e1000_model_rx_ring_fills_to_the_last_descriptor)
+{
+	const uint16_t nb = 64;
+	CHECK(rig_up(1, nb, 64, 4096, 0));
+	struct e1000_model *m = rig.m[0];
+	for (uint64_t round = 0; round < 5; round++) {
+		/* The program does not poll: the NIC fills nb - 1 descriptors, and
+		 * misses (and counts) the one frame more. */
+		uint64_t seq0 = round * nb;
+		inject(m, seq0, nb);
+		CHECK(e1000_model_wait_quiet(m, WAIT));
+		bool intact;
+		CHECK_EQ(rx_frames(0, 32, seq0, nb - 1, &intact), nb - 1);
+		CHECK(intact);
+		struct bp_eth_stats st = stats(0);
+		CHECK_EQ(st.imissed, round + 1);
+		CHECK_EQ(st.ipackets, (round + 1) * (nb - 1));
+		CHECK_EQ(st.ibytes, (round + 1) * (nb - 1) * (uint64_t)LEN);
+		CHECK_EQ(st.rx_nombuf, 0);
+	}
+	/* clear-on-read counters are accumulated, not read twice */
+	CHECK_EQ(stats(0).imissed, 5);
+	bp_eth_stats_reset(0);
+	CHECK_EQ(stats(0).imissed, 0);
+	CHECK_EQ(stats(0).ipackets, 0);
+	CHECK(rig_down());
+}
+
+TEST(e1000_model_rx_slow_nic)
+{
+	CHECK(rig_up(1, 128, 64, 4096, 32));
+	e1000_model_set_speed(rig.m[0], 1, 20);
+	inject(rig.m[0], 0, 1000);
+	bool intact;
+	CHECK_EQ(rx_frames(0, 32, 0, 1000, &intact), 1000);
+	CHECK(intact);
+	CHECK_EQ(stats(0).imissed, 0);
+	CHECK(rig_down());
+}
+
+/* Takes every free mbuf out of the pool; returns how many (held in out). */
+static uint32_t drain_pool(struct bp_mbuf **out, uint32_t max)
+{
+	uint32_t n = 0;
+	while (n < max && (out[n] = bp_pktmbuf_alloc(rig.mp)))
+		n++;
+	return n;
+}
+
+TEST(e1000_model_rx_empty_pool_drops_counts_once_and_recovers)
+{
+	static struct bp_mbuf *held[8192];
+	CHECK(rig_up(1, 64, 64, 1024, 0));
+	struct e1000_model *m = rig.m[0];
+	uint32_t nheld = drain_pool(held, 8192);
+	CHECK(nheld > 0);
+	/* No mbuf to put in their place: each frame is dropped, counted once, and
+	 * its buffer stays in the ring. */
+	inject(m, 0, 10);
+	CHECK(e1000_model_wait_quiet(m, WAIT));
+	struct bp_mbuf *pkts[32];
+	for (int poll = 0; poll < 5; poll++)
+		CHECK_EQ(bp_eth_rx_burst(0, 0, pkts, 32), 0);
+	CHECK_EQ(stats(0).rx_nombuf, 10);
+	CHECK_EQ(stats(0).ipackets, 0);
+	/* Three free mbufs: three frames delivered, the rest dropped and counted. */
+	bp_pktmbuf_free_bulk(held + nheld - 3, 3);
+	nheld -= 3;
+	inject(m, 100, 8);
+	CHECK(e1000_model_wait_quiet(m, WAIT));
+	CHECK_EQ(bp_eth_rx_burst(0, 0, pkts, 32), 3);
+	for (int i = 0; i < 3; i++)
+		CHECK(frame_ok(bp_pktmbuf_mtod(pkts[i], uint8_t *), pkts[i]->pkt_len, 100 + i));
+	bp_pktmbuf_free_bulk(pkts, 3);
+	CHECK_EQ(bp_eth_rx_burst(0, 0, pkts, 32), 0);
+	CHECK_EQ(stats(0).rx_nombuf, 15);
+	bool intact;
+	/* The ring never ran dry: with mbufs back, a full ring's worth arrives
+	 * and nothing is missed. */
+	bp_pktmbuf_free_bulk(held, nheld);
+	inject(m, 200, 63);
+	CHECK(e1000_model_wait_quiet(m, WAIT));
+	CHECK_EQ(rx_frames(0, 32, 200, 63, &intact), 63);
+	CHECK(intact);
+	CHECK_EQ(stats(0).imissed, 0);
+	CHECK_EQ(stats(0).rx_nombuf, 15);
+	CHECK(rig_down());
+}
+
+TEST(e1000_model_rx_frame_longer_than_a_buffer_is_dropped_whole)
+{
+	CHECK(rig_up(1, 64, 64, 4096, 0));
+	struct e1000_model *m = rig.m[0];
+	E1000_MODEL_SET(m, deliver_oversize, true);
+	static uint8_t big[3000];
+	uint8_t f[LEN];
+	frame_of(f, 1);
+	memcpy(big, f, LEN);
+	/* a 3000-byte frame takes two 2048-byte buffers: neither part is a packet */
+	for (int i = 0; i < 3; i++) {
+		e1000_model_inject(m, big, sizeof(big));
+		inject(m, 1 + i, 1);
+	}
+	CHECK(e1000_model_wait_quiet(m, WAIT));
+	/* one at a time, so that the long frame straddles bursts */
+	bool intact;
+	CHECK_EQ(rx_frames(0, 1, 1, 3, &intact), 3);
+	CHECK(intact);
+	struct bp_eth_stats st = stats(0);
+	CHECK_EQ(st.ierrors, 3);
+	CHECK_EQ(st.ipackets, 3);
+	CHECK(rig_down());
+}
+
+TEST(e1000_model_rx_crc_error_is_counted_once)
+{
+	CHECK(rig_up(1, 64, 64, 4096, 0));
+	E1000_MODEL_SET(rig.m[0], bad_crc_next, 2);
+	inject(rig.m[0], 0, 5);
+	CHECK(e1000_model_wait_quiet(rig.m[0], WAIT));
+	bool intact;
+	CHECK_EQ(rx_frames(0, 32, 2, 3, &intact), 3);
+	CHECK(intact);
+	CHECK_EQ(stats(0).ierrors, 2);
+	CHECK_EQ(stats(0).ierrors, 2);
+	CHECK(rig_down());
+}
+
+/* ---- both directions ---- */
+
+/* Port 0 sends, port 1 receives, never more in flight than the rings hold:
+ * every frame must arrive, in order, intact, with nothing missed. */
+static bool loopback(uint16_t ring, uint16_t burst, uint64_t seq0, uint64_t n)
+{
+	struct bp_mbuf *pkts[512];
+	uint64_t sent = 0, got = 0, deadline = model_now_ns() + WAIT * 1000000ull;
+	uint16_t have = 0;
+	while (got < n) {
+		if (model_now_ns() > deadline) {
+			note("ring %u burst %u: sent %llu, received %llu of %llu", ring, burst,
+			     (unsigned long long)sent, (unsigned long long)got, (unsigned long long)n);
+			bp_pktmbuf_free_bulk(pkts, have);
+			return false;
+		}
+		uint64_t window = ring - 1 - (sent + have - got);
+		while (have < burst && sent + have < n && window > 0) {
+			if (!(pkts[have] = make_pkt(seq0 + sent + have)))
+				break;
+			have++;
+			window--;
+		}
+		uint16_t k = bp_eth_tx_burst(0, 0, pkts, have);
+		memmove(pkts, pkts + k, (size_t)(have - k) * sizeof(pkts[0]));
+		have = (uint16_t)(have - k);
+		sent += k;
+		struct bp_mbuf *rx[512];
+		uint16_t r = bp_eth_rx_burst(1, 0, rx, burst);
+		for (uint16_t i = 0; i < r; i++) {
+			if (!frame_ok(bp_pktmbuf_mtod(rx[i], uint8_t *), rx[i]->pkt_len, seq0 + got + i)) {
+				bp_pktmbuf_free_bulk(rx, r);
+				bp_pktmbuf_free_bulk(pkts, have);
+				return false;
+			}
+		}
+		bp_pktmbuf_free_bulk(rx, r);
+		got += r;
+	}
+	return true;
+}
+
+TEST(e1000_model_every_burst_size_at_every_ring_size_wraps_many_times)
+{
+	static const uint16_t bursts[] = { 1, 7, 32, 33, 64, 512 };
+	for (uint16_t ring = 8; ring; ring = ring == 4096 ? 0 : (uint16_t)(ring * 2)) {
+		/* two rx rings, a tx ring that may hold ring - 1 sent mbufs, bursts */
+		CHECK(rig_up(2, ring, ring, 3u * ring + 2048, 0));
+		uint64_t seq = 0, frames = 2u * ring + 100; /* two wraps and more */
+		for (unsigned b = 0; b < BP_ARRAY_SIZE(bursts); b++) {
+			CHECK(loopback(ring, bursts[b], seq, frames));
+			seq += frames;
+		}
+		struct bp_eth_stats tx = stats(0), rx = stats(1);
+		CHECK_EQ(tx.opackets, seq);
+		CHECK_EQ(rx.ipackets, seq);
+		CHECK_EQ(rx.ibytes, seq * LEN);
+		CHECK_EQ(rx.imissed, 0);
+		CHECK_EQ(rx.rx_nombuf, 0);
+		CHECK(rig_down());
+	}
+}
+
+TEST(e1000_model_io_forwarding_with_a_tight_pool_never_stalls)
+{
+	/* Pool: the two rx rings and 40 mbufs more. Port 0 receives what the test
+	 * injects, port 1 sends it on; with rx starved and nothing to send, only
+	 * the idle clean-up returns the sent mbufs. */
+	CHECK(rig_up(2, 64, 64, 2 * 64 + 40, 0));
+	struct e1000_model *in = rig.m[0];
+	E1000_MODEL_SET(rig.m[0], peer, NULL); /* port 1's frames go to its out queue */
+	E1000_MODEL_SET(rig.m[1], peer, NULL);
+	uint64_t fwd = 0, injected = 0;
+	struct bp_mbuf *pkts[32];
+	/* a flood: some frames are dropped, every drop counted */
+	for (int chunk = 0; chunk < 40; chunk++) {
+		inject(in, injected, 50);
+		injected += 50;
+		for (int poll = 0; poll < 20; poll++) {
+			uint16_t n = bp_eth_rx_burst(0, 0, pkts, 32);
+			if (!n) {
+				bp_eth_tx_done_cleanup(1, 0);
+				continue;
+			}
+			uint16_t s = bp_eth_tx_burst(1, 0, pkts, n);
+			bp_pktmbuf_free_bulk(pkts + s, n - s);
+			fwd += s;
+		}
+	}
+	CHECK(e1000_model_wait_quiet(in, WAIT));
+	/* drain what is left in the ring */
+	for (int poll = 0; poll < 100; poll++) {
+		uint16_t n = bp_eth_rx_burst(0, 0, pkts, 32);
+		if (!n) {
+			bp_eth_tx_done_cleanup(1, 0);
+			continue;
+		}
+		uint16_t s = bp_eth_tx_burst(1, 0, pkts, n);
+		bp_pktmbuf_free_bulk(pkts + s, n - s);
+		fwd += s;
+	}
+	struct bp_eth_stats st0 = stats(0);
+	CHECK_EQ(st0.ipackets + st0.imissed + st0.rx_nombuf, injected);
+	CHECK(fwd > 0);
+	/* then paced traffic: every frame must come through */
+	uint64_t before = E1000_MODEL_GET(rig.m[1], tx_frames);
+	for (uint64_t i = 0; i < 200; i++) {
+		inject(in, 100000 + i, 1);
+		CHECK(e1000_model_wait_quiet(in, WAIT));
+		uint16_t n = 0;
+		for (int poll = 0; poll < 1000 && !n; poll++) {
+			n = bp_eth_rx_burst(0, 0, pkts, 32);
+			if (!n)
+				bp_eth_tx_done_cleanup(1, 0);
+		}
+		CHECK_EQ(n, 1);
+		CHECK_EQ(bp_eth_tx_burst(1, 0, pkts, 1), 1);
+	}
+	CHECK(e1000_model_wait_quiet(rig.m[1], WAIT));
+	CHECK_EQ(E1000_MODEL_GET(rig.m[1], tx_frames) - before, 200);
+	fq_clear(&rig.m[1]->out);
+	CHECK(rig_down());
+}
+
+/* ---- the port's life ---- */
+
+TEST(e1000_model_stop_start_behaves_like_the_first_start)
+{
+	CHECK(rig_up(1, 64, 64, 1024, 0));
+	struct e1000_model *m = rig.m[0];
+	bool intact;
+	inject(m, 0, 63);
+	CHECK_EQ(rx_frames(0, 32, 0, 63, &intact), 63);
+	CHECK(intact);
+	/* frames that arrive and are never read (in descriptors 63, 0, 1, 2, 3:
+	 * where a restarted ring begins), a tx ring with frames in it */
+	inject(m, 63, 5);
+	CHECK(e1000_model_wait_quiet(m, WAIT));
+	e1000_model_pause(m, true);
+	CHECK_EQ(tx_frames(0, 0, 20, 20), 20);
+	CHECK_EQ(bp_eth_dev_stop(0), 0);
+	e1000_model_pause(m, false);
+	fq_clear(&m->out);
+	for (int cycle = 0; cycle < 3; cycle++) {
+		CHECK_EQ(bp_eth_dev_start(0), 0);
+		/* only what arrives after the start, from the start of the ring: none
+		 * of the frames the ring held at the stop */
+		struct bp_mbuf *stale[32];
+		CHECK_EQ(bp_eth_rx_burst(0, 0, stale, 32), 0);
+		uint64_t seq0 = 1000 * (cycle + 1);
+		inject(m, seq0, 50); /* fewer than the ring holds: nothing missed */
+		CHECK_EQ(rx_frames(0, 32, seq0, 50, &intact), 50);
+		CHECK(intact);
+		struct bp_mbuf *pkts[32];
+		CHECK_EQ(bp_eth_rx_burst(0, 0, pkts, 32), 0);
+		CHECK_EQ(stats(0).imissed, 0);
+		CHECK_EQ(tx_frames(0, seq0, 100, 32), 100);
+		CHECK(sent_frames(m, seq0, 100));
+		CHECK_EQ(bp_eth_dev_stop(0), 0);
+		CHECK_EQ(bp_mempool_in_use_count(rig.mp), 0); /* stop gave every mbuf back */
+	}
+	CHECK(rig_down());
+}
+
+TEST(e1000_model_link_down_and_up)
+{
+	CHECK(rig_up(1, 64, 64, 4096, 0));
+	struct e1000_model *m = rig.m[0];
+	struct bp_eth_link link;
+	CHECK_EQ(bp_eth_link_get(0, &link, false), 0);
+	CHECK(link.up);
+	CHECK_EQ(link.speed_mbps, 1000);
+	e1000_model_set_link(m, false);
+	CHECK_EQ(bp_eth_link_get(0, &link, false), 0);
+	CHECK(!link.up);
+	CHECK_EQ(link.speed_mbps, 0);
+	/* tx waits in the ring (up to its size), rx frames are lost on the wire */
+	CHECK_EQ(tx_frames(0, 0, 40, 8), 40);
+	inject(m, 0, 10);
+	CHECK(e1000_model_wait_quiet(m, WAIT));
+	CHECK_EQ(E1000_MODEL_GET(m, lost_link_down), 10);
+	CHECK_EQ(fq_count(&m->out), 0);
+	e1000_model_set_link(m, true);
+	CHECK_EQ(bp_eth_link_get(0, &link, false), 0);
+	CHECK(link.up);
+	CHECK(sent_frames(m, 0, 40));
+	inject(m, 50, 10);
+	bool intact;
+	CHECK_EQ(rx_frames(0, 32, 50, 10, &intact), 10);
+	CHECK(intact);
+	CHECK(rig_down());
+}
+
+TEST(e1000_model_close_with_frames_in_flight_returns_every_mbuf)
+{
+	CHECK(rig_up(1, 256, 256, 2048, 64));
+	struct e1000_model *m = rig.m[0];
+	inject(m, 0, 100); /* received, never read */
+	CHECK(e1000_model_wait_quiet(m, WAIT));
+	e1000_model_pause(m, true);
+	CHECK_EQ(tx_frames(0, 0, 200, 32), 200); /* queued, never sent */
+	CHECK(rig_down()); /* checks the pool is full again */
+}
+
+TEST(e1000_model_eeprom_that_never_answers_gives_a_valid_mac)
+{
+	/* An EEPROM read that times out must not program 00:00:00:00:00:00. */
+	CHECK(test_env("--no-huge -l 0 --log-level err") >= 0);
+	const struct bp_ether_addr mac = { { 0x02, 0, 0, 0, 0, 0x42 } };
+	struct e1000_model *m = e1000_model_attach("0000:00:03.0", &mac, E1000_MODEL_EEPROM_DEAD);
+	CHECK(m != NULL);
+	struct bp_ether_addr got;
+	CHECK_EQ(bp_eth_macaddr_get(0, &got), 0);
+	static const struct bp_ether_addr zero;
+	CHECK(memcmp(&got, &zero, sizeof(got)) != 0);
+	CHECK(!(got.b[0] & 1));      /* not multicast */
+	CHECK(got.b[0] & 2);         /* locally administered */
+	uint32_t ral = e1000_model_reg(m, E1000_RAL0), rah = e1000_model_reg(m, E1000_RAH0);
+	CHECK(rah & E1000_RAH_AV);
+	CHECK_EQ(ral & 0xff, got.b[0]);
+	CHECK_EQ((rah >> 8) & 0xff, got.b[5]);
+	bp_cleanup();
+	e1000_model_free(m);
+}
