@@ -19,6 +19,8 @@ int bp_pci_model_attach(const char *addr, const struct bp_pci_model *m)
 		return -EINVAL;
 	}
 	d->id = m->id;
+	d->sub_vendor = m->sub_vendor;
+	d->sub_device = m->sub_device;
 	d->iommu_group = -1;
 	d->numa_node = -1;
 	d->access = BP_PCI_MODEL;

@@ -45,7 +45,7 @@ static uint32_t reg_read(void *ctx, uint32_t off)
 	uint32_t v;
 	pthread_mutex_lock(&m->lock);
 	v = R(off);
-	if (off == E1000_ICR || (off >= STATS_FIRST && off <= STATS_LAST))
+	if (off == E1000_ICR || (off >= STATS_FIRST && off <= STATS_LAST && !m->qemu))
 		R(off) = 0; /* clear on read: SDM 13.4.17, 13.7 */
 	else if (off == E1000_IMC || off == E1000_ICS)
 		v = 0; /* write-only */
@@ -59,10 +59,10 @@ static void reg_write(void *ctx, uint32_t off, uint32_t v)
 	pthread_mutex_lock(&m->lock);
 	switch (off) {
 	case E1000_CTRL:
-		if (v & E1000_CTRL_RST)
+		if ((v & E1000_CTRL_RST) && !m->qemu)
 			reset_locked(m); /* and RST reads back as 0: self-clearing */
 		else
-			R(off) = v;
+			R(off) = v & ~E1000_CTRL_RST;
 		break;
 	case E1000_STATUS:
 		break; /* read-only */
@@ -337,11 +337,19 @@ struct e1000_model *e1000_model_attach(const char *addr, const struct bp_ether_a
 		m->eeprom[i] = (uint16_t)(mac->b[2 * i] | mac->b[2 * i + 1] << 8);
 	m->link_up = true;
 	m->eeprom_dead = flags & E1000_MODEL_EEPROM_DEAD;
+	m->qemu = flags & E1000_MODEL_QEMU;
 	reset_locked(m);
 	m->resets = 0;
 	model_bar_register(m->reg, sizeof(m->reg), reg_read, reg_write, m);
 	m->running = pthread_create(&m->thread, NULL, model_main, m) == 0;
 	m->pci = (struct bp_pci_model){ .id = { 0x8086, 0x100e }, .cfg = cfg_access, .ctx = m };
+	if (m->qemu) {
+		m->pci.sub_vendor = 0x1af4;
+		m->pci.sub_device = 0x1100;
+	} else {
+		m->pci.sub_vendor = 0x8086;
+		m->pci.sub_device = 0x001e;
+	}
 	m->pci.bar[0] = (struct bp_pci_bar){ m->reg, sizeof(m->reg) };
 	if (!m->running || bp_pci_model_attach(addr, &m->pci) < 0) {
 		e1000_model_free(m);
@@ -426,6 +434,16 @@ void e1000_model_set_speed(struct e1000_model *m, unsigned budget, unsigned step
 	pthread_mutex_lock(&m->lock);
 	m->budget = budget;
 	m->step_us = step_us;
+	kick_locked(m);
+	pthread_mutex_unlock(&m->lock);
+}
+
+int e1000_model_reattach(struct e1000_model *m) { return bp_pci_model_attach(m->addr, &m->pci); }
+
+void e1000_model_poke(struct e1000_model *m, uint32_t off, uint32_t v)
+{
+	pthread_mutex_lock(&m->lock);
+	R(off) = v;
 	kick_locked(m);
 	pthread_mutex_unlock(&m->lock);
 }

@@ -38,6 +38,7 @@ struct e1000_model {
 	bool link_up;
 	bool eeprom_dead;      /* EERD never reports done */
 	bool deliver_oversize; /* accept frames longer than 1522 bytes without LPE */
+	bool qemu;             /* E1000_MODEL_QEMU */
 	unsigned budget;       /* descriptors per step in each direction; 0: no limit */
 	unsigned step_us;      /* pause between steps; 0: none */
 	unsigned drop_next;    /* frames on the wire to lose before the NIC sees them */
@@ -58,8 +59,15 @@ struct e1000_model {
  * probe path: the e1000 PMD makes a port of it. Needs bp_init() done. NULL on
  * failure (logged). Flags: */
 #define E1000_MODEL_EEPROM_DEAD 0x1 /* EERD never answers, RAL0/RAH0 not loaded */
+#define E1000_MODEL_QEMU 0x2 /* as QEMU's e1000 (subsystem 1af4:1100): statistics
+			      * kept across reads, CTRL.RST resets nothing */
 struct e1000_model *e1000_model_attach(const char *addr, const struct bp_ether_addr *mac,
 				       unsigned flags);
+/* Attaches the same model again (after bp_cleanup): a new process finds the
+ * NIC as the last one left it. */
+int e1000_model_reattach(struct e1000_model *m);
+/* Sets a register as something else left it (no side effects). */
+void e1000_model_poke(struct e1000_model *m, uint32_t off, uint32_t v);
 /* Stops the thread and frees the model; call after bp_cleanup() removed the port. */
 void e1000_model_free(struct e1000_model *m);
 /* Joins two models back to back: what one sends, the other receives. */

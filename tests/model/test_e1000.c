@@ -242,6 +242,16 @@ TEST(e1000_model_tx_slow_nic_loses_nothing_and_keeps_order)
 	CHECK(rig_down());
 }
 
+TEST(e1000_model_stop_lets_the_transmitter_finish)
+{
+	CHECK(rig_up(1, 64, 512, 4096, 0));
+	e1000_model_set_speed(rig.m[0], 4, 50); /* slower than the driver */
+	CHECK_EQ(tx_frames(0, 0, 500, 64), 500);
+	CHECK_EQ(bp_eth_dev_stop(0), 0);
+	CHECK(sent_frames(rig.m[0], 0, 500));
+	CHECK(rig_down());
+}
+
 TEST(e1000_model_tx_cleanup_returns_sent_mbufs_without_new_packets)
 {
 	/* Fewer packets than a write-back group, then nothing more: the mbufs
@@ -609,4 +619,43 @@ TEST(e1000_model_eeprom_that_never_answers_gives_a_valid_mac)
 	CHECK_EQ((rah >> 8) & 0xff, got.b[5]);
 	bp_cleanup();
 	e1000_model_free(m);
+}
+
+TEST(e1000_model_qemu_keeps_its_statistics_and_ignores_reset)
+{
+	/* QEMU's e1000 neither clears statistics on read nor resets on CTRL.RST:
+	 * each count must still be exact, and a new process must find the NIC
+	 * quiet and its counters at zero. */
+	CHECK(test_env("--no-huge -l 0 --log-level err") >= 0);
+	struct e1000_model *m = e1000_model_attach("0000:00:03.0", &mac0, E1000_MODEL_QEMU);
+	CHECK(m);
+	rig.m[0] = m;
+	rig.nports = 1;
+	CHECK((rig.mp = bp_pktmbuf_pool_create("model", 1024, 0, 0, BP_MBUF_DEFAULT_BUF_SIZE)) != NULL);
+	CHECK_EQ(bp_eth_dev_configure(0, 1, 1, NULL), 0);
+	CHECK_EQ(bp_eth_rx_queue_setup(0, 0, 64, rig.mp), 0);
+	CHECK_EQ(bp_eth_tx_queue_setup(0, 0, 64), 0);
+	CHECK_EQ(bp_eth_dev_start(0), 0);
+	testpkt_template(rig.tmpl, &mac1, &mac0, LEN);
+	inject(m, 0, 100); /* nobody polls: 63 land, 37 are missed */
+	CHECK(e1000_model_wait_quiet(m, WAIT));
+	CHECK_EQ(stats(0).imissed, 37);
+	CHECK_EQ(stats(0).imissed, 37); /* read again: still 37, not 74 */
+	inject(m, 100, 10);
+	CHECK(e1000_model_wait_quiet(m, WAIT));
+	CHECK_EQ(stats(0).imissed, 47);
+	bp_eth_stats_reset(0);
+	CHECK_EQ(stats(0).imissed, 0);
+	/* The process dies with the NIC receiving: RCTL and TCTL stay on. */
+	CHECK_EQ(bp_eth_dev_close(0), 0);
+	e1000_model_poke(m, E1000_RCTL, E1000_RCTL_EN);
+	e1000_model_poke(m, E1000_TCTL, E1000_TCTL_EN);
+	bp_mempool_free(rig.mp);
+	rig.mp = NULL;
+	CHECK(test_env("--no-huge -l 0 --log-level err") >= 0);
+	CHECK_EQ(e1000_model_reattach(m), 0);
+	CHECK_EQ(e1000_model_reg(m, E1000_RCTL), 0);
+	CHECK_EQ(e1000_model_reg(m, E1000_TCTL), 0);
+	CHECK_EQ(stats(0).imissed, 0);
+	CHECK(rig_down());
 }

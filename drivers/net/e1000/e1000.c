@@ -57,11 +57,22 @@ struct e1000_txq {
 	struct bp_eth_queue_stats st;
 } BP_CACHE_ALIGNED;
 
+/* The statistics registers bypass reports (SDM 13.7): missed, then receive
+ * errors (CRC, length, undersize, oversize). */
+static const uint32_t hw_stat_regs[] = { E1000_MPC, E1000_CRCERRS, E1000_RLEC, E1000_RUC, E1000_ROC };
+#define HW_STATS BP_ARRAY_SIZE(hw_stat_regs)
+
 struct e1000_adapter {
 	struct bp_pci_device *pci;
 	volatile void *regs;
 	struct bp_eth_dev *eth;
-	uint64_t hw_missed, hw_errors; /* clear-on-read counters, accumulated */
+	/* The 82540EM clears its statistics on read (SDM 13.7): each read adds to
+	 * the total. QEMU's e1000 (subsystem 1af4:1100) neither clears them on
+	 * read nor on CTRL.RST, which resets nothing there: each read is the
+	 * register's running value, and the total follows its growth. */
+	bool stats_kept;
+	uint64_t hw_total[HW_STATS];
+	uint32_t hw_last[HW_STATS];
 };
 
 /* ---- data path ---- */
@@ -277,9 +288,26 @@ static int e1000_link_update(struct bp_eth_dev *dev, int wait)
 	return 0;
 }
 
+static void accumulate_hw(struct e1000_adapter *a)
+{
+	for (unsigned i = 0; i < HW_STATS; i++) {
+		uint32_t v = bp_read32(a->regs, hw_stat_regs[i]);
+		a->hw_total[i] += a->stats_kept ? (uint32_t)(v - a->hw_last[i]) : v;
+		a->hw_last[i] = v;
+	}
+}
+
 /* Reset and general configuration, SDM 14.2-14.3. */
 static int e1000_hw_init(struct e1000_adapter *a)
 {
+	/* 0. Quiet the NIC by hand first: a process that died may have left it
+	 *    receiving into memory that is no longer its own, and QEMU's e1000
+	 *    ignores CTRL.RST. (RCTL only if set: QEMU's receiver pauses for a
+	 *    second after every RCTL write.) */
+	if (bp_read32(a->regs, E1000_RCTL))
+		bp_write32(a->regs, E1000_RCTL, 0);
+	if (bp_read32(a->regs, E1000_TCTL))
+		bp_write32(a->regs, E1000_TCTL, 0);
 	/* 1. Mask all interrupts, then issue a global reset (CTRL.RST); it
 	 *    self-clears when done (SDM 14.2, 13.4.1). */
 	bp_write32_relaxed(a->regs, E1000_IMC, 0xffffffff);
@@ -303,9 +331,12 @@ static int e1000_hw_init(struct e1000_adapter *a)
 	read_mac(a, &a->eth->mac);
 	for (uint32_t i = 0; i < 128; i++)
 		bp_write32_relaxed(a->regs, E1000_MTA + 4 * i, 0);
-	/* 5. Statistics are clear-on-read: start from zero. */
+	/* 5. Statistics start from zero: a read clears them (and QEMU's running
+	 *    values become the baseline). */
 	for (uint32_t r = E1000_CRCERRS; r <= 0x040FC; r += 4)
 		(void)bp_read32(a->regs, r);
+	accumulate_hw(a);
+	memset(a->hw_total, 0, sizeof(a->hw_total));
 	return 0;
 }
 
@@ -518,6 +549,11 @@ static int e1000_stop(struct bp_eth_dev *dev)
 	       bp_read32(a->regs, E1000_RDH), bp_read32(a->regs, E1000_RDT), rq ? rq->next : 0,
 	       bp_read32(a->regs, E1000_TDH), bp_read32(a->regs, E1000_TDT), tq ? tq->clean : 0,
 	       tq ? tq->nb_free : 0);
+	/* Let the transmitter finish what it was given while the link is up (a
+	 * full ring of the longest frames takes 50 ms at 1 Gb/s). */
+	for (int i = 0; tq && i < 100 && bp_read32(a->regs, E1000_TDH) != tq->tail &&
+			(bp_read32(a->regs, E1000_STATUS) & E1000_STATUS_LU); i++)
+		bp_delay_us(1000);
 	bp_write32(a->regs, E1000_RCTL, 0);
 	bp_write32(a->regs, E1000_TCTL, 0);
 	/* The receiver and transmitter stop after the frame in progress (SDM
@@ -546,19 +582,13 @@ static int e1000_promisc(struct bp_eth_dev *dev, int on)
 	return 0;
 }
 
-static void accumulate_hw(struct e1000_adapter *a)
-{
-	a->hw_missed += bp_read32(a->regs, E1000_MPC);
-	a->hw_errors += bp_read32(a->regs, E1000_CRCERRS) + bp_read32(a->regs, E1000_RLEC) +
-			bp_read32(a->regs, E1000_RUC) + bp_read32(a->regs, E1000_ROC);
-}
-
 static int e1000_stats_get(struct bp_eth_dev *dev, struct bp_eth_stats *st)
 {
 	struct e1000_adapter *a = dev->priv;
 	accumulate_hw(a);
-	st->imissed += a->hw_missed;
-	st->ierrors += a->hw_errors;
+	st->imissed += a->hw_total[0];
+	for (unsigned i = 1; i < HW_STATS; i++)
+		st->ierrors += a->hw_total[i];
 	return 0;
 }
 
@@ -566,7 +596,7 @@ static int e1000_stats_reset(struct bp_eth_dev *dev)
 {
 	struct e1000_adapter *a = dev->priv;
 	accumulate_hw(a);
-	a->hw_missed = a->hw_errors = 0;
+	memset(a->hw_total, 0, sizeof(a->hw_total));
 	return 0;
 }
 
@@ -607,6 +637,7 @@ static int e1000_probe(struct bp_pci_device *pci)
 		return -ENOMEM;
 	a->pci = pci;
 	a->regs = pci->bar[0].va;
+	a->stats_kept = pci->sub_vendor == 0x1af4 && pci->sub_device == 0x1100; /* QEMU */
 	a->eth = bp_eth_dev_allocate(pci->addr);
 	if (!a->eth) {
 		free(a);
