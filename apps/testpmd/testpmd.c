@@ -51,6 +51,7 @@ static struct {
 	uint16_t rxd, txd;
 	uint16_t mbuf_size;
 	double tx_rate; /* txonly packets per second per port; 0: as fast as possible */
+	uint64_t rx_count; /* stop once the receiving streams took this many */
 } cfg = {
 	.mode = FWD_IO, .burst = 32, .txpkts = 64, .stats_period = 1.0, .rxd = 1024, .txd = 1024,
 	.tx_count = UINT64_MAX, .mbuf_size = BP_MBUF_DEFAULT_BUF_SIZE,
@@ -76,11 +77,14 @@ static void usage(const char *prog)
 	       "  --tx-count=N          txonly: stop sending after N packets per port\n"
 	       "  --tx-rate=PPS         txonly: send at most PPS packets per second per port\n"
 	       "  --verify              rxonly: check every packet's sequence and checksum\n"
+	       "  --rx-count=N          stop once the receiving ports took N packets (rxonly --verify:\n"
+	       "                        N verified); txonly alone stops once --tx-count is sent\n"
 	       "  --burst=N             packets per burst, 1..%d (default 32)\n"
 	       "  --stats-period=S      live statistics every S seconds, 0 = off (default 1)\n"
 	       "  --duration=S          stop after S seconds (default: until Ctrl-C)\n"
 	       "  --nb-mbufs=N          mbufs in the pool (default: sized from the queues)\n"
 	       "  --rxd=N --txd=N       ring descriptors per queue (default 1024)\n"
+	       "The line \"testpmd: forwarding started\" says the ports are started and polled.\n"
 	       "Environment options: %s --help\n",
 	       prog, BP_ETHER_MIN_LEN, TESTPKT_MAX, MAX_BURST, prog);
 }
@@ -118,7 +122,7 @@ static int parse_app_args(int argc, char **argv)
 		{ "stats-period", required_argument, 0, 'P' }, { "duration", required_argument, 0, 'd' },
 		{ "nb-mbufs", required_argument, 0, 'n' },    { "rxd", required_argument, 0, 'r' },
 		{ "txd", required_argument, 0, 't' },         { "help", no_argument, 0, 'h' },
-		{ "tx-rate", required_argument, 0, 'R' },
+		{ "tx-rate", required_argument, 0, 'R' },     { "rx-count", required_argument, 0, 'C' },
 		{ 0, 0, 0, 0 },
 	};
 	int c;
@@ -160,6 +164,11 @@ static int parse_app_args(int argc, char **argv)
 			break;
 		case 'v':
 			cfg.verify = true;
+			break;
+		case 'C':
+			if (parse_num(name, optarg, 1, 1e18, &v) < 0)
+				return -1;
+			cfg.rx_count = (uint64_t)v;
 			break;
 		case 'R':
 			if (parse_num(name, optarg, 1, 1e9, &cfg.tx_rate) < 0)
@@ -220,8 +229,12 @@ static void fwd_io(struct stream *s, uint16_t burst)
 {
 	struct bp_mbuf *pkts[MAX_BURST];
 	uint16_t n = bp_eth_rx_burst(s->rx_port, 0, pkts, burst);
-	if (!n)
+	if (!n) {
+		/* Idle: take back what the tx ring has sent, or a tight pool could
+		 * stay empty for good (nothing received, so nothing sent). */
+		bp_eth_tx_done_cleanup(s->tx_port, 0);
 		return;
+	}
 	s->rx += n;
 	send_or_drop(s, pkts, n);
 }
@@ -230,8 +243,10 @@ static void fwd_mac(struct stream *s, uint16_t burst)
 {
 	struct bp_mbuf *pkts[MAX_BURST];
 	uint16_t n = bp_eth_rx_burst(s->rx_port, 0, pkts, burst);
-	if (!n)
+	if (!n) {
+		bp_eth_tx_done_cleanup(s->tx_port, 0);
 		return;
+	}
 	s->rx += n;
 	for (uint16_t i = 0; i < n; i++) {
 		uint8_t *e = bp_pktmbuf_mtod(pkts[i], uint8_t *), tmp[6];
@@ -407,10 +422,11 @@ static void print_summary(const struct snap *first, const struct snap *last)
 	for (unsigned i = 0; i < nb_streams; i++) {
 		const struct stream *s = &streams[i];
 		if (s->mode == FWD_RXONLY && cfg.verify)
-			printf("port %u verify: verified=%llu bad=%llu not-ours=%llu lost=%llu reordered=%llu\n",
+			printf("port %u verify: verified=%llu bad=%llu not-ours=%llu lost=%llu reordered=%llu "
+			       "next-seq=%llu\n",
 			       s->rx_port, (unsigned long long)s->verified, (unsigned long long)s->bad,
 			       (unsigned long long)s->not_ours, (unsigned long long)s->lost,
-			       (unsigned long long)s->reordered);
+			       (unsigned long long)s->reordered, (unsigned long long)s->next_seq);
 		if (s->mode == FWD_RXONLY && s->rx)
 			printf("port %u first-rx-at=%lld.%09ld\n", s->rx_port, (long long)s->first_rx.tv_sec,
 			       s->first_rx.tv_nsec);
@@ -484,6 +500,29 @@ static void assign_streams(bool use_main)
 	}
 }
 
+/* Packets the receiving streams took (rxonly with --verify: verified ones).
+ * Read from another thread while they run: each counter is one aligned word. */
+static uint64_t rx_arrived(void)
+{
+	uint64_t n = 0;
+	for (unsigned i = 0; i < nb_streams; i++) {
+		const struct stream *s = &streams[i];
+		if (s->mode != FWD_TXONLY)
+			n += __atomic_load_n(s->mode == FWD_RXONLY && cfg.verify ? &s->verified : &s->rx,
+					     __ATOMIC_RELAXED);
+	}
+	return n;
+}
+
+/* Every stream is txonly and has sent its --tx-count: nothing left to do. */
+static bool all_sent(void)
+{
+	for (unsigned i = 0; i < nb_streams; i++)
+		if (streams[i].mode != FWD_TXONLY || __atomic_load_n(&streams[i].tx_left, __ATOMIC_RELAXED))
+			return false;
+	return nb_streams > 0;
+}
+
 static void *stats_thread(void *arg)
 {
 	struct snap *prev = arg, cur;
@@ -493,6 +532,8 @@ static void *stats_thread(void *arg)
 		nanosleep(&d, NULL);
 		double t = now_s();
 		if (cfg.duration > 0 && t - start >= cfg.duration)
+			stop = 1;
+		if ((cfg.rx_count && rx_arrived() >= cfg.rx_count) || all_sent())
 			stop = 1;
 		if (cfg.stats_period > 0 && t >= next) {
 			take_snap(&cur);
@@ -537,6 +578,9 @@ int main(int argc, char **argv)
 	BP_LCORE_FOREACH_WORKER(lc)
 		if (work[lc].n)
 			bp_lcore_launch(lc, fwd_loop, &work[lc]);
+	/* The readiness marker scripts wait for. */
+	printf("testpmd: forwarding started\n");
+	fflush(stdout);
 	if (main_fwd) {
 		pthread_t t;
 		pthread_create(&t, NULL, stats_thread, &rolling);
