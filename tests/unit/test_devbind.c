@@ -26,6 +26,7 @@ static int bypass(const char *args)
 	for (char *s = strtok(buf, " "); s && argc < 63; s = strtok(NULL, " "))
 		argv[argc++] = s;
 	argv[argc] = NULL;
+	out[0] = err[0] = '\0'; /* fmemopen leaves the last run's text when nothing is written */
 	FILE *o = fmemopen(out, sizeof(out), "w"), *e = fmemopen(err, sizeof(err), "w");
 	setvbuf(o, NULL, _IONBF, 0);
 	setvbuf(e, NULL, _IONBF, 0);
