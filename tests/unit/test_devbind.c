@@ -364,3 +364,46 @@ TEST(devbind_bad_input_gets_one_line_and_changes_nothing)
 	CHECK(strcmp(fake_driver_of("0000:00:03.0"), "e1000") == 0);
 	fake_machine_destroy();
 }
+
+/* ---- host safety on a virtual machine's own devices (tests/fixtures/machine-host.txt) ---- */
+
+#define HOST() \
+	root = fake_machine("machine-host.txt", NULL); \
+	CHECK(root != NULL)
+
+/* Refused in one line that names the device and why, with nothing written. */
+static void refused_line(const char *args, const char *addr, const char *reason)
+{
+	refused(args, addr, reason);
+	if (test_failed)
+		return;
+	if (!one_line(err) || !strstr(err, addr))
+		printf("    %s: %s", args, err);
+	CHECK(one_line(err));
+	CHECK(strstr(err, addr) != NULL);
+}
+
+TEST(devbind_never_moves_a_bridge_not_even_with_force)
+{
+	HOST();
+	refused_line("bind --dry-run --driver uio_pci_generic 0000:00:00.0", "0000:00:00.0",
+		     "a host bridge (class 060000) is not an endpoint");
+	CHECK(!test_failed);
+	CHECK(strstr(err, "not even with --force") != NULL);
+	CHECK(strstr(out, "write ") == NULL); /* the dry run lists no write either */
+	refused_line("bind --force --driver uio_pci_generic 0000:00:00.0", "0000:00:00.0", "host bridge");
+	CHECK(!test_failed);
+	refused_line("bind --force 0000:00:1f.0", "0000:00:1f.0", "an ISA bridge (class 060100) is not an endpoint");
+	CHECK(!test_failed);
+	/* the class says nothing; config byte 0x0e says PCI-to-PCI bridge */
+	refused_line("bind --force --driver uio_pci_generic 0000:00:1e.0", "0000:00:1e.0",
+		     "config header type 1 (PCI-to-PCI bridge) is not an endpoint");
+	CHECK(!test_failed);
+	fake_machine_destroy();
+	/* a bridge on its kernel driver: unbind refused too, even with --force */
+	SETUP(NULL);
+	refused_line("unbind --force 0000:00:1c.0", "0000:00:1c.0", "a PCI-to-PCI bridge (class 060400)");
+	CHECK(!test_failed);
+	CHECK(strcmp(fake_driver_of("0000:00:1c.0"), "pcieport") == 0);
+	fake_machine_destroy();
+}

@@ -268,12 +268,51 @@ static void roll_back(const struct db_opts *o, const char *addr, const char *ori
 			addr, now[0] ? now : "no driver", orig[0] ? orig : "no driver", addr);
 }
 
-static void print_reasons(const struct db_opts *o, const char *what, const struct db_reasons *r)
+/* The reasons of kind k1 or k2, joined with "; ". */
+static void join(const struct db_reasons *r, enum db_kind k1, enum db_kind k2, char *out, size_t len)
 {
-	fprintf(o->err, "bypass: %s: ", what);
+	out[0] = '\0';
 	for (int i = 0; i < r->n; i++)
-		fprintf(o->err, "%s%s", i ? "; " : "", r->text[i]);
-	fputc('\n', o->err);
+		if (r->kind[i] == k1 || r->kind[i] == k2) {
+			size_t l = strlen(out);
+			snprintf(out + l, len - l, "%s%s", l ? "; " : "", r->text[i]);
+		}
+}
+
+/* One line saying why the device may not be moved, or nothing (returns 0). A
+ * bridge never moves; an active or driven device moves only with --force. */
+static int refusal(const struct db_opts *o, const struct db_dev *d, const char *verb, const struct db_reasons *r)
+{
+	char list[DB_MAX_REASONS * 202];
+	const char *drv = d->driver[0] ? d->driver : "no driver";
+	bool held = db_reasons_count(r, DB_HELD), active = db_reasons_count(r, DB_ACTIVE);
+	if (db_reasons_count(r, DB_NEVER)) {
+		join(r, DB_NEVER, DB_NEVER, list, sizeof(list));
+		fprintf(o->err, "bypass: refusing to %s %s (%s), nothing was changed: %s; bypass never binds or "
+				"unbinds it, not even with --force\n", verb, d->addr, drv, list);
+		return 1;
+	}
+	if (o->force || (!held && !active))
+		return 0;
+	join(r, DB_ACTIVE, DB_HELD, list, sizeof(list));
+	fprintf(o->err, "bypass: refusing to %s %s (%s), nothing was changed: %s; %s%s%s\n", verb, d->addr, drv,
+		list, held ? "stop that process first" : "", held && active ? "; " : held ? ", or --force" : "",
+		active ? "--force goes ahead and cuts that off" : "");
+	return 1;
+}
+
+/* With --force, what will be lost and what happens to the process that drives
+ * the device; and, forced or not, what binding takes from the machine. */
+static void warnings(const struct db_opts *o, const struct db_dev *d, const struct db_reasons *r)
+{
+	char list[DB_MAX_REASONS * 202];
+	if (db_reasons_count(r, DB_ACTIVE)) {
+		join(r, DB_ACTIVE, DB_ACTIVE, list, sizeof(list));
+		fprintf(o->err, "bypass: warning: --force: this will be lost: %s\n", list);
+	}
+	for (int i = 0; i < r->n; i++)
+		if (r->kind[i] == DB_WARN)
+			fprintf(o->err, "bypass: warning: %s: %s\n", d->addr, r->text[i]);
 }
 
 /* Loads the device or says why it cannot be used. */
@@ -361,21 +400,19 @@ static int cmd_bind(const struct db_opts *o, int argc, char **argv)
 	if (rc)
 		goto out;
 	bool any_iommu = false;
+	struct db_reasons *why = calloc((size_t)argc, sizeof(*why));
+	if (!why) {
+		free(set);
+		return 1;
+	}
 	for (int i = 0; i < argc; i++) {
 		struct db_dev *d = &set[i];
-		struct db_reasons r;
 		if (!strcmp(d->driver, target))
 			continue;
-		db_safety(o, d, &r);
-		if (r.n && !o->force) {
-			char what[128];
-			snprintf(what, sizeof(what), "refusing to bind %s (%s), nothing was changed", d->addr,
-				 d->driver[0] ? d->driver : "no driver");
-			print_reasons(o, what, &r);
-			fprintf(o->err, "bypass: %s: --force binds it anyway and cuts that off\n", d->addr);
+		db_safety(o, d, &why[i]);
+		if (refusal(o, d, "bind", &why[i])) {
 			rc = 1;
-		} else if (r.n) {
-			print_reasons(o, "warning: --force: this will be lost", &r);
+			continue;
 		}
 		if (!strcmp(target, "vfio-pci")) {
 			if (vfio_viable(o, d, set, argc) < 0)
@@ -383,6 +420,10 @@ static int cmd_bind(const struct db_opts *o, int argc, char **argv)
 			any_iommu |= d->iommu_group >= 0;
 		}
 	}
+	for (int i = 0; i < argc && !rc; i++)
+		if (strcmp(set[i].driver, target))
+			warnings(o, &set[i], &why[i]);
+	free(why);
 	if (rc)
 		goto out;
 	if (ensure_driver(o, target) < 0) {
@@ -446,13 +487,11 @@ static int cmd_unbind(const struct db_opts *o, int argc, char **argv)
 			continue;
 		}
 		db_safety(o, &d, &r);
-		if (r.n && !o->force) {
-			char what[128];
-			snprintf(what, sizeof(what), "refusing to unbind %s (%s), nothing was changed", d.addr, d.driver);
-			print_reasons(o, what, &r);
+		if (refusal(o, &d, "unbind", &r)) {
 			rc = 1;
 			continue;
 		}
+		warnings(o, &d, &r);
 		state_save(o, d.addr, d.driver);
 		if (move_to(o, &d, "") < 0) {
 			fprintf(o->err, "bypass: %s is still on a driver after unbind\n", d.addr);

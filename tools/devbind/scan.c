@@ -390,16 +390,25 @@ static int ssh_local_addrs(const struct db_opts *o, char out[][48], int max)
 	return n;
 }
 
-static void add_reason(struct db_reasons *r, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void add_reason(struct db_reasons *r, const char *fmt, ...)
+static void add_reason(struct db_reasons *r, enum db_kind k, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void add_reason(struct db_reasons *r, enum db_kind k, const char *fmt, ...)
 {
 	va_list ap;
 	if (r->n == DB_MAX_REASONS)
 		return;
+	r->kind[r->n] = k;
 	va_start(ap, fmt);
 	vsnprintf(r->text[r->n++], sizeof(r->text[0]), fmt, ap);
 	va_end(ap);
+}
+
+int db_reasons_count(const struct db_reasons *r, enum db_kind k)
+{
+	int n = 0;
+	for (int i = 0; i < r->n; i++)
+		n += r->kind[i] == k;
+	return n;
 }
 
 static void iface_safety(const struct db_opts *o, const char *ifc, struct db_reasons *r)
@@ -409,25 +418,59 @@ static void iface_safety(const struct db_opts *o, const char *ifc, struct db_rea
 	int n4 = iface_ipv4(o, ifc, addrs, 8);
 	int n6 = iface_ipv6(o, ifc, addrs + n4, 8 - n4);
 	if (n4 + n6)
-		add_reason(r, "%s is %s with address %s%s", ifc, state[0] ? state : "present", addrs[0],
+		add_reason(r, DB_ACTIVE, "%s is %s with address %s%s", ifc, state[0] ? state : "present", addrs[0],
 			   n4 + n6 > 1 ? " and more" : "");
 	bool dflt;
 	int nr = iface_routes(o, ifc, &dflt);
 	if (dflt)
-		add_reason(r, "%s carries the default route", ifc);
+		add_reason(r, DB_ACTIVE, "%s carries the default route", ifc);
 	else if (nr)
-		add_reason(r, "%s carries %d route%s", ifc, nr, nr > 1 ? "s" : "");
+		add_reason(r, DB_ACTIVE, "%s carries %d route%s", ifc, nr, nr > 1 ? "s" : "");
 	link_base(db_path(p, sizeof(p), o->sysfs, "/class/net/%s/master", ifc), master, sizeof(master));
 	if (master[0])
-		add_reason(r, "%s is a member of %s (bond or bridge)", ifc, master);
+		add_reason(r, DB_ACTIVE, "%s is a member of %s (bond or bridge)", ifc, master);
 	int ns = ssh_local_addrs(o, ssh, 16);
 	for (int i = 0; i < ns; i++)
 		for (int k = 0; k < n4 + n6; k++)
 			if (!strcmp(ssh[i], addrs[k])) {
-				add_reason(r, "%s carries the current SSH session (to %s)", ifc, ssh[i]);
+				add_reason(r, DB_ACTIVE, "%s carries the current SSH session (to %s)", ifc, ssh[i]);
 				i = ns;
 				break;
 			}
+}
+
+/* ---- endpoints only ---- */
+
+/* Base class 06h is a bridge (PCI Code and ID Assignment Specification 1.x,
+ * base class 06h: 00 host, 01 ISA, 02 EISA, 03 MCA, 04 PCI-to-PCI, 05 PCMCIA,
+ * 06 NuBus, 07 CardBus, 08 RACEway, 09 semi-transparent PCI-to-PCI). The
+ * header type at config offset 0Eh, bits 6:0, is 0 for an endpoint, 1 for a
+ * PCI-to-PCI bridge, 2 for a CardBus bridge (PCI Local Bus Specification 3.0
+ * §6.1, §6.2.1). Everything behind a bridge hangs on it: never ours to take. */
+static bool not_endpoint(const struct db_opts *o, const struct db_dev *d, char *why, size_t len)
+{
+	static const char *const bridges[] = { "a host bridge", "an ISA bridge", "an EISA bridge", "an MCA bridge",
+					       "a PCI-to-PCI bridge", "a PCMCIA bridge", "a NuBus bridge",
+					       "a CardBus bridge", "a RACEway bridge", "a PCI-to-PCI bridge" };
+	if ((d->class_code >> 16) == 0x06) {
+		unsigned sub = (d->class_code >> 8) & 0xff;
+		snprintf(why, len, "%s (class %06x) is not an endpoint", sub < 10 ? bridges[sub] : "a bridge",
+			 d->class_code);
+		return true;
+	}
+	char p[PATH_MAX];
+	unsigned char cfg[64];
+	FILE *f = fopen(db_path(p, sizeof(p), o->sysfs, "/bus/pci/devices/%s/config", d->addr), "rb");
+	size_t n = f ? fread(cfg, 1, sizeof(cfg), f) : 0;
+	if (f)
+		fclose(f);
+	unsigned type = n > 0x0e ? cfg[0x0e] & 0x7f : 0;
+	if (type == 1 || type == 2) {
+		snprintf(why, len, "a device with config header type %u (%s) is not an endpoint", type,
+			 type == 1 ? "PCI-to-PCI bridge" : "CardBus bridge");
+		return true;
+	}
+	return false;
 }
 
 /* Block devices below a PCI device: directories whose subsystem is "block". */
@@ -474,7 +517,7 @@ static void storage_safety(const struct db_opts *o, const struct db_dev *d, stru
 				continue;
 			for (int i = 0; i < n; i++)
 				if (!strcmp(dev + 5, names[i]))
-					add_reason(r, "/dev/%s is %s %s", names[i], fi ? "swap" : "mounted on",
+					add_reason(r, DB_ACTIVE, "/dev/%s is %s %s", names[i], fi ? "swap" : "mounted on",
 						   fi ? "in use" : mnt);
 		}
 		fclose(f);
@@ -485,14 +528,19 @@ static void storage_safety(const struct db_opts *o, const struct db_dev *d, stru
 			continue;
 		for (struct dirent *e; (e = readdir(h));)
 			if (e->d_name[0] != '.')
-				add_reason(r, "/dev/%s is held by %s (device mapper, RAID or LVM)", names[i], e->d_name);
+				add_reason(r, DB_ACTIVE, "/dev/%s is held by %s (device mapper, RAID or LVM)", names[i], e->d_name);
 		closedir(h);
 	}
 }
 
 void db_safety(const struct db_opts *o, const struct db_dev *d, struct db_reasons *r)
 {
+	char why[160];
 	memset(r, 0, sizeof(*r));
+	if (not_endpoint(o, d, why, sizeof(why))) {
+		add_reason(r, DB_NEVER, "%s", why);
+		return;
+	}
 	for (int i = 0; i < d->nb_ifaces; i++)
 		iface_safety(o, d->ifaces[i], r);
 	if (db_is_storage(d))
