@@ -407,3 +407,54 @@ TEST(devbind_never_moves_a_bridge_not_even_with_force)
 	CHECK(strcmp(fake_driver_of("0000:00:1c.0"), "pcieport") == 0);
 	fake_machine_destroy();
 }
+
+TEST(devbind_finds_a_root_shown_as_dev_root_behind_a_usb_controller)
+{
+	HOST();
+	/* class 0c0330 (USB xHCI), sda nine levels down, / mounted as /dev/root */
+	refused_line("bind --dry-run --driver uio_pci_generic 0000:00:02.0", "0000:00:02.0",
+		     "/dev/sda1 is mounted on / (as /dev/root)");
+	CHECK(!test_failed);
+	refused_line("unbind 0000:00:02.0", "0000:00:02.0", "/dev/sda1 is mounted on /");
+	CHECK(!test_failed);
+	/* virtio-blk: virtio0/block/vda/vda1 */
+	refused_line("bind --driver uio_pci_generic 0000:00:04.0", "0000:00:04.0", "/dev/vda1 is mounted on /var");
+	CHECK(!test_failed);
+	fake_machine_destroy();
+}
+
+TEST(devbind_refuses_swap_on_device_mapper_over_nvme)
+{
+	HOST();
+	refused_line("bind --dry-run 0000:00:03.0", "0000:00:03.0",
+		     "/dev/dm-0 (/dev/mapper/vg-swap, over /dev/nvme0n1p2) is in use as swap");
+	CHECK(!test_failed);
+	CHECK(strstr(err, "/dev/nvme0n1p2 is held by dm-0") != NULL);
+	/* the kernel's own name for it in /proc/swaps */
+	char p[4096];
+	snprintf(p, sizeof(p), "%s/proc/swaps", root);
+	FILE *f = fopen(p, "w");
+	CHECK(f != NULL);
+	fputs("Filename\tType\tSize\tUsed\tPriority\n/dev/dm-0\tpartition\t1048572\t0\t-2\n", f);
+	fclose(f);
+	refused_line("bind --dry-run 0000:00:03.0", "0000:00:03.0", "/dev/dm-0 (/dev/mapper/vg-swap, over");
+	CHECK(!test_failed);
+	fake_machine_destroy();
+}
+
+TEST(devbind_mounts_fall_back_to_proc_mounts_by_name)
+{
+	SETUP(NULL);
+	char p[4096];
+	snprintf(p, sizeof(p), "%s/proc/self/mountinfo", root);
+	CHECK(unlink(p) == 0);
+	refused("bind --driver uio_pci_generic 0000:00:1f.2", "0000:00:1f.2", "/dev/sda1 is mounted on /");
+	fake_machine_destroy();
+}
+
+TEST(devbind_refuses_a_usb_nic_that_carries_the_default_route)
+{
+	HOST();
+	refused_line("bind --driver uio_pci_generic 0000:00:0c.0", "0000:00:0c.0", "eth9 carries the default route");
+	fake_machine_destroy();
+}

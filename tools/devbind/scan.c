@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT
  * Reading the machine: PCI devices from sysfs, names from pci.ids, drivers from
  * modules.alias, and what a device carries (addresses, routes, bonds, the SSH
- * session, mounted file systems) from sysfs and procfs. */
+ * session, the disks below it: mounted file systems and swap) from sysfs and
+ * procfs. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <stdarg.h>
@@ -473,63 +474,207 @@ static bool not_endpoint(const struct db_opts *o, const struct db_dev *d, char *
 	return false;
 }
 
-/* Block devices below a PCI device: directories whose subsystem is "block". */
-static void find_block(const char *dir, int depth, char names[][32], int *n, int max)
+/* ---- what lies below a device: disks, partitions, their holders, interfaces ---- */
+
+#define DB_MAX_BLK 48
+
+struct blk {
+	char name[32], dm[64]; /* kernel name; device-mapper name if it is one */
+	char over[32];         /* for a holder: the device below the PCI device it sits on */
+	unsigned maj, min;
+	bool has_dev, swap;
+	int mounts;
+	char mnt[128], src[64]; /* the first mount point and what the kernel called the source */
+};
+
+struct below {
+	struct blk blk[DB_MAX_BLK];
+	int nblk, nbelow; /* the first nbelow are below the PCI device, the rest hold them */
+	char net[8][32];
+	int nnet;
+};
+
+/* Adds a block device once, with its major:minor from class/block/NAME/dev
+ * (the driver core's dev attribute, "MAJ:MIN", drivers/base/core.c) and, for
+ * device mapper, its name from dm/name (Documentation/ABI/testing/sysfs-block-dm). */
+static void blk_add(const struct db_opts *o, struct below *b, const char *name, const char *over, const char *dir)
 {
-	DIR *dd = opendir(dir);
-	if (!dd || depth > 6) {
-		if (dd)
-			closedir(dd);
+	char p[PATH_MAX], dev[32];
+	for (int i = 0; i < b->nblk; i++)
+		if (!strcmp(b->blk[i].name, name))
+			return;
+	if (b->nblk == DB_MAX_BLK || strlen(name) >= sizeof(b->blk[0].name))
 		return;
-	}
-	for (struct dirent *e; (e = readdir(dd)) && *n < max;) {
-		if (e->d_name[0] == '.' || e->d_type != DT_DIR)
+	struct blk *k = &b->blk[b->nblk++];
+	memset(k, 0, sizeof(*k));
+	snprintf(k->name, sizeof(k->name), "%s", name);
+	snprintf(k->over, sizeof(k->over), "%s", over);
+	if (db_read_str(db_path(p, sizeof(p), o->sysfs, "/class/block/%s/dev", name), dev, sizeof(dev)) < 0 && dir)
+		db_read_str(db_path(p, sizeof(p), dir, "/dev"), dev, sizeof(dev));
+	k->has_dev = sscanf(dev, "%u:%u", &k->maj, &k->min) == 2;
+	db_read_str(db_path(p, sizeof(p), o->sysfs, "/class/block/%s/dm/name", name), k->dm, sizeof(k->dm));
+}
+
+static bool is_dir(const char *path, const struct dirent *e)
+{
+	struct stat st;
+	if (e->d_type != DT_UNKNOWN)
+		return e->d_type == DT_DIR;
+	return lstat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Walks the real directories below a PCI device (never the symlinks: they lead
+ * back up the tree) for the ones whose subsystem is block or net. USB storage
+ * sits nine levels down (usb1/1-1/1-1:1.0/host0/target0:0:0/0:0:0:0/block/sda/
+ * sda1), more behind hubs; NVMe at nvme/nvme0/nvme0n1/nvme0n1p1; virtio-blk at
+ * virtio0/block/vda. Another PCI device below (behind a bridge) is left out. */
+static void walk_below(const struct db_opts *o, const char *dir, int depth, struct below *b)
+{
+	DIR *dd = depth <= 16 ? opendir(dir) : NULL;
+	if (!dd)
+		return;
+	for (struct dirent *e; (e = readdir(dd));) {
+		char sub[PATH_MAX], sl[PATH_MAX], subsys[32], norm[DB_ADDR_LEN];
+		if (e->d_name[0] == '.' || snprintf(sub, sizeof(sub), "%s/%s", dir, e->d_name) >= (int)sizeof(sub) ||
+		    !is_dir(sub, e) || snprintf(sl, sizeof(sl), "%s/subsystem", sub) >= (int)sizeof(sl))
 			continue;
-		char sub[PATH_MAX], subsys[32], sl[PATH_MAX];
-		if (snprintf(sub, sizeof(sub), "%s/%s", dir, e->d_name) >= (int)sizeof(sub) ||
-		    snprintf(sl, sizeof(sl), "%s/subsystem", sub) >= (int)sizeof(sl))
+		if (bp_pci_addr_normalize(e->d_name, norm) == 0 && !strcmp(norm, e->d_name))
 			continue;
 		link_base(sl, subsys, sizeof(subsys));
-		if (!strcmp(subsys, "block") && snprintf(names[*n], 32, "%s", e->d_name) < 32)
-			(*n)++;
-		find_block(sub, depth + 1, names, n, max);
+		if (!strcmp(subsys, "block"))
+			blk_add(o, b, e->d_name, "", sub);
+		else if (!strcmp(subsys, "net") && b->nnet < 8)
+			snprintf(b->net[b->nnet++], sizeof(b->net[0]), "%.31s", e->d_name);
+		walk_below(o, sub, depth + 1, b);
 	}
 	closedir(dd);
 }
 
-static void storage_safety(const struct db_opts *o, const struct db_dev *d, struct db_reasons *r)
+/* proc(5): mounts, mountinfo and swaps write space, tab, newline and backslash
+ * in names as \ooo. */
+static void unescape(char *s)
 {
-	char dir[PATH_MAX], p[PATH_MAX], names[64][32], line[1024];
-	int n = 0;
+	char *w = s;
+	for (; *s; s++, w++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' && s[3] >= '0' &&
+		    s[3] <= '7') {
+			*w = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
+			s += 3;
+		} else {
+			*w = *s;
+		}
+	}
+	*w = '\0';
+}
+
+/* Does a path from mounts or swaps name this block device? */
+static bool names_blk(const char *src, const struct blk *k)
+{
+	if (!strncmp(src, "/dev/", 5) && !strcmp(src + 5, k->name))
+		return true;
+	return k->dm[0] && !strncmp(src, "/dev/mapper/", 12) && !strcmp(src + 12, k->dm);
+}
+
+/* Mounts by major:minor: field 3 of mountinfo is the st_dev of the mount
+ * (proc_pid_mountinfo(5); Documentation/filesystems/proc.rst), so a root the
+ * kernel shows as /dev/root is still found. File systems that report an
+ * anonymous device (btrfs: 0:N) are found by their source (after " - "
+ * and the type) instead. Without mountinfo, /proc/mounts by name only. */
+static void blk_mounts(const struct db_opts *o, struct below *b)
+{
+	char p[PATH_MAX], *line = NULL;
+	size_t cap = 0;
+	FILE *f = fopen(db_path(p, sizeof(p), o->procfs, "/self/mountinfo"), "r");
+	bool info = f != NULL;
+	if (!f)
+		f = fopen(db_path(p, sizeof(p), o->procfs, "/mounts"), "r");
+	if (!f)
+		return;
+	while (getline(&line, &cap, f) > 0) {
+		unsigned maj = 0, min = 0;
+		char mnt[512], src[256];
+		const char *dash = strstr(line, " - ");
+		if (info ? sscanf(line, "%*s %*s %u:%u %*s %511s", &maj, &min, mnt) != 3 || !dash ||
+				   sscanf(dash + 3, "%*s %255s", src) != 1
+			 : sscanf(line, "%255s %511s", src, mnt) != 2)
+			continue;
+		unescape(mnt);
+		unescape(src);
+		for (int i = 0; i < b->nblk; i++) {
+			struct blk *k = &b->blk[i];
+			if (!(info && k->has_dev && k->maj == maj && k->min == min) && !names_blk(src, k))
+				continue;
+			if (k->mounts++ == 0) {
+				snprintf(k->mnt, sizeof(k->mnt), "%.127s", mnt);
+				snprintf(k->src, sizeof(k->src), "%.63s", src);
+			}
+		}
+	}
+	fclose(f);
+	/* swaps: "Filename Type Size Used Priority" after a header line; the name
+	 * is the kernel's (/dev/dm-0) or the path swapon was given (/dev/mapper/X). */
+	f = fopen(db_path(p, sizeof(p), o->procfs, "/swaps"), "r");
+	while (f && getline(&line, &cap, f) > 0) {
+		char name[512];
+		if (sscanf(line, "%511s", name) != 1 || !strcmp(name, "Filename"))
+			continue;
+		unescape(name);
+		for (int i = 0; i < b->nblk; i++)
+			b->blk[i].swap |= names_blk(name, &b->blk[i]);
+	}
+	if (f)
+		fclose(f);
+	free(line);
+}
+
+/* "/dev/dm-0 (/dev/mapper/vg-swap, over /dev/nvme0n1p2)" */
+static void blk_label(const struct blk *k, char *out, size_t len)
+{
+	int n = snprintf(out, len, "/dev/%s", k->name);
+	if ((k->dm[0] || k->over[0]) && n > 0 && (size_t)n < len)
+		snprintf(out + n, len - (size_t)n, " (%s%s%s%s%s)", k->dm[0] ? "/dev/mapper/" : "", k->dm,
+			 k->dm[0] && k->over[0] ? ", " : "", k->over[0] ? "over /dev/" : "", k->over);
+}
+
+static void below_safety(const struct db_opts *o, const struct db_dev *d, struct db_reasons *r,
+			 struct below *b)
+{
+	char dir[PATH_MAX], p[PATH_MAX];
 	/* Resolve the bus link so the walk stays inside the device's own tree. */
 	db_path(p, sizeof(p), o->sysfs, "/bus/pci/devices/%s", d->addr);
 	if (!realpath(p, dir))
 		snprintf(dir, sizeof(dir), "%s", p);
-	find_block(dir, 0, names, &n, 64);
-	const char *files[] = { "/mounts", "/swaps" };
-	for (int fi = 0; fi < 2; fi++) {
-		FILE *f = fopen(db_path(p, sizeof(p), o->procfs, "%s", files[fi]), "r");
-		if (!f)
-			continue;
-		while (fgets(line, sizeof(line), f)) {
-			char dev[256], mnt[512];
-			if (sscanf(line, "%255s %511s", dev, mnt) < 1 || strncmp(dev, "/dev/", 5))
+	memset(b, 0, sizeof(*b));
+	walk_below(o, dir, 0, b);
+	b->nbelow = b->nblk;
+	/* Holders, recursively: dm, md and LVM on top of our devices, and what sits
+	 * on those (holders/NAME links, made by bd_link_disk_holder(), block/holder.c). */
+	for (int i = 0; i < b->nblk; i++) {
+		DIR *h = opendir(db_path(p, sizeof(p), o->sysfs, "/class/block/%s/holders", b->blk[i].name));
+		for (struct dirent *e; h && (e = readdir(h));) {
+			if (e->d_name[0] == '.')
 				continue;
-			for (int i = 0; i < n; i++)
-				if (!strcmp(dev + 5, names[i]))
-					add_reason(r, DB_ACTIVE, "/dev/%s is %s %s", names[i], fi ? "swap" : "mounted on",
-						   fi ? "in use" : mnt);
+			if (i < b->nbelow)
+				add_reason(r, DB_ACTIVE, "/dev/%s is held by %s (device mapper, RAID or LVM)",
+					   b->blk[i].name, e->d_name);
+			blk_add(o, b, e->d_name, b->blk[i].over[0] ? b->blk[i].over : b->blk[i].name, NULL);
 		}
-		fclose(f);
+		if (h)
+			closedir(h);
 	}
-	for (int i = 0; i < n; i++) {
-		DIR *h = opendir(db_path(p, sizeof(p), o->sysfs, "/class/block/%s/holders", names[i]));
-		if (!h)
-			continue;
-		for (struct dirent *e; (e = readdir(h));)
-			if (e->d_name[0] != '.')
-				add_reason(r, DB_ACTIVE, "/dev/%s is held by %s (device mapper, RAID or LVM)", names[i], e->d_name);
-		closedir(h);
+	blk_mounts(o, b);
+	for (int i = 0; i < b->nblk; i++) {
+		const struct blk *k = &b->blk[i];
+		char label[160], as[96] = "", more[32] = "";
+		blk_label(k, label, sizeof(label));
+		if (k->mounts && !names_blk(k->src, k))
+			snprintf(as, sizeof(as), " (as %s)", k->src);
+		if (k->mounts > 1)
+			snprintf(more, sizeof(more), " and %d more place%s", k->mounts - 1, k->mounts > 2 ? "s" : "");
+		if (k->mounts)
+			add_reason(r, DB_ACTIVE, "%s is mounted on %s%s%s", label, k->mnt, as, more);
+		if (k->swap)
+			add_reason(r, DB_ACTIVE, "%s is in use as swap", label);
 	}
 }
 
@@ -543,8 +688,21 @@ void db_safety(const struct db_opts *o, const struct db_dev *d, struct db_reason
 	}
 	for (int i = 0; i < d->nb_ifaces; i++)
 		iface_safety(o, d->ifaces[i], r);
-	if (db_is_storage(d))
-		storage_safety(o, d, r);
+	struct below *b = malloc(sizeof(*b));
+	if (!b) {
+		add_reason(r, DB_ACTIVE, "out of memory while looking below it");
+		return;
+	}
+	below_safety(o, d, r, b);
+	/* interfaces further down than net/ or virtioN/net/: a USB NIC behind a USB controller */
+	for (int i = 0; i < b->nnet; i++) {
+		bool known = false;
+		for (int k = 0; k < d->nb_ifaces; k++)
+			known |= !strcmp(d->ifaces[k], b->net[i]);
+		if (!known)
+			iface_safety(o, b->net[i], r);
+	}
+	free(b);
 }
 
 void db_iface_summary(const struct db_opts *o, const char *ifc, char *out, size_t len)
