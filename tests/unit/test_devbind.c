@@ -458,3 +458,107 @@ TEST(devbind_refuses_a_usb_nic_that_carries_the_default_route)
 	refused_line("bind --driver uio_pci_generic 0000:00:0c.0", "0000:00:0c.0", "eth9 carries the default route");
 	fake_machine_destroy();
 }
+
+TEST(devbind_refuses_the_vsock_channel_unless_forced)
+{
+	HOST();
+	refused_line("bind --dry-run --driver uio_pci_generic 0000:00:05.0", "0000:00:05.0",
+		     "virtio socket device on vmw_vsock_virtio_transport");
+	CHECK(!test_failed);
+	CHECK(strstr(err, "--force goes ahead") != NULL);
+	CHECK_EQ(bypass("bind --dry-run --force --driver uio_pci_generic 0000:00:05.0"), 0);
+	CHECK(strstr(err, "warning: --force: this will be lost: virtio socket device") != NULL);
+	CHECK(strstr(out, "drivers/virtio-pci/unbind <- 0000:00:05.0") != NULL);
+	/* without the transport bound, nothing uses the channel: it binds */
+	char p[4096];
+	snprintf(p, sizeof(p), "%s/sys/bus/pci/devices/0000:00:05.0/virtio1/driver", root);
+	CHECK(unlink(p) == 0);
+	CHECK_EQ(bypass("bind --dry-run --driver uio_pci_generic 0000:00:05.0"), 0);
+	CHECK(err[0] == '\0');
+	CHECK_EQ(fake_writes, 0);
+	fake_machine_destroy();
+}
+
+TEST(devbind_refuses_vmci_and_a_console_in_use)
+{
+	HOST();
+	refused_line("bind --driver uio_pci_generic 0000:00:09.0", "0000:00:09.0", "VMware VMCI device on vmw_vmci");
+	CHECK(!test_failed);
+	/* the guest agent holds a port of this console */
+	refused_line("bind --driver uio_pci_generic 0000:00:08.0", "0000:00:08.0",
+		     "virtio console in use: process 311 (qemu-ga) holds /dev/vport4p1");
+	CHECK(!test_failed);
+	/* a console nobody holds binds... */
+	CHECK_EQ(bypass("bind --dry-run --driver uio_pci_generic 0000:00:0a.0"), 0);
+	CHECK(err[0] == '\0');
+	/* ...until a getty opens hvc0, or the kernel writes its messages there */
+	CHECK_EQ(fake_add_proc(420, "agetty", "/dev/hvc0"), 0);
+	refused_line("bind --dry-run --driver uio_pci_generic 0000:00:0a.0", "0000:00:0a.0",
+		     "process 420 (agetty) holds /dev/hvc0");
+	CHECK(!test_failed);
+	char p[4096];
+	snprintf(p, sizeof(p), "%s/proc/420/fd/3", root);
+	CHECK(unlink(p) == 0);
+	CHECK_EQ(bypass("bind --dry-run --driver uio_pci_generic 0000:00:0a.0"), 0);
+	snprintf(p, sizeof(p), "%s/proc/consoles", root);
+	FILE *f = fopen(p, "w");
+	CHECK(f != NULL);
+	fputs("hvc0                 -W- (EC p  )  229:0\n", f);
+	fclose(f);
+	refused_line("bind --dry-run --driver uio_pci_generic 0000:00:0a.0", "0000:00:0a.0",
+		     "virtio console in use: /dev/hvc0 is a system console");
+	CHECK(!test_failed);
+	fake_machine_destroy();
+}
+
+TEST(devbind_balloon_and_entropy_bind_with_a_warning)
+{
+	HOST();
+	CHECK_EQ(bypass("bind --driver uio_pci_generic 0000:00:06.0"), 0);
+	CHECK(strstr(err, "bypass: warning: 0000:00:06.0: it is the virtio memory balloon") != NULL);
+	CHECK(one_line(err));
+	CHECK(strcmp(fake_driver_of("0000:00:06.0"), "uio_pci_generic") == 0);
+	CHECK_EQ(bypass("bind --driver uio_pci_generic 0000:00:07.0"), 0);
+	CHECK(strstr(err, "bypass: warning: 0000:00:07.0: it is the virtio entropy source") != NULL);
+	CHECK(strcmp(fake_driver_of("0000:00:07.0"), "uio_pci_generic") == 0);
+	/* back on the kernel: the child has its driver again */
+	CHECK_EQ(bypass("restore 0000:00:06.0"), 0);
+	CHECK(strcmp(fake_driver_of("0000:00:06.0"), "virtio-pci") == 0);
+	CHECK(exists("sys/bus/pci/devices/0000:00:06.0/virtio2/driver"));
+	/* the idle e1000 binds with nothing said */
+	CHECK_EQ(bypass("bind --driver uio_pci_generic 0000:00:0b.0"), 0);
+	CHECK(err[0] == '\0');
+	fake_machine_destroy();
+}
+
+TEST(devbind_status_shows_why_host_devices_stay)
+{
+	HOST();
+	CHECK_EQ(bypass("status --all"), 0);
+	const char *want[] = {
+		"never bound: a host bridge (class 060000) is not an endpoint",
+		"never bound: a device with config header type 1 (PCI-to-PCI bridge) is not an endpoint",
+		"active: /dev/sda1 is mounted on / (as /dev/root)",
+		"active: /dev/dm-0 (/dev/mapper/vg-swap, over /dev/nvme0n1p2) is in use as swap",
+		"active: virtio socket device on vmw_vsock_virtio_transport",
+		"active: VMware VMCI device on vmw_vmci",
+		"active: virtio console in use: process 311 (qemu-ga) holds /dev/vport4p1",
+		"warning: it is the virtio memory balloon",
+		"warning: it is the virtio entropy source",
+		"active: eth9 carries the default route",
+	};
+	for (unsigned i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		if (!strstr(out, want[i]))
+			printf("    missing: %s\n", want[i]);
+		CHECK(strstr(out, want[i]) != NULL);
+	}
+	CHECK(strstr(out, "0000:00:0b.0") && strstr(strstr(out, "0000:00:0b.0"), "not active: safe to bind"));
+	CHECK_EQ(bypass("status --all --json"), 0);
+	const char *end = js_value(out);
+	CHECK(end != NULL);
+	CHECK(*js_ws(end) == '\0');
+	CHECK(strstr(out, "\"never_reasons\": [\"a host bridge (class 060000) is not an endpoint\"]") != NULL);
+	CHECK(strstr(out, "\"warnings\": [\"it is the virtio memory balloon") != NULL);
+	CHECK_EQ(fake_writes, 0);
+	fake_machine_destroy();
+}

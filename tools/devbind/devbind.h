@@ -52,6 +52,13 @@ struct db_reasons {
 	char text[DB_MAX_REASONS][200];
 };
 
+/* A process with one of the given device nodes open. */
+struct db_fd_user {
+	int pid;
+	char comm[32];
+	char path[64]; /* the node it holds */
+};
+
 /* ---- scan.c: reading ---- */
 int db_dev_read(const struct db_opts *o, const char *addr, struct db_dev *d);
 /* All devices, sorted by address; returns the count (or negative errno). */
@@ -64,6 +71,9 @@ void db_default_driver(const struct db_opts *o, const struct db_dev *d, char *ou
 /* Reasons this device must not be taken from the kernel (clears r first). */
 void db_safety(const struct db_opts *o, const struct db_dev *d, struct db_reasons *r);
 int db_reasons_count(const struct db_reasons *r, enum db_kind k);
+/* Processes whose open files (procfs fd links) match one of the fnmatch
+ * patterns; returns how many were stored in u. */
+int db_fd_users(const struct db_opts *o, const char *const *patterns, int np, struct db_fd_user *u, int max);
 /* One line: "up, 10.0.2.15, default route" or "down" — for status. */
 void db_iface_summary(const struct db_opts *o, const char *iface, char *out, size_t len);
 void db_lookup_name(const struct db_opts *o, struct db_dev *d);

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT
  * Reading the machine: PCI devices from sysfs, names from pci.ids, drivers from
  * modules.alias, and what a device carries (addresses, routes, bonds, the SSH
- * session, the disks below it: mounted file systems and swap) from sysfs and
- * procfs. */
+ * session, the disks below it: mounted file systems and swap, the machine's
+ * management channels) from sysfs and procfs. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <stdarg.h>
@@ -678,6 +678,153 @@ static void below_safety(const struct db_opts *o, const struct db_dev *d, struct
 	}
 }
 
+/* ---- who has a device node open ---- */
+
+int db_fd_users(const struct db_opts *o, const char *const *patterns, int np, struct db_fd_user *u, int max)
+{
+	char p[PATH_MAX];
+	int n = 0;
+	DIR *pd = opendir(o->procfs);
+	if (!pd)
+		return 0;
+	for (struct dirent *e; (e = readdir(pd)) && n < max;) {
+		char fdd[PATH_MAX];
+		if (!isdigit((unsigned char)e->d_name[0]) || e->d_name[strspn(e->d_name, "0123456789")])
+			continue;
+		DIR *fd = opendir(db_path(fdd, sizeof(fdd), o->procfs, "/%s/fd", e->d_name));
+		if (!fd) /* gone, or not ours to look at */
+			continue;
+		for (struct dirent *f; (f = readdir(fd)) && n < max;) {
+			char t[256];
+			if (f->d_name[0] == '.' || snprintf(p, sizeof(p), "%s/%s", fdd, f->d_name) >= (int)sizeof(p))
+				continue;
+			ssize_t l = readlink(p, t, sizeof(t) - 1);
+			if (l <= 0)
+				continue;
+			t[l] = '\0';
+			int pid = atoi(e->d_name);
+			bool hit = false, dup = false;
+			for (int i = 0; i < np && !hit; i++)
+				hit = fnmatch(patterns[i], t, FNM_PATHNAME) == 0;
+			for (int j = 0; j < n && hit; j++)
+				dup |= u[j].pid == pid && !strcmp(u[j].path, t);
+			if (!hit || dup)
+				continue;
+			u[n].pid = pid;
+			snprintf(u[n].path, sizeof(u[n].path), "%.63s", t);
+			db_read_str(db_path(p, sizeof(p), o->procfs, "/%d/comm", pid), u[n].comm, sizeof(u[n].comm));
+			if (!u[n].comm[0])
+				snprintf(u[n].comm, sizeof(u[n].comm), "?");
+			n++;
+		}
+		closedir(fd);
+	}
+	closedir(pd);
+	return n;
+}
+
+/* ---- the machine's own channels, and what binding takes away ---- */
+
+/* virtio device ids (virtio 1.2 §5 "Device Types"): console 3 (§5.3), entropy
+ * 4 (§5.4), traditional memory balloon 5 (§5.5), socket 19 (§5.10). */
+enum { VIRTIO_ID_CONSOLE = 3, VIRTIO_ID_ENTROPY = 4, VIRTIO_ID_BALLOON = 5, VIRTIO_ID_SOCKET = 19 };
+
+/* The virtio device id of a virtio PCI function (vendor 1af4): PCI device id
+ * 0x1040 + id for modern devices, a fixed table for transitional ones 0x1000..
+ * 0x103f (virtio 1.2 §4.1.2.1), and the virtio child (virtioN, on the virtio
+ * bus) when the kernel made one: its device file and its driver. -1: not virtio. */
+static int virtio_of(const struct db_opts *o, const struct db_dev *d, char *child, size_t clen, char *drv,
+		     size_t dlen)
+{
+	static const struct { unsigned pci; int id; } transitional[] = {
+		{ 0x1000, 1 }, { 0x1001, 2 }, { 0x1002, VIRTIO_ID_BALLOON }, { 0x1003, VIRTIO_ID_CONSOLE },
+		{ 0x1004, 8 }, { 0x1005, VIRTIO_ID_ENTROPY }, { 0x1009, 9 },
+	};
+	char p[PATH_MAX], dir[PATH_MAX], id_s[16];
+	int id = -1;
+	child[0] = drv[0] = '\0';
+	if (d->vendor != 0x1af4 || d->device < 0x1000 || d->device > 0x107f)
+		return -1;
+	if (d->device >= 0x1040)
+		id = (int)d->device - 0x1040;
+	for (unsigned i = 0; i < sizeof(transitional) / sizeof(transitional[0]); i++)
+		if (transitional[i].pci == d->device)
+			id = transitional[i].id;
+	DIR *dd = opendir(db_path(dir, sizeof(dir), o->sysfs, "/bus/pci/devices/%s", d->addr));
+	for (struct dirent *e; dd && (e = readdir(dd));) {
+		unsigned k;
+		char c;
+		if (sscanf(e->d_name, "virtio%u%c", &k, &c) != 1 ||
+		    snprintf(child, clen, "%s/virtio%u", dir, k) >= (int)clen)
+			continue;
+		if (db_read_str(db_path(p, sizeof(p), child, "/device"), id_s, sizeof(id_s)) == 0 && id_s[0])
+			id = (int)strtol(id_s, NULL, 16);
+		link_base(db_path(p, sizeof(p), child, "/driver"), drv, dlen);
+		break;
+	}
+	if (dd)
+		closedir(dd);
+	return id;
+}
+
+/* A virtio console is in use when a process holds one of its ports
+ * (/dev/vportNpM: the child's virtio-ports folder) or an hvc console, or an
+ * hvc is a system console in /proc/consoles. hvc has no link to its device in
+ * sysfs; on a virtual machine with a virtio console, that is where it lives. */
+static void console_safety(const struct db_opts *o, const char *child, struct db_reasons *r)
+{
+	char p[PATH_MAX], ports[16][64], line[256];
+	const char *pat[17];
+	int np = 0;
+	DIR *dd = opendir(db_path(p, sizeof(p), child, "/virtio-ports"));
+	for (struct dirent *e; dd && (e = readdir(dd)) && np < 16;)
+		if (e->d_name[0] != '.') {
+			snprintf(ports[np], sizeof(ports[0]), "/dev/%.58s", e->d_name);
+			pat[np] = ports[np];
+			np++;
+		}
+	if (dd)
+		closedir(dd);
+	pat[np++] = "/dev/hvc[0-9]*";
+	struct db_fd_user u[8];
+	int n = db_fd_users(o, pat, np, u, 8);
+	for (int i = 0; i < n; i++)
+		add_reason(r, DB_ACTIVE, "virtio console in use: process %d (%s) holds %s", u[i].pid, u[i].comm,
+			   u[i].path);
+	/* consoles: one line per console, its name first (Documentation/filesystems/proc.rst) */
+	FILE *f = fopen(db_path(p, sizeof(p), o->procfs, "/consoles"), "r");
+	while (f && fgets(line, sizeof(line), f)) {
+		char name[32];
+		if (sscanf(line, "%31s", name) == 1 && !strncmp(name, "hvc", 3))
+			add_reason(r, DB_ACTIVE, "virtio console in use: /dev/%s is a system console", name);
+	}
+	if (f)
+		fclose(f);
+}
+
+static void channel_safety(const struct db_opts *o, const struct db_dev *d, struct db_reasons *r)
+{
+	char child[PATH_MAX], cdrv[64];
+	bool kernel = d->driver[0] && !db_is_user_driver(d->driver);
+	/* VMware's VMCI device, PCI 15ad:0740, driver vmw_vmci (Linux
+	 * drivers/misc/vmw_vmci): VMware Tools and vsock over VMCI use it. */
+	if (d->vendor == 0x15ad && d->device == 0x0740 && !strcmp(d->driver, "vmw_vmci"))
+		add_reason(r, DB_ACTIVE, "VMware VMCI device on vmw_vmci: the hypervisor's channel into this machine "
+					 "(VMware Tools, vsock)");
+	int id = virtio_of(o, d, child, sizeof(child), cdrv, sizeof(cdrv));
+	if (id == VIRTIO_ID_SOCKET && !strcmp(cdrv, "vmw_vsock_virtio_transport"))
+		add_reason(r, DB_ACTIVE, "virtio socket device on vmw_vsock_virtio_transport: the host's channel into "
+					 "this machine (guest agents, SSH over vsock)");
+	else if (id == VIRTIO_ID_CONSOLE && !strcmp(cdrv, "virtio_console"))
+		console_safety(o, child, r);
+	else if (id == VIRTIO_ID_BALLOON && kernel)
+		add_reason(r, DB_WARN, "it is the virtio memory balloon: the host can no longer reclaim memory "
+				       "from this machine or give it back (ballooning stops)");
+	else if (id == VIRTIO_ID_ENTROPY && kernel)
+		add_reason(r, DB_WARN, "it is the virtio entropy source: this machine loses the host's entropy "
+				       "(the virtio_rng hardware random number generator)");
+}
+
 void db_safety(const struct db_opts *o, const struct db_dev *d, struct db_reasons *r)
 {
 	char why[160];
@@ -703,6 +850,7 @@ void db_safety(const struct db_opts *o, const struct db_dev *d, struct db_reason
 			iface_safety(o, b->net[i], r);
 	}
 	free(b);
+	channel_safety(o, d, r);
 }
 
 void db_iface_summary(const struct db_opts *o, const char *ifc, char *out, size_t len)
