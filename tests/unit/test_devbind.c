@@ -5,8 +5,10 @@
 #include <string.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include "harness.h"
 #include "fake_sysfs.h"
 #include "../../tools/devbind/devbind.h"
@@ -560,5 +562,150 @@ TEST(devbind_status_shows_why_host_devices_stay)
 	CHECK(strstr(out, "\"never_reasons\": [\"a host bridge (class 060000) is not an endpoint\"]") != NULL);
 	CHECK(strstr(out, "\"warnings\": [\"it is the virtio memory balloon") != NULL);
 	CHECK_EQ(fake_writes, 0);
+	fake_machine_destroy();
+}
+
+/* ---- a device a user-space driver process drives (issue 8) ---- */
+
+/* A real process that takes bypass's device lock the way lib/pci/pci.c does
+ * (fcntl F_WRLCK on <run dir>/lock-ADDR) and keeps it until told to go. */
+static pid_t lock_holder_start(const char *addr, int *go)
+{
+	char p[4096];
+	int ready[2], quit[2];
+	snprintf(p, sizeof(p), "%s/run/bypass/lock-%s", root, addr);
+	if (pipe(ready) < 0 || pipe(quit) < 0)
+		return -1;
+	pid_t pid = fork();
+	if (pid == 0) {
+		struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+		int fd = open(p, O_RDWR | O_CREAT, 0644);
+		char c = fd >= 0 && fcntl(fd, F_SETLK, &fl) == 0 ? 'y' : 'n';
+		close(quit[1]);
+		if (write(ready[1], &c, 1) != 1 || read(quit[0], &c, 1) < 0)
+			_exit(1);
+		_exit(0); /* not exit(): the parent's atexit would remove its fake machine */
+	}
+	char c = 'n';
+	close(ready[1]);
+	close(quit[0]);
+	if (pid < 0 || read(ready[0], &c, 1) != 1 || c != 'y') {
+		close(ready[0]);
+		close(quit[1]);
+		if (pid > 0)
+			waitpid(pid, NULL, 0);
+		return -1;
+	}
+	close(ready[0]);
+	*go = quit[1];
+	return pid;
+}
+
+static void lock_holder_stop(pid_t pid, int go)
+{
+	close(go); /* the child reads end-of-file and exits; the kernel drops its lock */
+	waitpid(pid, NULL, 0);
+}
+
+TEST(devbind_refuses_a_device_a_bypass_process_holds_locked)
+{
+	SETUP(NULL);
+	CHECK_EQ(bypass("bind 0000:00:03.0"), 0);
+	int go;
+	pid_t pid = lock_holder_start("0000:00:03.0", &go);
+	CHECK(pid > 0);
+	char p[4096], who[128];
+	/* its name, as procfs would give it */
+	snprintf(p, sizeof(p), "%s/run/bypass/lock-0000:00:03.0", root);
+	fake_add_proc(pid, "bypass-testpmd", p);
+	snprintf(who, sizeof(who), "process %d (bypass-testpmd) holds bypass's lock on it", (int)pid);
+	fake_writes = 0;
+	refused("restore 0000:00:03.0", "0000:00:03.0", who);
+	if (!test_failed)
+		refused("unbind 0000:00:03.0", "0000:00:03.0", who);
+	if (!test_failed) /* vfio-pci -> uio_pci_generic is taking it away too */
+		refused("bind --driver uio_pci_generic 0000:00:03.0", "0000:00:03.0", who);
+	if (!test_failed)
+		refused("restore --all", "0000:00:03.0", who);
+	bool ok = !test_failed && one_line(err) && strstr(err, "stop that process first");
+	CHECK_EQ(bypass("status"), 0);
+	ok = ok && strstr(out, "      in use: process ") != NULL;
+	lock_holder_stop(pid, go);
+	CHECK(ok);
+	CHECK(strcmp(fake_driver_of("0000:00:03.0"), "vfio-pci") == 0);
+	/* the holder is gone; its file stays behind, stale, and stops nothing */
+	CHECK(exists("run/bypass/lock-0000:00:03.0"));
+	CHECK_EQ(bypass("restore 0000:00:03.0"), 0);
+	CHECK(strcmp(fake_driver_of("0000:00:03.0"), "e1000") == 0);
+	fake_machine_destroy();
+}
+
+TEST(devbind_refuses_a_device_whose_vfio_group_a_process_holds)
+{
+	SETUP(NULL);
+	CHECK_EQ(bypass("bind 0000:00:03.0"), 0);
+	/* someone else's group: not ours to worry about */
+	CHECK_EQ(fake_add_proc(99, "qemu-system-x86", "/dev/vfio/4"), 0);
+	CHECK_EQ(fake_add_proc(4242, "dpdk-testpmd", "/dev/vfio/vfio"), 0);
+	CHECK_EQ(fake_add_proc(4242, "dpdk-testpmd", "/dev/vfio/3"), 0);
+	fake_writes = 0;
+	refused("restore 0000:00:03.0", "0000:00:03.0", "process 4242 (dpdk-testpmd) holds /dev/vfio/3");
+	CHECK(!test_failed);
+	CHECK(one_line(err));
+	CHECK(strstr(err, "qemu") == NULL);
+	refused("unbind 0000:00:03.0", "0000:00:03.0", "process 4242 (dpdk-testpmd) holds /dev/vfio/3");
+	CHECK(!test_failed);
+	refused("bind --driver uio_pci_generic 0000:00:03.0", "0000:00:03.0", "process 4242 (dpdk-testpmd)");
+	CHECK(!test_failed);
+	CHECK_EQ(bypass("status"), 0);
+	CHECK(strstr(out, "      in use: process 4242 (dpdk-testpmd) holds /dev/vfio/3") != NULL);
+	/* --force: one line on what happens to the process, then it goes */
+	CHECK_EQ(bypass("restore --force 0000:00:03.0"), 0);
+	CHECK(strstr(err, "bypass: warning: --force: 0000:00:03.0 is in use (process 4242 (dpdk-testpmd) holds "
+			  "/dev/vfio/3): vfio-pci asks that process to let go and the kernel's unbind waits") != NULL);
+	CHECK(one_line(err));
+	CHECK(strcmp(fake_driver_of("0000:00:03.0"), "e1000") == 0);
+	fake_machine_destroy();
+}
+
+TEST(devbind_names_a_shared_iommu_group_a_process_holds)
+{
+	SETUP(NULL);
+	CHECK_EQ(bypass("bind 0000:00:05.0 0000:00:06.0"), 0);
+	CHECK_EQ(fake_add_proc(4242, "dpdk-testpmd", "/dev/vfio/5"), 0);
+	fake_writes = 0;
+	refused("restore 0000:00:05.0", "0000:00:05.0", "process 4242 (dpdk-testpmd) holds IOMMU group 5 (/dev/vfio/5)");
+	CHECK(!test_failed);
+	CHECK(strstr(err, "0000:00:06.0") != NULL); /* the other device in the group */
+	fake_machine_destroy();
+}
+
+TEST(devbind_refuses_a_device_whose_uio_node_a_process_holds)
+{
+	SETUP(NULL);
+	CHECK_EQ(bypass("bind --driver uio_pci_generic 0000:00:03.0"), 0);
+	CHECK(exists("sys/bus/pci/devices/0000:00:03.0/uio/uio0"));
+	CHECK_EQ(fake_add_proc(77, "l2fwd", "/dev/uio0"), 0);
+	fake_writes = 0;
+	refused("unbind 0000:00:03.0", "0000:00:03.0", "process 77 (l2fwd) holds /dev/uio0");
+	CHECK(!test_failed);
+	refused("bind 0000:00:03.0", "0000:00:03.0", "process 77 (l2fwd) holds /dev/uio0");
+	CHECK(!test_failed);
+	CHECK_EQ(bypass("unbind --force 0000:00:03.0"), 0);
+	CHECK(strstr(err, "warning: --force: 0000:00:03.0 is in use (process 77 (l2fwd) holds /dev/uio0): "
+			  "that process loses the device under its feet") != NULL);
+	CHECK(one_line(err));
+	CHECK(strcmp(fake_driver_of("0000:00:03.0"), "") == 0);
+	fake_machine_destroy();
+}
+
+TEST(devbind_refuses_a_device_whose_vfio_cdev_a_process_holds)
+{
+	SETUP("cdev");
+	CHECK_EQ(bypass("bind 0000:00:03.0"), 0);
+	CHECK(exists("sys/bus/pci/devices/0000:00:03.0/vfio-dev/vfio0"));
+	CHECK_EQ(fake_add_proc(4242, "dpdk-testpmd", "/dev/vfio/devices/vfio0"), 0);
+	fake_writes = 0;
+	refused("restore 0000:00:03.0", "0000:00:03.0", "process 4242 (dpdk-testpmd) holds /dev/vfio/devices/vfio0");
 	fake_machine_destroy();
 }

@@ -310,6 +310,17 @@ static void warnings(const struct db_opts *o, const struct db_dev *d, const stru
 		join(r, DB_ACTIVE, DB_ACTIVE, list, sizeof(list));
 		fprintf(o->err, "bypass: warning: --force: this will be lost: %s\n", list);
 	}
+	if (db_reasons_count(r, DB_HELD)) {
+		/* vfio-pci's remove asks the user to let go (the request interrupt,
+		 * VFIO_PCI_REQ_IRQ_INDEX in include/uapi/linux/vfio.h) and waits until
+		 * the device is closed; UIO unregisters at once under the process. */
+		const char *then = !strcmp(d->driver, "vfio-pci")
+					   ? "vfio-pci asks that process to let go and the kernel's unbind waits "
+					     "until it closes the device, so this command may block until then"
+					   : "that process loses the device under its feet";
+		join(r, DB_HELD, DB_HELD, list, sizeof(list));
+		fprintf(o->err, "bypass: warning: --force: %s is in use (%s): %s\n", d->addr, list, then);
+	}
 	for (int i = 0; i < r->n; i++)
 		if (r->kind[i] == DB_WARN)
 			fprintf(o->err, "bypass: warning: %s: %s\n", d->addr, r->text[i]);
@@ -410,6 +421,7 @@ static int cmd_bind(const struct db_opts *o, int argc, char **argv)
 		if (!strcmp(d->driver, target))
 			continue;
 		db_safety(o, d, &why[i]);
+		db_holders(o, d, &why[i]);
 		if (refusal(o, d, "bind", &why[i])) {
 			rc = 1;
 			continue;
@@ -487,6 +499,7 @@ static int cmd_unbind(const struct db_opts *o, int argc, char **argv)
 			continue;
 		}
 		db_safety(o, &d, &r);
+		db_holders(o, &d, &r);
 		if (refusal(o, &d, "unbind", &r)) {
 			rc = 1;
 			continue;
@@ -516,12 +529,20 @@ static int restore_one(const struct db_opts *o, struct db_dev *d)
 			d->addr, d->vendor, d->device, d->addr);
 		return 1;
 	}
-	persist_remove(o, d->addr);
 	if (!strcmp(d->driver, target)) {
+		persist_remove(o, d->addr);
 		fprintf(o->out, "%s: already on %s\n", d->addr, target);
 		state_forget(o, d->addr);
 		return 0;
 	}
+	/* Giving it back to the kernel is always safe for the machine; not for a
+	 * process that drives it. */
+	struct db_reasons r = { 0 };
+	db_holders(o, d, &r);
+	if (refusal(o, d, "restore", &r))
+		return 1;
+	warnings(o, d, &r);
+	persist_remove(o, d->addr);
 	if (ensure_driver(o, target) < 0)
 		return 1;
 	if (has_override(o, d->addr))
@@ -586,7 +607,7 @@ static void usage(FILE *f)
 	fputs("usage: bypass status [--all] [--json]\n"
 	      "       bypass bind [--driver vfio-pci|uio_pci_generic] [--force] [--persist] ADDR...\n"
 	      "       bypass unbind [--force] ADDR...\n"
-	      "       bypass restore ADDR...|--all\n"
+	      "       bypass restore [--force] ADDR...|--all\n"
 	      "common: --dry-run (print the writes, make none), --sysfs DIR, --procfs DIR, --etc DIR,\n"
 	      "        --state-dir DIR, --modules-dir DIR, --pci-ids FILE, --modprobe CMD\n", f);
 }
@@ -603,9 +624,13 @@ int devbind_main(int argc, char **argv, FILE *out, FILE *err)
 		{ "modprobe", required_argument, 0, 'm' }, { "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
+	/* where the library may lock a device: lib/pci/pci.c tries these in turn */
+	const char *lock_dirs[] = { getenv("BYPASS_RUNDIR"), "/run/bypass", "/tmp", NULL };
+	if (!lock_dirs[0] || !lock_dirs[0][0])
+		lock_dirs[0] = "/run/bypass";
 	struct db_opts o = {
 		.sysfs = "/sys", .procfs = "/proc", .etc = "/etc", .state_dir = "/run/bypass",
-		.modules_dir = "/lib/modules", .modprobe = "modprobe", .out = out, .err = err,
+		.lock_dirs = lock_dirs, .modules_dir = "/lib/modules", .modprobe = "modprobe", .out = out, .err = err,
 	};
 	const char *cmd = argv[0];
 	int c;
@@ -622,7 +647,7 @@ int devbind_main(int argc, char **argv, FILE *out, FILE *err)
 		case 'S': o.sysfs = optarg; break;
 		case 'P': o.procfs = optarg; break;
 		case 'E': o.etc = optarg; break;
-		case 'T': o.state_dir = optarg; break;
+		case 'T': o.state_dir = optarg; o.lock_dirs = NULL; break;
 		case 'M': o.modules_dir = optarg; break;
 		case 'I': o.pci_ids = optarg; break;
 		case 'm': o.modprobe = optarg; break;

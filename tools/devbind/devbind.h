@@ -20,6 +20,9 @@
 
 struct db_opts {
 	const char *sysfs, *procfs, *etc, *state_dir, *modules_dir, *pci_ids, *modprobe;
+	/* Other folders where the library may have put its device lock (it tries
+	 * $BYPASS_RUNDIR, /run/bypass, /tmp); NULL-terminated, none with --state-dir. */
+	const char *const *lock_dirs;
 	const char *driver; /* bind target: vfio-pci or uio_pci_generic */
 	bool dry_run, force, json, all, persist;
 	FILE *out, *err;
@@ -70,6 +73,9 @@ bool db_is_storage(const struct db_dev *d);
 void db_default_driver(const struct db_opts *o, const struct db_dev *d, char *out, size_t len);
 /* Reasons this device must not be taken from the kernel (clears r first). */
 void db_safety(const struct db_opts *o, const struct db_dev *d, struct db_reasons *r);
+/* Adds a DB_HELD reason per process that drives the device: the holder of
+ * bypass's lock file, and any process with its VFIO group or UIO node open. */
+void db_holders(const struct db_opts *o, const struct db_dev *d, struct db_reasons *r);
 int db_reasons_count(const struct db_reasons *r, enum db_kind k);
 /* Processes whose open files (procfs fd links) match one of the fnmatch
  * patterns; returns how many were stored in u. */

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT
  * Reading the machine: PCI devices from sysfs, names from pci.ids, drivers from
  * modules.alias, and what a device carries (addresses, routes, bonds, the SSH
- * session, the disks below it: mounted file systems and swap, the machine's
- * management channels) from sysfs and procfs. */
+ * session, mounted file systems and swap, the machine's management channels)
+ * and who drives it (bypass's lock, open VFIO and UIO nodes) from sysfs and
+ * procfs. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <stdarg.h>
@@ -12,6 +13,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <fnmatch.h>
+#include <fcntl.h>
 #include <unistd.h>
 #include <limits.h>
 #include <sys/stat.h>
@@ -851,6 +853,99 @@ void db_safety(const struct db_opts *o, const struct db_dev *d, struct db_reason
 	}
 	free(b);
 	channel_safety(o, d, r);
+}
+
+/* ---- processes that drive a device ---- */
+
+/* bypass's own lock: while it drives a device the library holds an fcntl
+ * write lock on <run dir>/lock-ADDR (lib/pci/pci.c). F_GETLK names the holder
+ * (in our PID namespace; 0 or -1 if it cannot: another namespace, or an OFD
+ * lock); a file nobody locks is stale. Opening it read-only writes nothing.
+ * (Closing it would drop a lock this process held on it; the tool holds none.) */
+static int lock_holder(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return 0;
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	int rc = fcntl(fd, F_GETLK, &fl);
+	close(fd);
+	if (rc < 0 || fl.l_type == F_UNLCK)
+		return 0;
+	return fl.l_pid > 0 ? fl.l_pid : -1;
+}
+
+void db_holders(const struct db_opts *o, const struct db_dev *d, struct db_reasons *r)
+{
+	char p[PATH_MAX], lock[PATH_MAX] = "";
+	int lock_pid = 0;
+	snprintf(lock, sizeof(lock), "%s/lock-%s", o->state_dir, d->addr);
+	lock_pid = lock_holder(lock);
+	for (int i = 0; !lock_pid && o->lock_dirs && o->lock_dirs[i]; i++) {
+		snprintf(lock, sizeof(lock), "%s/lock-%s", o->lock_dirs[i], d->addr);
+		lock_pid = lock_holder(lock);
+	}
+	struct db_fd_user u[8];
+	int n = 0;
+	if (db_is_user_driver(d->driver)) {
+		/* The nodes a user-space driver opens: the VFIO group /dev/vfio/N, or
+		 * /dev/vfio/noiommu-N in no-IOMMU mode, or the device's own cdev
+		 * /dev/vfio/devices/vfioN (vfio-dev/vfioN in sysfs) (Documentation/
+		 * driver-api/vfio.rst); UIO: /dev/uioN (uio/uioN in sysfs)
+		 * (Documentation/driver-api/uio-howto.rst). */
+		char nodes[10][64];
+		const char *pat[10];
+		int np = 0;
+		if (d->iommu_group >= 0) {
+			snprintf(nodes[np++], sizeof(nodes[0]), "/dev/vfio/%d", d->iommu_group);
+			snprintf(nodes[np++], sizeof(nodes[0]), "/dev/vfio/noiommu-%d", d->iommu_group);
+		}
+		const char *sub[] = { "vfio-dev", "uio" }, *node[] = { "/dev/vfio/devices/%.40s", "/dev/%.40s" };
+		for (int s = 0; s < 2; s++) {
+			DIR *dd = opendir(db_path(p, sizeof(p), o->sysfs, "/bus/pci/devices/%s/%s", d->addr, sub[s]));
+			for (struct dirent *e; dd && (e = readdir(dd)) && np < 10;)
+				if (e->d_name[0] != '.')
+					snprintf(nodes[np++], sizeof(nodes[0]), node[s], e->d_name);
+			if (dd)
+				closedir(dd);
+		}
+		for (int i = 0; i < np; i++)
+			pat[i] = nodes[i];
+		n = db_fd_users(o, pat, np, u, 8);
+	}
+	/* Who else is in the IOMMU group: the group node is theirs too. */
+	char others[160] = "";
+	int nothers = 0;
+	DIR *gd = d->iommu_group >= 0 ? opendir(db_path(p, sizeof(p), o->sysfs, "/kernel/iommu_groups/%d/devices",
+							  d->iommu_group))
+				      : NULL;
+	for (struct dirent *e; gd && (e = readdir(gd));)
+		if (e->d_name[0] != '.' && strcmp(e->d_name, d->addr) && nothers++ < 3) {
+			size_t l = strlen(others);
+			snprintf(others + l, sizeof(others) - l, "%s%.16s", l ? ", " : "", e->d_name);
+		}
+	if (gd)
+		closedir(gd);
+	bool lock_named = false;
+	for (int i = 0; i < n; i++) {
+		char group[64];
+		bool whole_group = snprintf(group, sizeof(group), "/dev/vfio/%d", d->iommu_group) > 0 &&
+				   (!strcmp(u[i].path, group) || !strncmp(u[i].path, "/dev/vfio/noiommu-", 18));
+		lock_named |= u[i].pid == lock_pid;
+		if (whole_group && nothers)
+			add_reason(r, DB_HELD, "process %d (%s) holds IOMMU group %d (%s), shared with %s%s", u[i].pid,
+				   u[i].comm, d->iommu_group, u[i].path, others, nothers > 3 ? " and more" : "");
+		else
+			add_reason(r, DB_HELD, "process %d (%s) holds %s", u[i].pid, u[i].comm, u[i].path);
+	}
+	if (lock_pid > 0 && !lock_named) {
+		char comm[32];
+		db_read_str(db_path(p, sizeof(p), o->procfs, "/%d/comm", lock_pid), comm, sizeof(comm));
+		add_reason(r, DB_HELD, "process %d (%s) holds bypass's lock on it (%s)", lock_pid, comm[0] ? comm : "?",
+			   lock);
+	} else if (lock_pid < 0) {
+		add_reason(r, DB_HELD, "a process in another PID namespace holds bypass's lock on it (%s)", lock);
+	}
 }
 
 void db_iface_summary(const struct db_opts *o, const char *ifc, char *out, size_t len)

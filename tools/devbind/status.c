@@ -58,6 +58,7 @@ static void status_json(const struct db_opts *o, struct db_dev *devs, int n)
 		struct db_reasons r;
 		char use[256], buf[32];
 		db_safety(o, d, &r);
+		db_holders(o, d, &r);
 		usable(o, d, use, sizeof(use));
 		fprintf(f, "%s\n  {\"address\": ", first ? "" : ",");
 		first = false;
@@ -113,6 +114,7 @@ static void status_row(const struct db_opts *o, struct db_dev *d)
 	struct db_reasons r;
 	char use[256];
 	db_safety(o, d, &r);
+	db_holders(o, d, &r);
 	usable(o, d, use, sizeof(use));
 	fprintf(o->out, "  %s  %s [%04x:%04x]\n      driver %s, could use %s", d->addr,
 		d->name[0] ? d->name : "unknown device", d->vendor, d->device,
