@@ -5,6 +5,7 @@
 #include <string.h>
 #include <errno.h>
 #include <dirent.h>
+#include <ctype.h>
 #include <limits.h>
 #include <unistd.h>
 #include <stdbool.h>
@@ -16,8 +17,16 @@
 
 static char root[PATH_MAX];
 static char failing[64];
-static char ifaces[64][2][32]; /* addr -> interface name */
-static int nb_ifaces;
+static bool vfio_cdev; /* vfio-pci makes vfio-dev/vfioN (the VFIO device cdev) */
+/* What the fake kernel makes when a driver takes a device, and undoes on unbind. */
+static struct fdev {
+	char addr[16];
+	char iface[32];   /* net/<iface> under a network driver */
+	int vchild;       /* virtio<vchild> (-1: none), whose driver is vdrv under virtio-pci */
+	char vdrv[64];
+} fdevs[64];
+static int nb_fdevs, nb_virtio, nb_uio, nb_vfio_cdev, nb_mounts;
+static unsigned next_minor[512];
 unsigned fake_writes;
 
 static char *P(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -59,12 +68,72 @@ static void make_driver(const char *name, const char *ids)
 	put(P("sys/bus/pci/drivers/%s/.ids", name), "%s", ids);
 }
 
-static const char *iface_of(const char *addr)
+static struct fdev *fdev_of(const char *addr)
 {
-	for (int i = 0; i < nb_ifaces; i++)
-		if (!strcmp(ifaces[i][0], addr))
-			return ifaces[i][1];
+	for (int i = 0; i < nb_fdevs; i++)
+		if (!strcmp(fdevs[i].addr, addr))
+			return &fdevs[i];
 	return NULL;
+}
+
+/* A symlink in sys/<dir_in_sys> to sys/<target_in_sys>, relative like sysfs's. */
+static void sys_link(const char *dir_in_sys, const char *name, const char *target_in_sys)
+{
+	char t[PATH_MAX] = "";
+	size_t l = 0;
+	for (const char *c = dir_in_sys; c && *c; c = strchr(c, '/'), c = c ? c + 1 : NULL)
+		l += (size_t)snprintf(t + l, sizeof(t) - l, "../");
+	snprintf(t + l, sizeof(t) - l, "%s", target_in_sys);
+	symlink(t, P("sys/%s/%s", dir_in_sys, name));
+}
+
+/* A block device NAME in sys/<dir_in_sys>: dev ("MAJ:MIN"), subsystem, holders/,
+ * and sys/class/block/NAME pointing at it; a disk gets two partitions. */
+static void make_block(const char *dir_in_sys, const char *name, bool disk)
+{
+	char rel[PATH_MAX];
+	snprintf(rel, sizeof(rel), "%s/%s", dir_in_sys, name);
+	db_make_dirs(P("sys/%s/holders", rel));
+	unsigned maj = !strncmp(name, "sd", 2) ? 8 : !strncmp(name, "nvme", 4) ? 259 : !strncmp(name, "dm-", 3) ? 253 : 254;
+	if (maj == 8 && disk)
+		next_minor[maj] = (next_minor[maj] + 15) & ~15u; /* sd: 16 minors a disk */
+	put(P("sys/%s/dev", rel), "%u:%u\n", maj, next_minor[maj]++);
+	sys_link(rel, "subsystem", "class/block");
+	db_make_dirs(P("sys/class/block"));
+	char t[PATH_MAX + 8];
+	snprintf(t, sizeof(t), "../../%s", rel);
+	symlink(t, P("sys/class/block/%s", name));
+	for (int k = 1; disk && k <= 2; k++) {
+		char part[64];
+		snprintf(part, sizeof(part), "%s%s%d", name, isdigit((unsigned char)name[strlen(name) - 1]) ? "p" : "", k);
+		make_block(rel, part, false);
+	}
+}
+
+/* The folder a path under the fake root really is (class/block/X is a link). */
+static const char *real_in_sys(const char *rel)
+{
+	static char out[PATH_MAX];
+	char r[PATH_MAX];
+	out[0] = '\0';
+	if (realpath(P("%s", rel), r) && !strncmp(r, root, strlen(root)) && !strncmp(r + strlen(root), "/sys/", 5))
+		snprintf(out, sizeof(out), "%s", r + strlen(root) + 5);
+	return out;
+}
+
+int fake_add_proc(int pid, const char *comm, const char *target)
+{
+	int n = 3; /* after stdin, stdout, stderr */
+	db_make_dirs(P("proc/%d/fd", pid));
+	FILE *f = fopen(P("proc/%d/comm", pid), "w");
+	if (!f)
+		return -1;
+	fprintf(f, "%s\n", comm);
+	fclose(f);
+	while (symlink(target, P("proc/%d/fd/%d", pid, n)) < 0)
+		if (errno != EEXIST || ++n > 1000)
+			return -1;
+	return 0;
 }
 
 const char *fake_read(const char *rel)
@@ -109,10 +178,34 @@ static int attach(const char *addr, const char *drv)
 		return -EBUSY;
 	snprintf(target, sizeof(target), "../../devices/%s", addr);
 	symlink(target, P("sys/bus/pci/drivers/%s/%s", drv, addr));
-	const char *ifc = iface_of(addr);
-	if (ifc && is_net_driver(drv))
-		db_make_dirs(P("sys/bus/pci/devices/%s/net/%s", addr, ifc));
+	struct fdev *f = fdev_of(addr);
+	if (f && f->iface[0] && is_net_driver(drv))
+		db_make_dirs(P("sys/bus/pci/devices/%s/net/%s", addr, f->iface));
+	if (f && f->vchild >= 0 && !strcmp(drv, "virtio-pci")) {
+		char dir[64];
+		snprintf(dir, sizeof(dir), "bus/pci/devices/%s/virtio%d", addr, f->vchild);
+		snprintf(target, sizeof(target), "bus/virtio/drivers/%s", f->vdrv);
+		sys_link(dir, "driver", target);
+	}
+	/* the nodes a user-space driver makes: /dev/uioN, /dev/vfio/devices/vfioN */
+	if (!strcmp(drv, "uio_pci_generic"))
+		db_make_dirs(P("sys/bus/pci/devices/%s/uio/uio%d", addr, nb_uio++));
+	if (!strcmp(drv, "vfio-pci") && vfio_cdev)
+		db_make_dirs(P("sys/bus/pci/devices/%s/vfio-dev/vfio%d", addr, nb_vfio_cdev++));
 	return 0;
+}
+
+static void rmdir_children(const char *path)
+{
+	char dir[PATH_MAX], sub[PATH_MAX + 256];
+	snprintf(dir, sizeof(dir), "%s", path);
+	DIR *d = opendir(dir);
+	for (struct dirent *e; d && (e = readdir(d));)
+		if (e->d_name[0] != '.' && snprintf(sub, sizeof(sub), "%s/%s", dir, e->d_name) < (int)sizeof(sub))
+			rmdir(sub);
+	if (d)
+		closedir(d);
+	rmdir(dir);
 }
 
 static void detach(const char *addr)
@@ -122,11 +215,15 @@ static void detach(const char *addr)
 		return;
 	unlink(P("sys/bus/pci/drivers/%s/%s", drv, addr));
 	unlink(P("sys/bus/pci/devices/%s/driver", addr));
-	const char *ifc = iface_of(addr);
-	if (ifc) {
-		rmdir(P("sys/bus/pci/devices/%s/net/%s", addr, ifc));
+	struct fdev *f = fdev_of(addr);
+	if (f && f->iface[0]) {
+		rmdir(P("sys/bus/pci/devices/%s/net/%s", addr, f->iface));
 		rmdir(P("sys/bus/pci/devices/%s/net", addr));
 	}
+	if (f && f->vchild >= 0) /* the virtio child loses its driver with the PCI one */
+		unlink(P("sys/bus/pci/devices/%s/virtio%d/driver", addr, f->vchild));
+	rmdir_children(P("sys/bus/pci/devices/%s/uio", addr));
+	rmdir_children(P("sys/bus/pci/devices/%s/vfio-dev", addr));
 }
 
 static const char *override_of(const char *addr)
@@ -224,13 +321,21 @@ static int kernel(const char *path, const char *value)
 	return -EINVAL;
 }
 
+/* dev ADDR CLASS VENDOR:DEVICE DRIVER|- GROUP|- [EXTRA...]; see tests/fixtures/machine-iommu.txt */
 static void make_dev(char *line)
 {
-	char addr[16], cls[16], ids[16], drv[64], grp[16], extra[2][64] = { "", "" };
+	char addr[16], cls[16], ids[16], drv[64], grp[16], extra[8][128];
 	unsigned v, d;
-	if (sscanf(line, "dev %15s %15s %15s %63s %15s %63s %63s", addr, cls, ids, drv, grp, extra[0],
-		   extra[1]) < 5 || sscanf(ids, "%x:%x", &v, &d) != 2)
+	int n = sscanf(line, "dev %15s %15s %15s %63s %15s %127s %127s %127s %127s %127s %127s %127s %127s", addr,
+		       cls, ids, drv, grp, extra[0], extra[1], extra[2], extra[3], extra[4], extra[5], extra[6],
+		       extra[7]);
+	if (n < 5 || sscanf(ids, "%x:%x", &v, &d) != 2 || nb_fdevs == 64)
 		return;
+	int nx = n - 5;
+	struct fdev *f = &fdevs[nb_fdevs++];
+	memset(f, 0, sizeof(*f));
+	snprintf(f->addr, sizeof(f->addr), "%s", addr);
+	f->vchild = -1;
 	const char *dev = P("sys/bus/pci/devices/%s", addr);
 	db_make_dirs(dev);
 	put(P("sys/bus/pci/devices/%s/vendor", addr), "0x%04x\n", v);
@@ -242,21 +347,69 @@ static void make_dev(char *line)
 	unsigned long c = strtoul(cls, NULL, 16);
 	put(P("sys/bus/pci/devices/%s/modalias", addr), "pci:v%08Xd%08Xsv%08Xsd00000001bc%02lXsc%02lXi%02lX\n",
 	    v, d, v, c >> 16, (c >> 8) & 0xff, c & 0xff);
-	for (int i = 0; i < 2; i++) {
-		if (!strncmp(extra[i], "iface=", 6) && nb_ifaces < 64) {
-			snprintf(ifaces[nb_ifaces][0], 32, "%s", addr);
-			snprintf(ifaces[nb_ifaces++][1], 32, "%.31s", extra[i] + 6);
-			db_make_dirs(P("sys/class/net/%s", extra[i] + 6));
-			put(P("sys/class/net/%s/operstate", extra[i] + 6), "down\n");
-		} else if (!strncmp(extra[i], "block=", 6)) {
-			/* ahci host -> disk -> partition, each with a block subsystem link */
-			const char *b = extra[i] + 6;
-			db_make_dirs(P("sys/bus/pci/devices/%s/ata1/host0/%s/%s1", addr, b, b));
-			symlink("../../../../../../../class/block",
-				P("sys/bus/pci/devices/%s/ata1/host0/%s/subsystem", addr, b));
-			symlink("../../../../../../../../class/block",
-				P("sys/bus/pci/devices/%s/ata1/host0/%s/%s1/subsystem", addr, b, b));
-			db_make_dirs(P("sys/class/block/%s/holders", b));
+	/* config space, the first 64 bytes (PCI 3.0 §6.1): ids, class, header type */
+	unsigned hdr = (c >> 8) == 0x0604 ? 1 : (c >> 8) == 0x0607 ? 2 : 0;
+	for (int i = 0; i < nx; i++)
+		sscanf(extra[i], "hdr=%u", &hdr);
+	unsigned char cfg[64] = { v & 0xff, v >> 8, d & 0xff, d >> 8 };
+	cfg[0x09] = c & 0xff, cfg[0x0a] = (c >> 8) & 0xff, cfg[0x0b] = c >> 16, cfg[0x0e] = (unsigned char)hdr;
+	FILE *cf = fopen(P("sys/bus/pci/devices/%s/config", addr), "wb");
+	if (cf) {
+		fwrite(cfg, 1, sizeof(cfg), cf);
+		fclose(cf);
+	}
+	for (int i = 0; i < nx; i++) {
+		const char *x = extra[i];
+		int vid, ports;
+		char vdrv[64];
+		if (!strncmp(x, "iface=", 6)) {
+			snprintf(f->iface, sizeof(f->iface), "%.31s", x + 6);
+			db_make_dirs(P("sys/class/net/%s", x + 6));
+			put(P("sys/class/net/%s/operstate", x + 6), "down\n");
+		} else if (sscanf(x, "virtio=%d:%63s", &vid, vdrv) == 2) {
+			/* the virtio device the PCI function carries, on the virtio bus */
+			char dir[64];
+			f->vchild = nb_virtio++;
+			snprintf(f->vdrv, sizeof(f->vdrv), "%s", vdrv);
+			snprintf(dir, sizeof(dir), "bus/pci/devices/%s/virtio%d", addr, f->vchild);
+			db_make_dirs(P("sys/%s", dir));
+			put(P("sys/%s/device", dir), "0x%04x\n", vid);
+			put(P("sys/%s/vendor", dir), "0x1af4\n");
+			sys_link(dir, "subsystem", "bus/virtio");
+			db_make_dirs(P("sys/bus/virtio/drivers/%s", vdrv));
+		} else if (sscanf(x, "ports=%d", &ports) == 1 && f->vchild >= 0) {
+			for (int k = 0; k < ports; k++)
+				db_make_dirs(P("sys/bus/pci/devices/%s/virtio%d/virtio-ports/vport%dp%d", addr, f->vchild,
+					       f->vchild, k));
+		}
+	}
+	/* disks after the virtio child they may sit under */
+	for (int i = 0; i < nx; i++) {
+		char dir[PATH_MAX], path[256];
+		if (!strncmp(extra[i], "block=", 6)) {
+			/* ahci host -> disk -> partitions */
+			snprintf(dir, sizeof(dir), "bus/pci/devices/%s/ata1/host0", addr);
+			make_block(dir, extra[i] + 6, true);
+		} else if (!strncmp(extra[i], "netdev=", 7) && strrchr(extra[i], '/')) {
+			/* an interface further down than net/: net/NAME with subsystem net */
+			snprintf(path, sizeof(path), "%s", extra[i] + 7);
+			char *name = strrchr(path, '/');
+			*name++ = '\0';
+			snprintf(dir, sizeof(dir), "bus/pci/devices/%s/%s/%s", addr, path, name);
+			db_make_dirs(P("sys/%s", dir));
+			sys_link(dir, "subsystem", "class/net");
+			db_make_dirs(P("sys/class/net/%s", name));
+			put(P("sys/class/net/%s/operstate", name), "down\n");
+		} else if (!strncmp(extra[i], "disk=", 5) && strrchr(extra[i], '/')) {
+			/* disk=PATH/NAME below the device; "virtio/" is its virtio child */
+			snprintf(path, sizeof(path), "%s", extra[i] + 5);
+			char *name = strrchr(path, '/');
+			*name++ = '\0';
+			if (!strncmp(path, "virtio/", 7) || !strcmp(path, "virtio"))
+				snprintf(dir, sizeof(dir), "bus/pci/devices/%s/virtio%d%s", addr, f->vchild, path + 6);
+			else
+				snprintf(dir, sizeof(dir), "bus/pci/devices/%s/%s", addr, path);
+			make_block(dir, name, true);
 		}
 	}
 	if (strcmp(grp, "-")) {
@@ -269,6 +422,50 @@ static void make_dev(char *line)
 	}
 	if (strcmp(drv, "-"))
 		attach(addr, drv);
+}
+
+/* dm NAME DMNAME BELOW...: a device-mapper device on top of other block devices */
+static void make_dm(char *line)
+{
+	char name[32], dmname[64], below[4][32];
+	int n = sscanf(line, "dm %31s %63s %31s %31s %31s %31s", name, dmname, below[0], below[1], below[2], below[3]);
+	if (n < 3)
+		return;
+	make_block("devices/virtual/block", name, false);
+	put(P("sys/devices/virtual/block/%s/dm/name", name), "%s\n", dmname);
+	db_make_dirs(P("sys/devices/virtual/block/%s/slaves", name));
+	for (int i = 0; i < n - 2; i++) {
+		char rel[PATH_MAX], holders[PATH_MAX + 16], target[128];
+		snprintf(rel, sizeof(rel), "sys/class/block/%s", below[i]);
+		snprintf(rel, sizeof(rel), "%s", real_in_sys(rel));
+		if (!rel[0])
+			continue;
+		snprintf(holders, sizeof(holders), "%s/holders", rel);
+		snprintf(target, sizeof(target), "devices/virtual/block/%s", name);
+		sys_link(holders, name, target);
+		snprintf(target, sizeof(target), "devices/virtual/block/%s/slaves", name);
+		sys_link(target, below[i], rel);
+	}
+}
+
+/* mount NAME MOUNTPOINT [SOURCE]: in mountinfo by NAME's major:minor, with
+ * SOURCE (default /dev/NAME) as the kernel shows it, e.g. /dev/root */
+static void make_mount(char *line)
+{
+	char name[64], mnt[128], src[128] = "";
+	if (sscanf(line, "mount %63s %127s %127s", name, mnt, src) < 2)
+		return;
+	if (!src[0])
+		snprintf(src, sizeof(src), "/dev/%s", name);
+	char dev[32];
+	snprintf(dev, sizeof(dev), "%s", fake_read(P("sys/class/block/%s/dev", name) + strlen(root) + 1));
+	dev[strcspn(dev, "\n")] = '\0';
+	if (!dev[0])
+		snprintf(dev, sizeof(dev), "0:%d", 40 + nb_mounts);
+	put(P("proc/mounts"), "%s %s ext4 rw,relatime 0 0\n", src, mnt);
+	put(P("proc/self/mountinfo"), "%d 1 %s / %s rw,relatime shared:%d - ext4 %s rw\n", 30 + nb_mounts, dev, mnt,
+	    nb_mounts + 1, src);
+	nb_mounts++;
 }
 
 static uint32_t ipv4(const char *s)
@@ -317,7 +514,19 @@ static void make_net(char *line, bool nooverride_unused)
 		put(P("proc/net/tcp"), "   0: %08X:0016 0100007F:D431 01 00000000:00000000 00:00000000 00000000     0        0 1 1\n",
 		    ipv4(ifc));
 	} else if (!strcmp(k, "mount") && n >= 3) {
-		put(P("proc/mounts"), "/dev/%s %s ext4 rw 0 0\n", ifc, a);
+		make_mount(line);
+	} else if (!strcmp(k, "dm")) {
+		make_dm(line);
+	} else if (!strcmp(k, "swap")) {
+		put(P("proc/swaps"), "%s\tpartition\t1048572\t0\t-2\n", ifc);
+	} else if (!strcmp(k, "console")) {
+		put(P("proc/consoles"), "%-20s -W- (EC p  )  229:0\n", ifc);
+	} else if (!strcmp(k, "proc") && n >= 4) {
+		char comm[32], t[8][128];
+		int pid, m = sscanf(line, "proc %d %31s %127s %127s %127s %127s %127s %127s %127s %127s", &pid, comm, t[0],
+				    t[1], t[2], t[3], t[4], t[5], t[6], t[7]);
+		for (int i = 0; i < m - 2; i++)
+			fake_add_proc(pid, comm, t[i]);
 	}
 }
 
@@ -331,8 +540,10 @@ const char *fake_machine(const char *fixture, const char *flags)
 	snprintf(root, sizeof(root), "/tmp/bypass-fake.XXXXXX");
 	if (!mkdtemp(root))
 		return NULL;
-	nb_ifaces = 0;
+	nb_fdevs = nb_virtio = nb_uio = nb_vfio_cdev = nb_mounts = 0;
+	memset(next_minor, 0, sizeof(next_minor));
 	failing[0] = '\0';
+	vfio_cdev = flags && strstr(flags, "cdev");
 	const char *f = flags ? strstr(flags, "fail=") : NULL;
 	if (f)
 		sscanf(f + 5, "%63s", failing);
@@ -345,6 +556,8 @@ const char *fake_machine(const char *fixture, const char *flags)
 	put(P("proc/net/route"), "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n");
 	put(P("proc/net/tcp"), "  sl  local_address rem_address   st\n");
 	put(P("proc/mounts"), "proc /proc proc rw 0 0\n");
+	put(P("proc/self/mountinfo"), "22 1 0:21 / /proc rw,nosuid,nodev,noexec,relatime shared:12 - proc proc rw\n");
+	put(P("proc/swaps"), "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n");
 	db_make_dirs(P("sys/bus/pci/devices"));
 	db_make_dirs(P("sys/kernel/iommu_groups"));
 	db_make_dirs(P("etc"));

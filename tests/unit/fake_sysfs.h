@@ -9,7 +9,8 @@
 #include <stdint.h>
 
 /* flags: space-separated: "noiommu" (no IOMMU groups), "nooverride" (a kernel
- * without driver_override), "fail=DRIVER" (that driver's probe fails).
+ * without driver_override), "fail=DRIVER" (that driver's probe fails), "cdev"
+ * (vfio-pci gives each device a VFIO cdev, vfio-dev/vfioN).
  * Returns the root folder (static buffer) or NULL. Installs the fake kernel. */
 const char *fake_machine(const char *fixture, const char *flags);
 void fake_machine_destroy(void);
@@ -18,6 +19,8 @@ uint64_t fake_tree_digest(void);
 /* Driver of a device ("" if none), and a file's content, in the fake tree. */
 const char *fake_driver_of(const char *addr);
 const char *fake_read(const char *rel);
+/* A process PID named COMM with TARGET open (proc/PID/comm, proc/PID/fd/N). */
+int fake_add_proc(int pid, const char *comm, const char *target);
 /* How many writes the fake kernel saw. */
 extern unsigned fake_writes;
 

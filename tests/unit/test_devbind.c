@@ -5,8 +5,10 @@
 #include <string.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include "harness.h"
 #include "fake_sysfs.h"
 #include "../../tools/devbind/devbind.h"
@@ -26,6 +28,7 @@ static int bypass(const char *args)
 	for (char *s = strtok(buf, " "); s && argc < 63; s = strtok(NULL, " "))
 		argv[argc++] = s;
 	argv[argc] = NULL;
+	out[0] = err[0] = '\0'; /* fmemopen leaves the last run's text when nothing is written */
 	FILE *o = fmemopen(out, sizeof(out), "w"), *e = fmemopen(err, sizeof(err), "w");
 	setvbuf(o, NULL, _IONBF, 0);
 	setvbuf(e, NULL, _IONBF, 0);
@@ -361,5 +364,348 @@ TEST(devbind_bad_input_gets_one_line_and_changes_nothing)
 	CHECK_EQ(bypass("bind 0000:00:03.0"), 1);
 	CHECK(strstr(err, "driver vfio-pci is not loaded") != NULL);
 	CHECK(strcmp(fake_driver_of("0000:00:03.0"), "e1000") == 0);
+	fake_machine_destroy();
+}
+
+/* ---- host safety on a virtual machine's own devices (tests/fixtures/machine-host.txt) ---- */
+
+#define HOST() \
+	root = fake_machine("machine-host.txt", NULL); \
+	CHECK(root != NULL)
+
+/* Refused in one line that names the device and why, with nothing written. */
+static void refused_line(const char *args, const char *addr, const char *reason)
+{
+	refused(args, addr, reason);
+	if (test_failed)
+		return;
+	if (!one_line(err) || !strstr(err, addr))
+		printf("    %s: %s", args, err);
+	CHECK(one_line(err));
+	CHECK(strstr(err, addr) != NULL);
+}
+
+TEST(devbind_never_moves_a_bridge_not_even_with_force)
+{
+	HOST();
+	refused_line("bind --dry-run --driver uio_pci_generic 0000:00:00.0", "0000:00:00.0",
+		     "a host bridge (class 060000) is not an endpoint");
+	CHECK(!test_failed);
+	CHECK(strstr(err, "not even with --force") != NULL);
+	CHECK(strstr(out, "write ") == NULL); /* the dry run lists no write either */
+	refused_line("bind --force --driver uio_pci_generic 0000:00:00.0", "0000:00:00.0", "host bridge");
+	CHECK(!test_failed);
+	refused_line("bind --force 0000:00:1f.0", "0000:00:1f.0", "an ISA bridge (class 060100) is not an endpoint");
+	CHECK(!test_failed);
+	/* the class says nothing; config byte 0x0e says PCI-to-PCI bridge */
+	refused_line("bind --force --driver uio_pci_generic 0000:00:1e.0", "0000:00:1e.0",
+		     "config header type 1 (PCI-to-PCI bridge) is not an endpoint");
+	CHECK(!test_failed);
+	fake_machine_destroy();
+	/* a bridge on its kernel driver: unbind refused too, even with --force */
+	SETUP(NULL);
+	refused_line("unbind --force 0000:00:1c.0", "0000:00:1c.0", "a PCI-to-PCI bridge (class 060400)");
+	CHECK(!test_failed);
+	CHECK(strcmp(fake_driver_of("0000:00:1c.0"), "pcieport") == 0);
+	fake_machine_destroy();
+}
+
+TEST(devbind_finds_a_root_shown_as_dev_root_behind_a_usb_controller)
+{
+	HOST();
+	/* class 0c0330 (USB xHCI), sda nine levels down, / mounted as /dev/root */
+	refused_line("bind --dry-run --driver uio_pci_generic 0000:00:02.0", "0000:00:02.0",
+		     "/dev/sda1 is mounted on / (as /dev/root)");
+	CHECK(!test_failed);
+	refused_line("unbind 0000:00:02.0", "0000:00:02.0", "/dev/sda1 is mounted on /");
+	CHECK(!test_failed);
+	/* virtio-blk: virtio0/block/vda/vda1 */
+	refused_line("bind --driver uio_pci_generic 0000:00:04.0", "0000:00:04.0", "/dev/vda1 is mounted on /var");
+	CHECK(!test_failed);
+	fake_machine_destroy();
+}
+
+TEST(devbind_refuses_swap_on_device_mapper_over_nvme)
+{
+	HOST();
+	refused_line("bind --dry-run 0000:00:03.0", "0000:00:03.0",
+		     "/dev/dm-0 (/dev/mapper/vg-swap, over /dev/nvme0n1p2) is in use as swap");
+	CHECK(!test_failed);
+	CHECK(strstr(err, "/dev/nvme0n1p2 is held by dm-0") != NULL);
+	/* the kernel's own name for it in /proc/swaps */
+	char p[4096];
+	snprintf(p, sizeof(p), "%s/proc/swaps", root);
+	FILE *f = fopen(p, "w");
+	CHECK(f != NULL);
+	fputs("Filename\tType\tSize\tUsed\tPriority\n/dev/dm-0\tpartition\t1048572\t0\t-2\n", f);
+	fclose(f);
+	refused_line("bind --dry-run 0000:00:03.0", "0000:00:03.0", "/dev/dm-0 (/dev/mapper/vg-swap, over");
+	CHECK(!test_failed);
+	fake_machine_destroy();
+}
+
+TEST(devbind_mounts_fall_back_to_proc_mounts_by_name)
+{
+	SETUP(NULL);
+	char p[4096];
+	snprintf(p, sizeof(p), "%s/proc/self/mountinfo", root);
+	CHECK(unlink(p) == 0);
+	refused("bind --driver uio_pci_generic 0000:00:1f.2", "0000:00:1f.2", "/dev/sda1 is mounted on /");
+	fake_machine_destroy();
+}
+
+TEST(devbind_refuses_a_usb_nic_that_carries_the_default_route)
+{
+	HOST();
+	refused_line("bind --driver uio_pci_generic 0000:00:0c.0", "0000:00:0c.0", "eth9 carries the default route");
+	fake_machine_destroy();
+}
+
+TEST(devbind_refuses_the_vsock_channel_unless_forced)
+{
+	HOST();
+	refused_line("bind --dry-run --driver uio_pci_generic 0000:00:05.0", "0000:00:05.0",
+		     "virtio socket device on vmw_vsock_virtio_transport");
+	CHECK(!test_failed);
+	CHECK(strstr(err, "--force goes ahead") != NULL);
+	CHECK_EQ(bypass("bind --dry-run --force --driver uio_pci_generic 0000:00:05.0"), 0);
+	CHECK(strstr(err, "warning: --force: this will be lost: virtio socket device") != NULL);
+	CHECK(strstr(out, "drivers/virtio-pci/unbind <- 0000:00:05.0") != NULL);
+	/* without the transport bound, nothing uses the channel: it binds */
+	char p[4096];
+	snprintf(p, sizeof(p), "%s/sys/bus/pci/devices/0000:00:05.0/virtio1/driver", root);
+	CHECK(unlink(p) == 0);
+	CHECK_EQ(bypass("bind --dry-run --driver uio_pci_generic 0000:00:05.0"), 0);
+	CHECK(err[0] == '\0');
+	CHECK_EQ(fake_writes, 0);
+	fake_machine_destroy();
+}
+
+TEST(devbind_refuses_vmci_and_a_console_in_use)
+{
+	HOST();
+	refused_line("bind --driver uio_pci_generic 0000:00:09.0", "0000:00:09.0", "VMware VMCI device on vmw_vmci");
+	CHECK(!test_failed);
+	/* the guest agent holds a port of this console */
+	refused_line("bind --driver uio_pci_generic 0000:00:08.0", "0000:00:08.0",
+		     "virtio console in use: process 311 (qemu-ga) holds /dev/vport4p1");
+	CHECK(!test_failed);
+	/* a console nobody holds binds... */
+	CHECK_EQ(bypass("bind --dry-run --driver uio_pci_generic 0000:00:0a.0"), 0);
+	CHECK(err[0] == '\0');
+	/* ...until a getty opens hvc0, or the kernel writes its messages there */
+	CHECK_EQ(fake_add_proc(420, "agetty", "/dev/hvc0"), 0);
+	refused_line("bind --dry-run --driver uio_pci_generic 0000:00:0a.0", "0000:00:0a.0",
+		     "process 420 (agetty) holds /dev/hvc0");
+	CHECK(!test_failed);
+	char p[4096];
+	snprintf(p, sizeof(p), "%s/proc/420/fd/3", root);
+	CHECK(unlink(p) == 0);
+	CHECK_EQ(bypass("bind --dry-run --driver uio_pci_generic 0000:00:0a.0"), 0);
+	snprintf(p, sizeof(p), "%s/proc/consoles", root);
+	FILE *f = fopen(p, "w");
+	CHECK(f != NULL);
+	fputs("hvc0                 -W- (EC p  )  229:0\n", f);
+	fclose(f);
+	refused_line("bind --dry-run --driver uio_pci_generic 0000:00:0a.0", "0000:00:0a.0",
+		     "virtio console in use: /dev/hvc0 is a system console");
+	CHECK(!test_failed);
+	fake_machine_destroy();
+}
+
+TEST(devbind_balloon_and_entropy_bind_with_a_warning)
+{
+	HOST();
+	CHECK_EQ(bypass("bind --driver uio_pci_generic 0000:00:06.0"), 0);
+	CHECK(strstr(err, "bypass: warning: 0000:00:06.0: it is the virtio memory balloon") != NULL);
+	CHECK(one_line(err));
+	CHECK(strcmp(fake_driver_of("0000:00:06.0"), "uio_pci_generic") == 0);
+	CHECK_EQ(bypass("bind --driver uio_pci_generic 0000:00:07.0"), 0);
+	CHECK(strstr(err, "bypass: warning: 0000:00:07.0: it is the virtio entropy source") != NULL);
+	CHECK(strcmp(fake_driver_of("0000:00:07.0"), "uio_pci_generic") == 0);
+	/* back on the kernel: the child has its driver again */
+	CHECK_EQ(bypass("restore 0000:00:06.0"), 0);
+	CHECK(strcmp(fake_driver_of("0000:00:06.0"), "virtio-pci") == 0);
+	CHECK(exists("sys/bus/pci/devices/0000:00:06.0/virtio2/driver"));
+	/* the idle e1000 binds with nothing said */
+	CHECK_EQ(bypass("bind --driver uio_pci_generic 0000:00:0b.0"), 0);
+	CHECK(err[0] == '\0');
+	fake_machine_destroy();
+}
+
+TEST(devbind_status_shows_why_host_devices_stay)
+{
+	HOST();
+	CHECK_EQ(bypass("status --all"), 0);
+	const char *want[] = {
+		"never bound: a host bridge (class 060000) is not an endpoint",
+		"never bound: a device with config header type 1 (PCI-to-PCI bridge) is not an endpoint",
+		"active: /dev/sda1 is mounted on / (as /dev/root)",
+		"active: /dev/dm-0 (/dev/mapper/vg-swap, over /dev/nvme0n1p2) is in use as swap",
+		"active: virtio socket device on vmw_vsock_virtio_transport",
+		"active: VMware VMCI device on vmw_vmci",
+		"active: virtio console in use: process 311 (qemu-ga) holds /dev/vport4p1",
+		"warning: it is the virtio memory balloon",
+		"warning: it is the virtio entropy source",
+		"active: eth9 carries the default route",
+	};
+	for (unsigned i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		if (!strstr(out, want[i]))
+			printf("    missing: %s\n", want[i]);
+		CHECK(strstr(out, want[i]) != NULL);
+	}
+	CHECK(strstr(out, "0000:00:0b.0") && strstr(strstr(out, "0000:00:0b.0"), "not active: safe to bind"));
+	CHECK_EQ(bypass("status --all --json"), 0);
+	const char *end = js_value(out);
+	CHECK(end != NULL);
+	CHECK(*js_ws(end) == '\0');
+	CHECK(strstr(out, "\"never_reasons\": [\"a host bridge (class 060000) is not an endpoint\"]") != NULL);
+	CHECK(strstr(out, "\"warnings\": [\"it is the virtio memory balloon") != NULL);
+	CHECK_EQ(fake_writes, 0);
+	fake_machine_destroy();
+}
+
+/* ---- a device a user-space driver process drives (issue 8) ---- */
+
+/* A real process that takes bypass's device lock the way lib/pci/pci.c does
+ * (fcntl F_WRLCK on <run dir>/lock-ADDR) and keeps it until told to go. */
+static pid_t lock_holder_start(const char *addr, int *go)
+{
+	char p[4096];
+	int ready[2], quit[2];
+	snprintf(p, sizeof(p), "%s/run/bypass/lock-%s", root, addr);
+	if (pipe(ready) < 0 || pipe(quit) < 0)
+		return -1;
+	pid_t pid = fork();
+	if (pid == 0) {
+		struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+		int fd = open(p, O_RDWR | O_CREAT, 0644);
+		char c = fd >= 0 && fcntl(fd, F_SETLK, &fl) == 0 ? 'y' : 'n';
+		close(quit[1]);
+		if (write(ready[1], &c, 1) != 1 || read(quit[0], &c, 1) < 0)
+			_exit(1);
+		_exit(0); /* not exit(): the parent's atexit would remove its fake machine */
+	}
+	char c = 'n';
+	close(ready[1]);
+	close(quit[0]);
+	if (pid < 0 || read(ready[0], &c, 1) != 1 || c != 'y') {
+		close(ready[0]);
+		close(quit[1]);
+		if (pid > 0)
+			waitpid(pid, NULL, 0);
+		return -1;
+	}
+	close(ready[0]);
+	*go = quit[1];
+	return pid;
+}
+
+static void lock_holder_stop(pid_t pid, int go)
+{
+	close(go); /* the child reads end-of-file and exits; the kernel drops its lock */
+	waitpid(pid, NULL, 0);
+}
+
+TEST(devbind_refuses_a_device_a_bypass_process_holds_locked)
+{
+	SETUP(NULL);
+	CHECK_EQ(bypass("bind 0000:00:03.0"), 0);
+	int go;
+	pid_t pid = lock_holder_start("0000:00:03.0", &go);
+	CHECK(pid > 0);
+	char p[4096], who[128];
+	/* its name, as procfs would give it */
+	snprintf(p, sizeof(p), "%s/run/bypass/lock-0000:00:03.0", root);
+	fake_add_proc(pid, "bypass-testpmd", p);
+	snprintf(who, sizeof(who), "process %d (bypass-testpmd) holds bypass's lock on it", (int)pid);
+	fake_writes = 0;
+	refused("restore 0000:00:03.0", "0000:00:03.0", who);
+	if (!test_failed)
+		refused("unbind 0000:00:03.0", "0000:00:03.0", who);
+	if (!test_failed) /* vfio-pci -> uio_pci_generic is taking it away too */
+		refused("bind --driver uio_pci_generic 0000:00:03.0", "0000:00:03.0", who);
+	if (!test_failed)
+		refused("restore --all", "0000:00:03.0", who);
+	bool ok = !test_failed && one_line(err) && strstr(err, "stop that process first");
+	CHECK_EQ(bypass("status"), 0);
+	ok = ok && strstr(out, "      in use: process ") != NULL;
+	lock_holder_stop(pid, go);
+	CHECK(ok);
+	CHECK(strcmp(fake_driver_of("0000:00:03.0"), "vfio-pci") == 0);
+	/* the holder is gone; its file stays behind, stale, and stops nothing */
+	CHECK(exists("run/bypass/lock-0000:00:03.0"));
+	CHECK_EQ(bypass("restore 0000:00:03.0"), 0);
+	CHECK(strcmp(fake_driver_of("0000:00:03.0"), "e1000") == 0);
+	fake_machine_destroy();
+}
+
+TEST(devbind_refuses_a_device_whose_vfio_group_a_process_holds)
+{
+	SETUP(NULL);
+	CHECK_EQ(bypass("bind 0000:00:03.0"), 0);
+	/* someone else's group: not ours to worry about */
+	CHECK_EQ(fake_add_proc(99, "qemu-system-x86", "/dev/vfio/4"), 0);
+	CHECK_EQ(fake_add_proc(4242, "dpdk-testpmd", "/dev/vfio/vfio"), 0);
+	CHECK_EQ(fake_add_proc(4242, "dpdk-testpmd", "/dev/vfio/3"), 0);
+	fake_writes = 0;
+	refused("restore 0000:00:03.0", "0000:00:03.0", "process 4242 (dpdk-testpmd) holds /dev/vfio/3");
+	CHECK(!test_failed);
+	CHECK(one_line(err));
+	CHECK(strstr(err, "qemu") == NULL);
+	refused("unbind 0000:00:03.0", "0000:00:03.0", "process 4242 (dpdk-testpmd) holds /dev/vfio/3");
+	CHECK(!test_failed);
+	refused("bind --driver uio_pci_generic 0000:00:03.0", "0000:00:03.0", "process 4242 (dpdk-testpmd)");
+	CHECK(!test_failed);
+	CHECK_EQ(bypass("status"), 0);
+	CHECK(strstr(out, "      in use: process 4242 (dpdk-testpmd) holds /dev/vfio/3") != NULL);
+	/* --force: one line on what happens to the process, then it goes */
+	CHECK_EQ(bypass("restore --force 0000:00:03.0"), 0);
+	CHECK(strstr(err, "bypass: warning: --force: 0000:00:03.0 is in use (process 4242 (dpdk-testpmd) holds "
+			  "/dev/vfio/3): vfio-pci asks that process to let go and the kernel's unbind waits") != NULL);
+	CHECK(one_line(err));
+	CHECK(strcmp(fake_driver_of("0000:00:03.0"), "e1000") == 0);
+	fake_machine_destroy();
+}
+
+TEST(devbind_names_a_shared_iommu_group_a_process_holds)
+{
+	SETUP(NULL);
+	CHECK_EQ(bypass("bind 0000:00:05.0 0000:00:06.0"), 0);
+	CHECK_EQ(fake_add_proc(4242, "dpdk-testpmd", "/dev/vfio/5"), 0);
+	fake_writes = 0;
+	refused("restore 0000:00:05.0", "0000:00:05.0", "process 4242 (dpdk-testpmd) holds IOMMU group 5 (/dev/vfio/5)");
+	CHECK(!test_failed);
+	CHECK(strstr(err, "0000:00:06.0") != NULL); /* the other device in the group */
+	fake_machine_destroy();
+}
+
+TEST(devbind_refuses_a_device_whose_uio_node_a_process_holds)
+{
+	SETUP(NULL);
+	CHECK_EQ(bypass("bind --driver uio_pci_generic 0000:00:03.0"), 0);
+	CHECK(exists("sys/bus/pci/devices/0000:00:03.0/uio/uio0"));
+	CHECK_EQ(fake_add_proc(77, "l2fwd", "/dev/uio0"), 0);
+	fake_writes = 0;
+	refused("unbind 0000:00:03.0", "0000:00:03.0", "process 77 (l2fwd) holds /dev/uio0");
+	CHECK(!test_failed);
+	refused("bind 0000:00:03.0", "0000:00:03.0", "process 77 (l2fwd) holds /dev/uio0");
+	CHECK(!test_failed);
+	CHECK_EQ(bypass("unbind --force 0000:00:03.0"), 0);
+	CHECK(strstr(err, "warning: --force: 0000:00:03.0 is in use (process 77 (l2fwd) holds /dev/uio0): "
+			  "that process loses the device under its feet") != NULL);
+	CHECK(one_line(err));
+	CHECK(strcmp(fake_driver_of("0000:00:03.0"), "") == 0);
+	fake_machine_destroy();
+}
+
+TEST(devbind_refuses_a_device_whose_vfio_cdev_a_process_holds)
+{
+	SETUP("cdev");
+	CHECK_EQ(bypass("bind 0000:00:03.0"), 0);
+	CHECK(exists("sys/bus/pci/devices/0000:00:03.0/vfio-dev/vfio0"));
+	CHECK_EQ(fake_add_proc(4242, "dpdk-testpmd", "/dev/vfio/devices/vfio0"), 0);
+	fake_writes = 0;
+	refused("restore 0000:00:03.0", "0000:00:03.0", "process 4242 (dpdk-testpmd) holds /dev/vfio/devices/vfio0");
 	fake_machine_destroy();
 }

@@ -268,12 +268,62 @@ static void roll_back(const struct db_opts *o, const char *addr, const char *ori
 			addr, now[0] ? now : "no driver", orig[0] ? orig : "no driver", addr);
 }
 
-static void print_reasons(const struct db_opts *o, const char *what, const struct db_reasons *r)
+/* The reasons of kind k1 or k2, joined with "; ". */
+static void join(const struct db_reasons *r, enum db_kind k1, enum db_kind k2, char *out, size_t len)
 {
-	fprintf(o->err, "bypass: %s: ", what);
+	out[0] = '\0';
 	for (int i = 0; i < r->n; i++)
-		fprintf(o->err, "%s%s", i ? "; " : "", r->text[i]);
-	fputc('\n', o->err);
+		if (r->kind[i] == k1 || r->kind[i] == k2) {
+			size_t l = strlen(out);
+			snprintf(out + l, len - l, "%s%s", l ? "; " : "", r->text[i]);
+		}
+}
+
+/* One line saying why the device may not be moved, or nothing (returns 0). A
+ * bridge never moves; an active or driven device moves only with --force. */
+static int refusal(const struct db_opts *o, const struct db_dev *d, const char *verb, const struct db_reasons *r)
+{
+	char list[DB_MAX_REASONS * 202];
+	const char *drv = d->driver[0] ? d->driver : "no driver";
+	bool held = db_reasons_count(r, DB_HELD), active = db_reasons_count(r, DB_ACTIVE);
+	if (db_reasons_count(r, DB_NEVER)) {
+		join(r, DB_NEVER, DB_NEVER, list, sizeof(list));
+		fprintf(o->err, "bypass: refusing to %s %s (%s), nothing was changed: %s; bypass never binds or "
+				"unbinds it, not even with --force\n", verb, d->addr, drv, list);
+		return 1;
+	}
+	if (o->force || (!held && !active))
+		return 0;
+	join(r, DB_ACTIVE, DB_HELD, list, sizeof(list));
+	fprintf(o->err, "bypass: refusing to %s %s (%s), nothing was changed: %s; %s%s%s\n", verb, d->addr, drv,
+		list, held ? "stop that process first" : "", held && active ? "; " : held ? ", or --force" : "",
+		active ? "--force goes ahead and cuts that off" : "");
+	return 1;
+}
+
+/* With --force, what will be lost and what happens to the process that drives
+ * the device; and, forced or not, what binding takes from the machine. */
+static void warnings(const struct db_opts *o, const struct db_dev *d, const struct db_reasons *r)
+{
+	char list[DB_MAX_REASONS * 202];
+	if (db_reasons_count(r, DB_ACTIVE)) {
+		join(r, DB_ACTIVE, DB_ACTIVE, list, sizeof(list));
+		fprintf(o->err, "bypass: warning: --force: this will be lost: %s\n", list);
+	}
+	if (db_reasons_count(r, DB_HELD)) {
+		/* vfio-pci's remove asks the user to let go (the request interrupt,
+		 * VFIO_PCI_REQ_IRQ_INDEX in include/uapi/linux/vfio.h) and waits until
+		 * the device is closed; UIO unregisters at once under the process. */
+		const char *then = !strcmp(d->driver, "vfio-pci")
+					   ? "vfio-pci asks that process to let go and the kernel's unbind waits "
+					     "until it closes the device, so this command may block until then"
+					   : "that process loses the device under its feet";
+		join(r, DB_HELD, DB_HELD, list, sizeof(list));
+		fprintf(o->err, "bypass: warning: --force: %s is in use (%s): %s\n", d->addr, list, then);
+	}
+	for (int i = 0; i < r->n; i++)
+		if (r->kind[i] == DB_WARN)
+			fprintf(o->err, "bypass: warning: %s: %s\n", d->addr, r->text[i]);
 }
 
 /* Loads the device or says why it cannot be used. */
@@ -361,21 +411,20 @@ static int cmd_bind(const struct db_opts *o, int argc, char **argv)
 	if (rc)
 		goto out;
 	bool any_iommu = false;
+	struct db_reasons *why = calloc((size_t)argc, sizeof(*why));
+	if (!why) {
+		free(set);
+		return 1;
+	}
 	for (int i = 0; i < argc; i++) {
 		struct db_dev *d = &set[i];
-		struct db_reasons r;
 		if (!strcmp(d->driver, target))
 			continue;
-		db_safety(o, d, &r);
-		if (r.n && !o->force) {
-			char what[128];
-			snprintf(what, sizeof(what), "refusing to bind %s (%s), nothing was changed", d->addr,
-				 d->driver[0] ? d->driver : "no driver");
-			print_reasons(o, what, &r);
-			fprintf(o->err, "bypass: %s: --force binds it anyway and cuts that off\n", d->addr);
+		db_safety(o, d, &why[i]);
+		db_holders(o, d, &why[i]);
+		if (refusal(o, d, "bind", &why[i])) {
 			rc = 1;
-		} else if (r.n) {
-			print_reasons(o, "warning: --force: this will be lost", &r);
+			continue;
 		}
 		if (!strcmp(target, "vfio-pci")) {
 			if (vfio_viable(o, d, set, argc) < 0)
@@ -383,6 +432,10 @@ static int cmd_bind(const struct db_opts *o, int argc, char **argv)
 			any_iommu |= d->iommu_group >= 0;
 		}
 	}
+	for (int i = 0; i < argc && !rc; i++)
+		if (strcmp(set[i].driver, target))
+			warnings(o, &set[i], &why[i]);
+	free(why);
 	if (rc)
 		goto out;
 	if (ensure_driver(o, target) < 0) {
@@ -446,13 +499,12 @@ static int cmd_unbind(const struct db_opts *o, int argc, char **argv)
 			continue;
 		}
 		db_safety(o, &d, &r);
-		if (r.n && !o->force) {
-			char what[128];
-			snprintf(what, sizeof(what), "refusing to unbind %s (%s), nothing was changed", d.addr, d.driver);
-			print_reasons(o, what, &r);
+		db_holders(o, &d, &r);
+		if (refusal(o, &d, "unbind", &r)) {
 			rc = 1;
 			continue;
 		}
+		warnings(o, &d, &r);
 		state_save(o, d.addr, d.driver);
 		if (move_to(o, &d, "") < 0) {
 			fprintf(o->err, "bypass: %s is still on a driver after unbind\n", d.addr);
@@ -477,12 +529,20 @@ static int restore_one(const struct db_opts *o, struct db_dev *d)
 			d->addr, d->vendor, d->device, d->addr);
 		return 1;
 	}
-	persist_remove(o, d->addr);
 	if (!strcmp(d->driver, target)) {
+		persist_remove(o, d->addr);
 		fprintf(o->out, "%s: already on %s\n", d->addr, target);
 		state_forget(o, d->addr);
 		return 0;
 	}
+	/* Giving it back to the kernel is always safe for the machine; not for a
+	 * process that drives it. */
+	struct db_reasons r = { 0 };
+	db_holders(o, d, &r);
+	if (refusal(o, d, "restore", &r))
+		return 1;
+	warnings(o, d, &r);
+	persist_remove(o, d->addr);
 	if (ensure_driver(o, target) < 0)
 		return 1;
 	if (has_override(o, d->addr))
@@ -547,7 +607,7 @@ static void usage(FILE *f)
 	fputs("usage: bypass status [--all] [--json]\n"
 	      "       bypass bind [--driver vfio-pci|uio_pci_generic] [--force] [--persist] ADDR...\n"
 	      "       bypass unbind [--force] ADDR...\n"
-	      "       bypass restore ADDR...|--all\n"
+	      "       bypass restore [--force] ADDR...|--all\n"
 	      "common: --dry-run (print the writes, make none), --sysfs DIR, --procfs DIR, --etc DIR,\n"
 	      "        --state-dir DIR, --modules-dir DIR, --pci-ids FILE, --modprobe CMD\n", f);
 }
@@ -564,9 +624,13 @@ int devbind_main(int argc, char **argv, FILE *out, FILE *err)
 		{ "modprobe", required_argument, 0, 'm' }, { "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
+	/* where the library may lock a device: lib/pci/pci.c tries these in turn */
+	const char *lock_dirs[] = { getenv("BYPASS_RUNDIR"), "/run/bypass", "/tmp", NULL };
+	if (!lock_dirs[0] || !lock_dirs[0][0])
+		lock_dirs[0] = "/run/bypass";
 	struct db_opts o = {
 		.sysfs = "/sys", .procfs = "/proc", .etc = "/etc", .state_dir = "/run/bypass",
-		.modules_dir = "/lib/modules", .modprobe = "modprobe", .out = out, .err = err,
+		.lock_dirs = lock_dirs, .modules_dir = "/lib/modules", .modprobe = "modprobe", .out = out, .err = err,
 	};
 	const char *cmd = argv[0];
 	int c;
@@ -583,7 +647,7 @@ int devbind_main(int argc, char **argv, FILE *out, FILE *err)
 		case 'S': o.sysfs = optarg; break;
 		case 'P': o.procfs = optarg; break;
 		case 'E': o.etc = optarg; break;
-		case 'T': o.state_dir = optarg; break;
+		case 'T': o.state_dir = optarg; o.lock_dirs = NULL; break;
 		case 'M': o.modules_dir = optarg; break;
 		case 'I': o.pci_ids = optarg; break;
 		case 'm': o.modprobe = optarg; break;

@@ -16,10 +16,13 @@
 
 #define DB_ADDR_LEN BP_PCI_ADDR_LEN
 #define DB_MAX_IFACES 4
-#define DB_MAX_REASONS 8
+#define DB_MAX_REASONS 16
 
 struct db_opts {
 	const char *sysfs, *procfs, *etc, *state_dir, *modules_dir, *pci_ids, *modprobe;
+	/* Other folders where the library may have put its device lock (it tries
+	 * $BYPASS_RUNDIR, /run/bypass, /tmp); NULL-terminated, none with --state-dir. */
+	const char *const *lock_dirs;
 	const char *driver; /* bind target: vfio-pci or uio_pci_generic */
 	bool dry_run, force, json, all, persist;
 	FILE *out, *err;
@@ -37,10 +40,26 @@ struct db_dev {
 	char name[160]; /* vendor and device names from pci.ids, or "" */
 };
 
+/* What a reason means for bind/unbind. */
+enum db_kind {
+	DB_ACTIVE, /* the machine uses it: refused unless --force */
+	DB_NEVER,  /* not an endpoint: refused, --force or not */
+	DB_WARN,   /* something is lost, said on bind, not refused */
+	DB_HELD,   /* a process drives it: refused unless --force */
+};
+
 /* Why touching a device would cut something off; empty when it is safe. */
 struct db_reasons {
 	int n;
-	char text[DB_MAX_REASONS][160];
+	enum db_kind kind[DB_MAX_REASONS];
+	char text[DB_MAX_REASONS][200];
+};
+
+/* A process with one of the given device nodes open. */
+struct db_fd_user {
+	int pid;
+	char comm[32];
+	char path[64]; /* the node it holds */
 };
 
 /* ---- scan.c: reading ---- */
@@ -52,8 +71,15 @@ bool db_is_network(const struct db_dev *d);
 bool db_is_storage(const struct db_dev *d);
 /* The kernel driver whose module alias matches the device (not vfio/uio), or "". */
 void db_default_driver(const struct db_opts *o, const struct db_dev *d, char *out, size_t len);
-/* Reasons this device must not be taken from the kernel. */
+/* Reasons this device must not be taken from the kernel (clears r first). */
 void db_safety(const struct db_opts *o, const struct db_dev *d, struct db_reasons *r);
+/* Adds a DB_HELD reason per process that drives the device: the holder of
+ * bypass's lock file, and any process with its VFIO group or UIO node open. */
+void db_holders(const struct db_opts *o, const struct db_dev *d, struct db_reasons *r);
+int db_reasons_count(const struct db_reasons *r, enum db_kind k);
+/* Processes whose open files (procfs fd links) match one of the fnmatch
+ * patterns; returns how many were stored in u. */
+int db_fd_users(const struct db_opts *o, const char *const *patterns, int np, struct db_fd_user *u, int max);
 /* One line: "up, 10.0.2.15, default route" or "down" — for status. */
 void db_iface_summary(const struct db_opts *o, const char *iface, char *out, size_t len);
 void db_lookup_name(const struct db_opts *o, struct db_dev *d);

@@ -58,6 +58,7 @@ static void status_json(const struct db_opts *o, struct db_dev *devs, int n)
 		struct db_reasons r;
 		char use[256], buf[32];
 		db_safety(o, d, &r);
+		db_holders(o, d, &r);
 		usable(o, d, use, sizeof(use));
 		fprintf(f, "%s\n  {\"address\": ", first ? "" : ",");
 		first = false;
@@ -87,13 +88,22 @@ static void status_json(const struct db_opts *o, struct db_dev *devs, int n)
 			json_str(f, sum);
 			fputs("}", f);
 		}
-		fprintf(f, "], \"active\": %s, \"active_reasons\": [", r.n ? "true" : "false");
-		for (int j = 0; j < r.n; j++) {
-			fputs(j ? ", " : "", f);
-			json_str(f, r.text[j]);
+		fprintf(f, "], \"active\": %s", db_reasons_count(&r, DB_ACTIVE) ? "true" : "false");
+		static const struct { enum db_kind k; const char *key; } lists[] = {
+			{ DB_ACTIVE, "active_reasons" }, { DB_NEVER, "never_reasons" },
+			{ DB_WARN, "warnings" }, { DB_HELD, "in_use" },
+		};
+		for (unsigned l = 0; l < 4; l++) {
+			fprintf(f, ", \"%s\": [", lists[l].key);
+			for (int j = 0, k = 0; j < r.n; j++)
+				if (r.kind[j] == lists[l].k) {
+					fputs(k++ ? ", " : "", f);
+					json_str(f, r.text[j]);
+				}
+			fputc(']', f);
 		}
 		snprintf(buf, sizeof(buf), "%d", d->iommu_group);
-		fprintf(f, "], \"iommu_group\": %s, \"numa_node\": %d}", d->iommu_group >= 0 ? buf : "null",
+		fprintf(f, ", \"iommu_group\": %s, \"numa_node\": %d}", d->iommu_group >= 0 ? buf : "null",
 			d->numa_node);
 	}
 	fputs("\n]\n", f);
@@ -104,6 +114,7 @@ static void status_row(const struct db_opts *o, struct db_dev *d)
 	struct db_reasons r;
 	char use[256];
 	db_safety(o, d, &r);
+	db_holders(o, d, &r);
 	usable(o, d, use, sizeof(use));
 	fprintf(o->out, "  %s  %s [%04x:%04x]\n      driver %s, could use %s", d->addr,
 		d->name[0] ? d->name : "unknown device", d->vendor, d->device,
@@ -118,10 +129,12 @@ static void status_row(const struct db_opts *o, struct db_dev *d)
 	if (d->numa_node >= 0)
 		fprintf(o->out, "; numa node %d", d->numa_node);
 	fputc('\n', o->out);
-	if (!r.n && (db_is_network(d) || db_is_storage(d)))
+	/* the labels, by kind: DB_ACTIVE, DB_NEVER, DB_WARN, DB_HELD */
+	static const char *const label[] = { "active", "never bound", "warning", "in use" };
+	if (r.n == db_reasons_count(&r, DB_WARN) && (db_is_network(d) || db_is_storage(d)))
 		fprintf(o->out, "      not active: safe to bind\n");
 	for (int j = 0; j < r.n; j++)
-		fprintf(o->out, "      active: %s\n", r.text[j]);
+		fprintf(o->out, "      %s: %s\n", label[r.kind[j]], r.text[j]);
 }
 
 int db_cmd_status(const struct db_opts *o)
