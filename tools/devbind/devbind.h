@@ -85,6 +85,8 @@ void db_iface_summary(const struct db_opts *o, const char *iface, char *out, siz
 void db_lookup_name(const struct db_opts *o, struct db_dev *d);
 bool db_iommu_present(const struct db_opts *o);
 int db_read_str(const char *path, char *buf, size_t len);
+/* The last part of a symlink's target ("" if none or too long). */
+void db_link_base(const char *path, char *out, size_t len);
 char *db_path(char *buf, size_t len, const char *root, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
