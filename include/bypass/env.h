@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 #define BP_MAX_LCORE 128
 #define BP_LCORE_ANY UINT32_MAX /* a thread that is not one of ours */
@@ -49,6 +50,10 @@ void bp_lcore_wait_all(void);
 
 /* Options bp_init() parsed, for the libraries that act on them. */
 bool bp_env_no_huge(void);
+/* --huge-dir, or NULL (hugepages of the default size from memfd). */
+const char *bp_env_huge_dir(void);
+/* Bytes per hugepage: the --huge-dir mount's, else 2 MiB. */
+size_t bp_env_huge_page_size(void);
 enum bp_iova_mode bp_env_iova_mode(void);
 /* true if the PCI address (canonical "DDDD:BB:DD.F") may be used under -a/-b. */
 bool bp_env_pci_allowed(const char *addr);

@@ -9,6 +9,8 @@
 #include <sched.h>
 #include <time.h>
 #include <unistd.h>
+#include <limits.h>
+#include <sys/vfs.h>
 #include <bypass/env.h>
 #include <bypass/log.h>
 #include <bypass/ethdev.h>
@@ -38,6 +40,8 @@ struct worker {
 static struct {
 	bool initialised;
 	bool no_huge;
+	char huge_dir[PATH_MAX]; /* --huge-dir: a hugetlbfs mount, or "" */
+	size_t huge_page_size;
 	enum bp_iova_mode iova_mode;
 	uint32_t main_lcore;
 	uint32_t nb_lcores;
@@ -61,7 +65,11 @@ static const char usage_text[] =
 	"  --log-level LEVEL   err, warning, notice (default), info, debug\n"
 	"  --no-huge           use ordinary pages (no hugepages needed; software ports only)\n"
 	"  --iova-mode pa|va   force physical or IOMMU addresses for DMA\n"
-	"  -h, --help          this text\n";
+	"  --huge-dir DIR      take hugepages from this hugetlbfs mount (e.g. of 1 GiB pages)\n"
+	"  -c COREMASK         cores as a hex mask, DPDK style (-l is clearer)\n"
+	"  -h, --help          this text\n"
+	"DPDK's -n, -m, --socket-mem, --file-prefix, --in-memory and --proc-type=primary\n"
+	"are accepted and have no effect here; each says why.\n";
 
 static int parse_core_list(const char *s, bool set[BP_MAX_LCORE], uint32_t *first)
 {
@@ -95,6 +103,68 @@ static int parse_core_list(const char *s, bool set[BP_MAX_LCORE], uint32_t *firs
 	}
 	return *first == BP_LCORE_ANY ? -EINVAL : 0;
 }
+
+/* "0x3" or "3": cores 0 and 1. */
+static int parse_core_mask(const char *s, bool set[BP_MAX_LCORE], uint32_t *first)
+{
+	const char *p = s + (s[0] == '0' && (s[1] == 'x' || s[1] == 'X') ? 2 : 0);
+	size_t n = strlen(p);
+	*first = BP_LCORE_ANY;
+	memset(set, 0, BP_MAX_LCORE * sizeof(bool));
+	if (n == 0)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++) { /* the last hex digit holds cores 0-3 */
+		char c = p[n - 1 - i];
+		if (!isxdigit((unsigned char)c))
+			return -EINVAL;
+		unsigned v = (unsigned)(isdigit((unsigned char)c) ? c - '0' : (tolower((unsigned char)c) - 'a' + 10));
+		for (unsigned b = 0; b < 4; b++)
+			if (v & (1u << b)) {
+				size_t core = 4 * i + b;
+				if (core >= BP_MAX_LCORE)
+					return -ERANGE;
+				set[core] = true;
+			}
+	}
+	for (uint32_t c = 0; c < BP_MAX_LCORE; c++)
+		if (set[c]) {
+			*first = c;
+			break;
+		}
+	return *first == BP_LCORE_ANY ? -EINVAL : 0;
+}
+
+#define HUGETLBFS_MAGIC 0x958458f6 /* linux/magic.h */
+
+static int set_huge_dir(const char *dir)
+{
+	struct statfs fs;
+	if (statfs(dir, &fs) < 0) {
+		BP_LOG(ERR, "--huge-dir %s: %s; give a hugetlbfs mount point", dir, strerror(errno));
+		return -errno;
+	}
+	if ((unsigned long)fs.f_type != HUGETLBFS_MAGIC) {
+		BP_LOG(ERR, "--huge-dir %s is not a hugetlbfs mount; mount one with: mount -t hugetlbfs "
+			    "-o pagesize=1G none %s", dir, dir);
+		return -EINVAL;
+	}
+	snprintf(env.huge_dir, sizeof(env.huge_dir), "%s", dir);
+	env.huge_page_size = (size_t)fs.f_bsize;
+	return 0;
+}
+
+/* A DPDK option that bypass accepts and needs not: one notice saying why. */
+static const struct {
+	const char *opt;
+	bool value; /* takes a value */
+	const char *why;
+} dpdk_noops[] = {
+	{ "-n", true, "memory channels: bypass does not spread objects over channels" },
+	{ "-m", true, "bypass reserves memory zone by zone, as the program asks" },
+	{ "--socket-mem", true, "bypass reserves memory zone by zone, as the program asks" },
+	{ "--file-prefix", true, "bypass keeps no shared runtime files that could collide" },
+	{ "--in-memory", false, "bypass never keeps memory in files: hugepages come from memfd" },
+};
 
 static void *worker_main(void *argp)
 {
@@ -223,10 +293,27 @@ static int default_cores(void)
 	return env.main_lcore == BP_LCORE_ANY ? -ENODEV : 0;
 }
 
+/* A DPDK option with no effect here: says so and consumes it with its value
+ * (1); 0 if it is not one; -EINVAL if its value is missing. */
+static int dpdk_noop(int argc, char **argv, int *i)
+{
+	for (unsigned k = 0; k < BP_ARRAY_SIZE(dpdk_noops); k++) {
+		if (!opt_is(argv[*i], dpdk_noops[k].opt))
+			continue;
+		const char *v = NULL;
+		if (dpdk_noops[k].value && !(v = opt_value(argc, argv, i, dpdk_noops[k].opt)))
+			return -EINVAL;
+		BP_LOG(NOTICE, "%s%s%s has no effect: %s", dpdk_noops[k].opt, v ? " " : "", v ? v : "",
+		       dpdk_noops[k].why);
+		return 1;
+	}
+	return 0;
+}
+
 static int parse_args(int argc, char **argv, const char **vdevs, unsigned *nb_vdevs)
 {
 	bool cores_given = false;
-	int i;
+	int i, rc;
 
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i], *v;
@@ -238,6 +325,10 @@ static int parse_args(int argc, char **argv, const char **vdevs, unsigned *nb_vd
 			fputs(usage_text, stdout);
 			return -ECANCELED;
 		} else if (opt_is(a, "-l")) {
+			if (cores_given) {
+				BP_LOG(ERR, "-l: the cores were given already; give them once, with -l (or -c)");
+				return -EINVAL;
+			}
 			if (!(v = opt_value(argc, argv, &i, "-l")))
 				return -EINVAL;
 			int rc = parse_core_list(v, env.enabled, &env.main_lcore);
@@ -247,6 +338,38 @@ static int parse_args(int argc, char **argv, const char **vdevs, unsigned *nb_vd
 				return rc;
 			}
 			cores_given = true;
+		} else if (opt_is(a, "-c")) {
+			if (!(v = opt_value(argc, argv, &i, "-c")))
+				return -EINVAL;
+			if (cores_given) {
+				BP_LOG(ERR, "-c: the cores were given already; give them once, with -l (or -c)");
+				return -EINVAL;
+			}
+			int rc = parse_core_mask(v, env.enabled, &env.main_lcore);
+			if (rc < 0) {
+				BP_LOG(ERR, "-c '%s' is not a core mask; write e.g. -c 0x3 for cores 0 and 1 "
+					    "(or -l 0-1)", v);
+				return rc;
+			}
+			cores_given = true;
+		} else if (opt_is(a, "--huge-dir")) {
+			if (!(v = opt_value(argc, argv, &i, "--huge-dir")))
+				return -EINVAL;
+			int rc = set_huge_dir(v);
+			if (rc < 0)
+				return rc;
+		} else if (opt_is(a, "--proc-type")) {
+			if (!(v = opt_value(argc, argv, &i, "--proc-type")))
+				return -EINVAL;
+			if (strcmp(v, "primary") && strcmp(v, "auto")) {
+				BP_LOG(ERR, "--proc-type %s: bypass has no secondary processes; each process "
+					    "drives its own devices (drop the option)", v);
+				return -EINVAL;
+			}
+			BP_LOG(NOTICE, "--proc-type %s has no effect: every bypass process is a primary", v);
+		} else if ((rc = dpdk_noop(argc, argv, &i)) != 0) {
+			if (rc < 0)
+				return rc;
 		} else if (opt_is(a, "-a") || opt_is(a, "--allow")) {
 			const char *o = a[1] == 'a' ? "-a" : "--allow";
 			if (!(v = opt_value(argc, argv, &i, o)) ||
@@ -424,6 +547,8 @@ void bp_lcore_wait_all(void)
 }
 
 bool bp_env_no_huge(void) { return env.no_huge; }
+const char *bp_env_huge_dir(void) { return env.huge_dir[0] ? env.huge_dir : NULL; }
+size_t bp_env_huge_page_size(void) { return env.huge_page_size ? env.huge_page_size : 2u << 20; }
 enum bp_iova_mode bp_env_iova_mode(void) { return env.iova_mode; }
 
 bool bp_env_pci_allowed(const char *addr)

@@ -12,12 +12,12 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <unistd.h>
+#include <limits.h>
 #include <sys/mman.h>
 #include <bypass/mem.h>
 #include <bypass/env.h>
 #include <bypass/log.h>
 
-#define HUGE_2M (2u << 20)
 #define MAX_RANGES 16
 
 static struct {
@@ -42,9 +42,31 @@ static long read_long(const char *path)
 	return v;
 }
 
+/* A hugetlb file that no name keeps: a memfd of the default hugepage size, or
+ * with --huge-dir an unnamed file of that mount (O_TMPFILE, else a file
+ * unlinked at once). Either way nothing is left behind if the process dies. */
+static int huge_fd(const char *name)
+{
+	const char *dir = bp_env_huge_dir();
+	if (!dir)
+		return memfd_create(name, MFD_CLOEXEC | MFD_HUGETLB);
+	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL))
+		return fd;
+	char path[PATH_MAX];
+	if (snprintf(path, sizeof(path), "%s/bypass-XXXXXX", dir) >= (int)sizeof(path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	fd = mkostemp(path, O_CLOEXEC);
+	if (fd >= 0)
+		unlink(path);
+	return fd;
+}
+
 static void *map_huge(const char *name, size_t len)
 {
-	int fd = memfd_create(name, MFD_CLOEXEC | MFD_HUGETLB);
+	int fd = huge_fd(name);
 	if (fd < 0)
 		return MAP_FAILED;
 	void *va = MAP_FAILED;
@@ -156,24 +178,29 @@ struct bp_memzone *bp_memzone_reserve(const char *name, size_t len)
 	mz->len = len;
 	pthread_mutex_lock(&mem.lock);
 	if (!bp_env_no_huge()) {
-		mz->page_size = HUGE_2M;
-		mz->map_len = BP_ALIGN_UP(len, (size_t)HUGE_2M);
+		mz->page_size = bp_env_huge_page_size();
+		mz->map_len = BP_ALIGN_UP(len, mz->page_size);
 		mz->va = map_huge(name, mz->map_len);
 	}
 	if (!bp_env_no_huge() && mz->va == MAP_FAILED) {
-		long free_pages = read_long("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages");
+		char p[128];
+		size_t kb = mz->page_size >> 10, pages = mz->map_len / mz->page_size;
+		const char *unit = kb >= (1u << 20) ? "GiB" : "MiB";
+		size_t shown = kb >= (1u << 20) ? kb >> 20 : kb >> 10;
+		snprintf(p, sizeof(p), "/sys/kernel/mm/hugepages/hugepages-%zukB/free_hugepages", kb);
+		long free_pages = read_long(p);
 		if (mem.mode != BP_IOVA_VA) {
-			BP_LOG(ERR, "%s: need %zu hugepages of 2 MiB, %ld free; reserve them with "
-				    "'echo N > /proc/sys/vm/nr_hugepages' or run with --no-huge",
-			       name, mz->map_len / HUGE_2M, free_pages < 0 ? 0 : free_pages);
+			BP_LOG(ERR, "%s: need %zu hugepages of %zu %s, %ld free; reserve them with "
+				    "'echo N > /proc/sys/vm/nr_hugepages' (or the pool of that size) or run with --no-huge",
+			       name, pages, shown, unit, free_pages < 0 ? 0 : free_pages);
 			goto fail;
 		}
 		/* Behind an IOMMU, ordinary pages work: VFIO pins them and the IOVA
 		 * range is contiguous. Slower (TLB misses), so say so once. */
 		static bool warned;
 		if (!warned)
-			BP_LOG(WARNING, "%s: %zu hugepages of 2 MiB needed, %ld free: using pinned 4 KiB pages "
-					"instead; reserve hugepages for speed", name, mz->map_len / HUGE_2M,
+			BP_LOG(WARNING, "%s: %zu hugepages of %zu %s needed, %ld free: using pinned 4 KiB pages "
+					"instead; reserve hugepages for speed", name, pages, shown, unit,
 			       free_pages < 0 ? 0 : free_pages);
 		warned = true;
 	}

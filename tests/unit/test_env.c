@@ -98,3 +98,43 @@ TEST(env_help_is_reported_not_an_error_exit)
 {
 	CHECK_EQ(test_env("--help"), -ECANCELED);
 }
+
+TEST(env_dpdk_options_work_or_say_why_they_have_no_effect)
+{
+	/* What a DPDK user's script passes: accepted, each no-op with one notice. */
+	char cmd[1024], out[8192];
+	snprintf(cmd, sizeof(cmd),
+		 "%s -c 0x1 -n 4 -m 256 --socket-mem 512,512 --file-prefix=run7 --in-memory --proc-type=primary "
+		 "--no-huge --vdev net_null0 -- --duration=0.2 --stats-period=0 2>&1",
+		 test_build_path("apps/testpmd/bypass-testpmd"));
+	CHECK_EQ(test_run(cmd, out, sizeof(out)), 0);
+	static const char *const notices[] = {
+		"-n 4 has no effect: memory channels",
+		"-m 256 has no effect",
+		"--socket-mem 512,512 has no effect",
+		"--file-prefix run7 has no effect",
+		"--in-memory has no effect",
+		"--proc-type primary has no effect",
+	};
+	for (unsigned i = 0; i < BP_ARRAY_SIZE(notices); i++) {
+		if (!strstr(out, notices[i]))
+			printf("    no notice '%s' in:\n%s", notices[i], out);
+		CHECK(strstr(out, notices[i]) != NULL);
+	}
+	CHECK(strstr(out, "unknown option") == NULL);
+	CHECK(strstr(out, "mbufs in use at exit: 0") != NULL);
+	/* -c is a real core mask */
+	CHECK(test_env("--no-huge -c 0x1") >= 0);
+	CHECK_EQ(bp_lcore_count(), 1);
+	CHECK_EQ(bp_lcore_main(), 0);
+	CHECK(test_env("--no-huge -c 1") >= 0);
+	CHECK_EQ(bp_lcore_main(), 0);
+	/* what cannot work is refused in one line */
+	CHECK_EQ(test_env("--no-huge -c 0x1 -l 0"), -EINVAL);
+	CHECK_EQ(test_env("--no-huge -c 0xg"), -EINVAL);
+	CHECK_EQ(test_env("--no-huge -c 0"), -EINVAL);
+	CHECK_EQ(test_env("--no-huge -l 0 --proc-type=secondary"), -EINVAL);
+	CHECK(test_env("--no-huge -l 0 --huge-dir /tmp") < 0); /* not hugetlbfs */
+	CHECK_EQ(test_env("--no-huge -l 0 -n"), -EINVAL);     /* value missing */
+	bp_cleanup();
+}
