@@ -2,7 +2,9 @@
  * The test packet that testpmd's txonly mode sends and rxonly --verify checks:
  * Ethernet / IPv4 / UDP, then a bypass test header (magic, sequence, checksum of
  * the rest), then a pattern that depends on the sequence number, so that any
- * corrupted, truncated or stale byte is caught.
+ * corrupted, truncated or stale byte is caught. The IPv4 identification field
+ * carries a stream number, so that a receiver tells one run's frames from
+ * another's (an emulator may still hold frames of a run that was killed).
  */
 #ifndef BYPASS_APPS_TESTPKT_H
 #define BYPASS_APPS_TESTPKT_H
@@ -53,9 +55,10 @@ static inline uint16_t testpkt_ip_cksum(const uint8_t *ip)
 	return (uint16_t)~s;
 }
 
-/* Writes the Ethernet/IPv4/UDP headers of a `len`-byte frame into tmpl. */
+/* Writes the Ethernet/IPv4/UDP headers of a `len`-byte frame of stream
+ * `stream` into tmpl. */
 static inline void testpkt_template(uint8_t tmpl[TESTPKT_HDRS], const struct bp_ether_addr *dst,
-				    const struct bp_ether_addr *src, uint32_t len)
+				    const struct bp_ether_addr *src, uint32_t len, uint16_t stream)
 {
 	uint8_t *ip = tmpl + TESTPKT_L2, *udp = ip + TESTPKT_L3;
 	uint16_t ip_len = (uint16_t)(len - TESTPKT_L2), udp_len = (uint16_t)(ip_len - TESTPKT_L3);
@@ -66,6 +69,7 @@ static inline void testpkt_template(uint8_t tmpl[TESTPKT_HDRS], const struct bp_
 	memset(ip, 0, TESTPKT_L3);
 	ip[0] = 0x45;                     /* version 4, 20-byte header */
 	ip[2] = (uint8_t)(ip_len >> 8), ip[3] = (uint8_t)ip_len;
+	ip[4] = (uint8_t)(stream >> 8), ip[5] = (uint8_t)stream; /* identification */
 	ip[8] = 64;                       /* TTL */
 	ip[9] = 17;                       /* UDP */
 	/* 198.18.0.1 -> 198.18.0.2: the benchmarking range of RFC 2544 */
@@ -114,6 +118,12 @@ static inline enum testpkt_verdict testpkt_check(const uint8_t *p, uint32_t len,
 	if (testpkt_sum(h.seq, p + TESTPKT_MIN, sent - TESTPKT_MIN, sent) != h.cksum)
 		return TESTPKT_BAD_SUM;
 	return TESTPKT_OK;
+}
+
+/* The stream number of a frame testpkt_check() found ours. */
+static inline uint16_t testpkt_stream(const uint8_t *p)
+{
+	return (uint16_t)(p[TESTPKT_L2 + 4] << 8 | p[TESTPKT_L2 + 5]);
 }
 
 #endif

@@ -28,9 +28,12 @@ struct stream {
 	uint16_t rx_port, tx_port;
 	enum fwd_mode mode;
 	uint8_t tmpl[TESTPKT_HDRS]; /* txonly */
-	uint64_t next_seq;          /* txonly: next to send; rxonly: next expected */
-	uint64_t tx_left;           /* txonly: packets still to send (UINT64_MAX: no limit) */
-	uint64_t tx_start_tsc, tx_sent_paced; /* txonly with --tx-rate */
+	uint64_t next_seq;          /* txonly: next to send */
+	uint64_t rx_next;           /* --verify: next expected */
+	uint64_t tx_left;           /* txonly: packets still to build (UINT64_MAX: no limit) */
+	uint64_t tx_start_tsc, tx_built; /* txonly: --tx-rate paces what is built */
+	struct bp_mbuf *held[MAX_BURST]; /* txonly: built, refused by a full ring */
+	uint16_t nheld;
 	/* written by the forwarding lcore only */
 	uint64_t rx, tx, tx_dropped, alloc_failed;
 	uint64_t verified, bad, not_ours, lost, reordered;
@@ -52,6 +55,8 @@ static struct {
 	uint16_t mbuf_size;
 	double tx_rate; /* txonly packets per second per port; 0: as fast as possible */
 	uint64_t rx_count; /* stop once the receiving streams took this many */
+	uint16_t stream;   /* txonly stamps it; --verify accepts only it, if set */
+	bool stream_set;
 } cfg = {
 	.mode = FWD_IO, .burst = 32, .txpkts = 64, .stats_period = 1.0, .rxd = 1024, .txd = 1024,
 	.tx_count = UINT64_MAX, .mbuf_size = BP_MBUF_DEFAULT_BUF_SIZE,
@@ -76,7 +81,10 @@ static void usage(const char *prog)
 	       "  --txpkts=BYTES        txonly frame size without FCS, %d..%d (default 64)\n"
 	       "  --tx-count=N          txonly: stop sending after N packets per port\n"
 	       "  --tx-rate=PPS         txonly: send at most PPS packets per second per port\n"
-	       "  --verify              rxonly: check every packet's sequence and checksum\n"
+	       "  --verify              rxonly: check every packet's sequence and checksum;\n"
+	       "                        txonly: also check what comes back on the same port\n"
+	       "  --stream=N            txonly: tag frames with stream N (0..65535); --verify: count\n"
+	       "                        frames of any other stream as not ours\n"
 	       "  --rx-count=N          stop once the receiving ports took N packets (rxonly --verify:\n"
 	       "                        N verified); txonly alone stops once --tx-count is sent\n"
 	       "  --burst=N             packets per burst, 1..%d (default 32)\n"
@@ -123,6 +131,7 @@ static int parse_app_args(int argc, char **argv)
 		{ "nb-mbufs", required_argument, 0, 'n' },    { "rxd", required_argument, 0, 'r' },
 		{ "txd", required_argument, 0, 't' },         { "help", no_argument, 0, 'h' },
 		{ "tx-rate", required_argument, 0, 'R' },     { "rx-count", required_argument, 0, 'C' },
+		{ "stream", required_argument, 0, 'S' },
 		{ 0, 0, 0, 0 },
 	};
 	int c;
@@ -169,6 +178,12 @@ static int parse_app_args(int argc, char **argv)
 			if (parse_num(name, optarg, 1, 1e18, &v) < 0)
 				return -1;
 			cfg.rx_count = (uint64_t)v;
+			break;
+		case 'S':
+			if (parse_num(name, optarg, 0, 65535, &v) < 0)
+				return -1;
+			cfg.stream = (uint16_t)v;
+			cfg.stream_set = true;
 			break;
 		case 'R':
 			if (parse_num(name, optarg, 1, 1e9, &cfg.tx_rate) < 0)
@@ -257,43 +272,48 @@ static void fwd_mac(struct stream *s, uint16_t burst)
 	send_or_drop(s, pkts, n);
 }
 
+/* txonly: frames the ring refused are kept and offered first next time, so
+ * that sequence numbers stay contiguous over what the port took (a gap the
+ * receiver sees is a frame lost on the way, never one we threw away). */
 static void fwd_txonly(struct stream *s, uint16_t burst)
 {
-	struct bp_mbuf *pkts[MAX_BURST];
-	uint16_t n = burst;
-	if (bp_unlikely(s->tx_left < n)) {
-		if (!s->tx_left)
-			return;
+	uint16_t have = s->nheld, n = burst > have ? (uint16_t)(burst - have) : 0;
+	if (bp_unlikely(s->tx_left < n))
 		n = (uint16_t)s->tx_left;
-	}
-	if (cfg.tx_rate > 0) {
-		/* Pace: send what the rate allows since the first packet. */
+	if (cfg.tx_rate > 0 && n) {
+		/* Pace: build what the rate allows since the first packet. */
 		uint64_t now = bp_rdtsc();
 		if (!s->tx_start_tsc)
 			s->tx_start_tsc = now;
 		uint64_t due = (uint64_t)((double)(now - s->tx_start_tsc) * cfg.tx_rate / (double)bp_tsc_hz()) + 1;
-		if (due <= s->tx_sent_paced)
-			return;
-		if (due - s->tx_sent_paced < n)
-			n = (uint16_t)(due - s->tx_sent_paced);
-		s->tx_sent_paced += n;
+		n = due <= s->tx_built ? 0 : (uint16_t)BP_MIN((uint64_t)n, due - s->tx_built);
 	}
-	if (bp_unlikely(bp_pktmbuf_alloc_bulk(pool, pkts, n) < 0)) {
+	if (n && bp_unlikely(bp_pktmbuf_alloc_bulk(pool, s->held + have, n) < 0)) {
 		s->alloc_failed++;
-		return;
+		n = 0;
 	}
 	const uint32_t len = cfg.txpkts;
-	for (uint16_t i = 0; i < n; i++) {
-		struct bp_mbuf *m = pkts[i];
+	for (uint16_t i = have; i < have + n; i++) {
+		struct bp_mbuf *m = s->held[i];
 		testpkt_fill(bp_pktmbuf_mtod(m, uint8_t *), s->tmpl, len, s->next_seq++);
 		m->data_len = (uint16_t)len;
 		m->pkt_len = len;
 	}
+	s->tx_built += n;
 	if (s->tx_left != UINT64_MAX)
 		s->tx_left -= n;
-	send_or_drop(s, pkts, n);
+	have = (uint16_t)(have + n);
+	if (!have)
+		return;
+	uint16_t sent = bp_eth_tx_burst(s->tx_port, 0, s->held, have);
+	s->tx += sent;
+	if (bp_unlikely(sent < have))
+		memmove(s->held, s->held + sent, (size_t)(have - sent) * sizeof(s->held[0]));
+	s->nheld = (uint16_t)(have - sent);
 }
 
+/* Receives on the stream's port and, with --verify, checks every frame: ours
+ * (and of --stream, if given), intact, and where in the sequence it falls. */
 static void fwd_rxonly(struct stream *s, uint16_t burst)
 {
 	struct bp_mbuf *pkts[MAX_BURST];
@@ -305,17 +325,20 @@ static void fwd_rxonly(struct stream *s, uint16_t burst)
 	s->rx += n;
 	if (cfg.verify) {
 		for (uint16_t i = 0; i < n; i++) {
-			struct bp_mbuf *m = pkts[i];
+			const uint8_t *p = bp_pktmbuf_mtod(pkts[i], const uint8_t *);
 			uint64_t seq = 0;
-			switch (testpkt_check(bp_pktmbuf_mtod(m, uint8_t *), m->data_len, &seq)) {
+			enum testpkt_verdict v = testpkt_check(p, pkts[i]->data_len, &seq);
+			if (v != TESTPKT_NOT_OURS && cfg.stream_set && testpkt_stream(p) != cfg.stream)
+				v = TESTPKT_NOT_OURS; /* another run's frame */
+			switch (v) {
 			case TESTPKT_OK:
 				s->verified++;
-				if (seq > s->next_seq)
-					s->lost += seq - s->next_seq;
-				else if (seq < s->next_seq)
+				if (seq > s->rx_next)
+					s->lost += seq - s->rx_next;
+				else if (seq < s->rx_next)
 					s->reordered++;
-				if (seq >= s->next_seq)
-					s->next_seq = seq + 1;
+				if (seq >= s->rx_next)
+					s->rx_next = seq + 1;
 				break;
 			case TESTPKT_NOT_OURS:
 				s->not_ours++;
@@ -344,7 +367,11 @@ static int fwd_loop(void *arg)
 			switch (s->mode) {
 			case FWD_IO: fwd_io(s, burst); break;
 			case FWD_MAC: fwd_mac(s, burst); break;
-			case FWD_TXONLY: fwd_txonly(s, burst); break;
+			case FWD_TXONLY:
+				fwd_txonly(s, burst);
+				if (cfg.verify) /* what comes back through a forwarder */
+					fwd_rxonly(s, burst);
+				break;
 			case FWD_RXONLY: fwd_rxonly(s, burst); break;
 			}
 		}
@@ -421,12 +448,12 @@ static void print_summary(const struct snap *first, const struct snap *last)
 	}
 	for (unsigned i = 0; i < nb_streams; i++) {
 		const struct stream *s = &streams[i];
-		if (s->mode == FWD_RXONLY && cfg.verify)
+		if ((s->mode == FWD_RXONLY || s->mode == FWD_TXONLY) && cfg.verify)
 			printf("port %u verify: verified=%llu bad=%llu not-ours=%llu lost=%llu reordered=%llu "
 			       "next-seq=%llu\n",
 			       s->rx_port, (unsigned long long)s->verified, (unsigned long long)s->bad,
 			       (unsigned long long)s->not_ours, (unsigned long long)s->lost,
-			       (unsigned long long)s->reordered, (unsigned long long)s->next_seq);
+			       (unsigned long long)s->reordered, (unsigned long long)s->rx_next);
 		if (s->mode == FWD_RXONLY && s->rx)
 			printf("port %u first-rx-at=%lld.%09ld\n", s->rx_port, (long long)s->first_rx.tv_sec,
 			       s->first_rx.tv_nsec);
@@ -482,7 +509,7 @@ static int setup_ports(void)
 		struct bp_ether_addr src, dst;
 		bp_eth_macaddr_get(p, &src);
 		bp_eth_macaddr_get(peer, &dst);
-		testpkt_template(s->tmpl, &dst, &src, cfg.txpkts);
+		testpkt_template(s->tmpl, &dst, &src, cfg.txpkts, cfg.stream);
 	}
 	return 0;
 }
@@ -507,18 +534,22 @@ static uint64_t rx_arrived(void)
 	uint64_t n = 0;
 	for (unsigned i = 0; i < nb_streams; i++) {
 		const struct stream *s = &streams[i];
-		if (s->mode != FWD_TXONLY)
-			n += __atomic_load_n(s->mode == FWD_RXONLY && cfg.verify ? &s->verified : &s->rx,
-					     __ATOMIC_RELAXED);
+		bool checks = cfg.verify && (s->mode == FWD_RXONLY || s->mode == FWD_TXONLY);
+		if (s->mode != FWD_TXONLY || checks)
+			n += __atomic_load_n(checks ? &s->verified : &s->rx, __ATOMIC_RELAXED);
 	}
 	return n;
 }
 
-/* Every stream is txonly and has sent its --tx-count: nothing left to do. */
+/* Every stream is txonly and has sent its --tx-count: nothing left to do
+ * (unless it also waits for what comes back). */
 static bool all_sent(void)
 {
+	if (cfg.verify)
+		return false;
 	for (unsigned i = 0; i < nb_streams; i++)
-		if (streams[i].mode != FWD_TXONLY || __atomic_load_n(&streams[i].tx_left, __ATOMIC_RELAXED))
+		if (streams[i].mode != FWD_TXONLY || __atomic_load_n(&streams[i].tx_left, __ATOMIC_RELAXED) ||
+		    __atomic_load_n(&streams[i].nheld, __ATOMIC_RELAXED))
 			return false;
 	return nb_streams > 0;
 }
@@ -590,6 +621,8 @@ int main(int argc, char **argv)
 		stats_thread(&rolling);
 	}
 	bp_lcore_wait_all();
+	for (unsigned i = 0; i < nb_streams; i++)
+		bp_pktmbuf_free_bulk(streams[i].held, streams[i].nheld); /* built, never taken */
 	take_snap(&last);
 	print_summary(&first, &last);
 	rc = 0;

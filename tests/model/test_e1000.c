@@ -65,7 +65,7 @@ static bool rig_up(unsigned nports, uint16_t rxd, uint16_t txd, uint32_t nb_mbuf
 		if (bp_eth_dev_configure(p, 1, 1, NULL) < 0 || bp_eth_rx_queue_setup(p, 0, rxd, rig.mp) < 0 ||
 		    bp_eth_tx_queue_setup(p, 0, txd) < 0 || bp_eth_dev_start(p) < 0)
 			return false;
-	testpkt_template(rig.tmpl, &mac1, &mac0, LEN);
+	testpkt_template(rig.tmpl, &mac1, &mac0, LEN, 0);
 	return true;
 }
 
@@ -636,7 +636,7 @@ TEST(e1000_model_qemu_keeps_its_statistics_and_ignores_reset)
 	CHECK_EQ(bp_eth_rx_queue_setup(0, 0, 64, rig.mp), 0);
 	CHECK_EQ(bp_eth_tx_queue_setup(0, 0, 64), 0);
 	CHECK_EQ(bp_eth_dev_start(0), 0);
-	testpkt_template(rig.tmpl, &mac1, &mac0, LEN);
+	testpkt_template(rig.tmpl, &mac1, &mac0, LEN, 0);
 	inject(m, 0, 100); /* nobody polls: 63 land, 37 are missed */
 	CHECK(e1000_model_wait_quiet(m, WAIT));
 	CHECK_EQ(stats(0).imissed, 37);
