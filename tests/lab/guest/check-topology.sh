@@ -87,5 +87,16 @@ else
 	fail "bypass-testpmd on hugepages" "exit $rc; output:" "$out"
 fi
 
+# 7. --huge-dir: hugepages from a hugetlbfs mount, and no file left in it.
+out=$("$root/build/apps/testpmd/bypass-testpmd" -l 0,1 --huge-dir /dev/hugepages --vdev net_ring0 \
+	--vdev net_ring1,peer=net_ring0 -- --forward-mode=rxonly --port-mode=0:txonly --verify --tx-count=5000 \
+	--rx-count=5000 --duration=30 --stats-period=0 2>&1)
+rc=$?
+if [ $rc = 0 ] && echo "$out" | grep -q "verified=5000 bad=0" && [ -z "$(ls -A /dev/hugepages)" ]; then
+	ok "--huge-dir takes hugepages from the mount and leaves no file there"
+else
+	fail "--huge-dir /dev/hugepages" "exit $rc; files: $(ls -A /dev/hugepages | head -n 3)" "$out"
+fi
+
 echo "$passed passed, $failed failed"
 [ $failed = 0 ]

@@ -1,0 +1,20 @@
+# Sourced by the guest-side checks: results, testpmd's summary fields, and
+# waiting for a readiness marker instead of sleeping.
+passed=0 failed=0
+ok() { echo "ok   $1"; passed=$((passed + 1)); }
+fail() { echo "FAIL $1"; shift; for l in "$@"; do printf "%s\n" "$l" | sed "s/^/    /"; done; failed=$((failed + 1)); }
+# field OUTPUT PORT KIND NAME: NAME=value from testpmd's "port P (..." or "port P verify:" line
+field() { echo "$1" | grep "^port $2 $3" | sed -n "s/.* $4=\([0-9]*\).*/\1/p"; }
+one_line_error() { [ "$(echo "$1" | grep -c 'bypass: error')" = 1 ]; }
+# wait_ready FILE PID [SECONDS]: until FILE holds testpmd's "forwarding started"
+# (its ports are started and polled); fails if PID ends first or after SECONDS.
+wait_ready() {
+	local file=$1 pid=$2 tenths=$((${3:-90} * 10)) i
+	for ((i = 0; i < tenths; i++)); do
+		grep -q "^testpmd: forwarding started" "$file" 2>/dev/null && return 0
+		kill -0 "$pid" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+summary() { echo "$passed passed, $failed failed"; [ "$failed" = 0 ]; }
