@@ -4,12 +4,11 @@
 set -u
 [ "$1" = e1000x2 ] || { echo "check-bind.sh needs the e1000x2 topology"; exit 2; }
 iommu=$2
-root=$(cd "$(dirname "$0")/../../.." && pwd)
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../../.." && pwd)
+. "$here/lib.sh"
 bypass=$root/build/tools/bypass
 a=0000:00:03.0 b=0000:00:04.0
-passed=0 failed=0
-ok() { echo "ok   $1"; passed=$((passed + 1)); }
-fail() { echo "FAIL $1"; shift; for l in "$@"; do echo "    $l"; done; failed=$((failed + 1)); }
 drv() { basename "$(readlink "/sys/bus/pci/devices/$1/driver" 2>/dev/null)" 2>/dev/null; }
 ifc() { ls "/sys/bus/pci/devices/$1/net" 2>/dev/null | head -n 1; }
 expect_drv() { # name addr driver
@@ -84,5 +83,4 @@ expect_drv "00:04.0 back on e1000" $b e1000
 [ -z "$(cat /sys/bus/pci/devices/$a/driver_override)" ] || [ "$(cat /sys/bus/pci/devices/$a/driver_override)" = "(null)" ] &&
 	ok "driver_override cleared" || fail "driver_override cleared" "$(cat /sys/bus/pci/devices/$a/driver_override)"
 
-echo "$passed passed, $failed failed"
-[ $failed = 0 ]
+summary

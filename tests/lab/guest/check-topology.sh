@@ -3,10 +3,9 @@
 #   check-topology.sh TOPOLOGY IOMMU
 set -u
 topo=$1 iommu=$2
-root=$(cd "$(dirname "$0")/../../.." && pwd)
-passed=0 failed=0
-ok() { echo "ok   $1"; passed=$((passed + 1)); }
-fail() { echo "FAIL $1"; shift; for l in "$@"; do echo "    $l"; done; failed=$((failed + 1)); }
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../../.." && pwd)
+. "$here/lib.sh"
 check() { local name=$1; shift; if "$@"; then ok "$name"; else fail "$name" "command failed: $*"; fi; }
 
 case $topo in
@@ -76,12 +75,13 @@ rm -f "$f"
 
 # 6. bypass binaries built on the host run here, on real hugepages.
 out=$("$root/build/apps/testpmd/bypass-testpmd" -l 0,1 --vdev net_ring0 --vdev net_ring1,peer=net_ring0 -- \
-	--forward-mode=rxonly --port-mode=0:txonly --verify --tx-count=20000 --duration=2 --stats-period=0 2>&1)
+	--forward-mode=rxonly --port-mode=0:txonly --verify --tx-count=20000 --rx-count=20000 --duration=30 \
+	--stats-period=0 2>&1)
 rc=$?
-verified=$(echo "$out" | sed -n 's/.*verified=\([0-9]*\).*/\1/p')
-sent=$(echo "$out" | sed -n 's/^port 0 (.*tx-packets=\([0-9]*\).*/\1/p')
-if [ $rc = 0 ] && [ -n "$verified" ] && [ "$verified" = "$sent" ] && [ "$verified" -gt 0 ] &&
-	echo "$out" | grep -q "bad=0 " && echo "$out" | grep -q "mbufs in use at exit: 0"; then
+verified=$(field "$out" 1 verify: verified)
+sent=$(field "$out" 0 "(" tx-packets)
+if [ $rc = 0 ] && [ "$sent" = 20000 ] && [ "$verified" = 20000 ] && [ "$(field "$out" 1 verify: bad)" = 0 ] &&
+	echo "$out" | grep -q "mbufs in use at exit: 0"; then
 	ok "bypass-testpmd on hugepages verifies $verified packets"
 else
 	fail "bypass-testpmd on hugepages" "exit $rc; output:" "$out"
@@ -92,11 +92,11 @@ out=$("$root/build/apps/testpmd/bypass-testpmd" -l 0,1 --huge-dir /dev/hugepages
 	--vdev net_ring1,peer=net_ring0 -- --forward-mode=rxonly --port-mode=0:txonly --verify --tx-count=5000 \
 	--rx-count=5000 --duration=30 --stats-period=0 2>&1)
 rc=$?
-if [ $rc = 0 ] && echo "$out" | grep -q "verified=5000 bad=0" && [ -z "$(ls -A /dev/hugepages)" ]; then
+if [ $rc = 0 ] && [ "$(field "$out" 1 verify: verified)" = 5000 ] && [ "$(field "$out" 1 verify: bad)" = 0 ] &&
+	[ -z "$(ls -A /dev/hugepages)" ]; then
 	ok "--huge-dir takes hugepages from the mount and leaves no file there"
 else
 	fail "--huge-dir /dev/hugepages" "exit $rc; files: $(ls -A /dev/hugepages | head -n 3)" "$out"
 fi
 
-echo "$passed passed, $failed failed"
-[ $failed = 0 ]
+summary
