@@ -10,6 +10,7 @@
 #define BYPASS_PCI_H
 
 #include <bypass/common.h>
+#include <bypass/intr.h>
 
 #define BP_PCI_ADDR_LEN 13 /* "DDDD:BB:DD.F" */
 #define BP_PCI_MAX_BARS 6
@@ -42,6 +43,7 @@ struct bp_pci_device {
 	char kdriver[32]; /* driver it is bound to in the kernel */
 	enum bp_pci_access access;
 	struct bp_pci_bar bar[BP_PCI_MAX_BARS];
+	struct bp_intr_handle intr; /* set by bp_pci_intr_enable */
 	const struct bp_pci_driver *driver;
 	void *drv_data;
 };
@@ -63,6 +65,13 @@ int bp_pci_cfg_read(struct bp_pci_device *dev, uint32_t off, void *buf, uint32_t
 int bp_pci_cfg_write(struct bp_pci_device *dev, uint32_t off, const void *buf, uint32_t len);
 /* Sets the Bus Master Enable bit in the command register (PCI 3.0 §6.2.2). */
 int bp_pci_enable_bus_master(struct bp_pci_device *dev);
+/* Interrupts as fds in dev->intr (intr.h), asking for `want` vectors: vector 0
+ * for link and other causes, 1..want-1 for queues. MSI-X when the device
+ * offers that many, else MSI, else INTx (VFIO); INTx through /dev/uioN (UIO).
+ * Logs the mode in one line. 0, or negative errno after one line. */
+int bp_pci_intr_enable(struct bp_pci_device *dev, uint16_t want);
+/* Turns them off and closes the fds. */
+void bp_pci_intr_disable(struct bp_pci_device *dev);
 /* Function-level reset where the access method offers one; 0 if done. */
 int bp_pci_reset(struct bp_pci_device *dev);
 

@@ -16,6 +16,7 @@
 #include <bypass/ethdev.h>
 #include <bypass/pci.h>
 #include <bypass/mem.h>
+#include <bypass/intr.h>
 
 #define MAX_PCI_LIST 64
 #define MAX_VDEVS 32
@@ -488,6 +489,7 @@ void bp_cleanup(void)
 	stop_workers();
 	bp_eth_dev_close_all();
 	bp_pci_remove_all();
+	bp_intr_shutdown();
 	bp_mem_reset();
 	if (env.affinity_saved)
 		pthread_setaffinity_np(pthread_self(), sizeof(env.saved_affinity), &env.saved_affinity);

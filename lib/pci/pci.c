@@ -186,6 +186,7 @@ void bp_pci_dev_close(struct pci_dev *pd)
 	struct bp_pci_device *d = &pd->pub;
 	if (d->driver && d->driver->remove)
 		d->driver->remove(d);
+	bp_pci_intr_disable(d); /* a driver that left them on */
 	if (d->access == BP_PCI_UIO)
 		bp_uio_close(pd);
 	else if (d->access == BP_PCI_VFIO || d->access == BP_PCI_VFIO_NOIOMMU)
@@ -360,6 +361,53 @@ int bp_pci_cfg_read(struct bp_pci_device *d, uint32_t off, void *buf, uint32_t l
 int bp_pci_cfg_write(struct bp_pci_device *d, uint32_t off, const void *buf, uint32_t len)
 {
 	return cfg_access(d, off, (void *)buf, len, true);
+}
+
+int bp_pci_intr_enable(struct bp_pci_device *d, uint16_t want)
+{
+	struct pci_dev *pd = pci_dev_of(d);
+	int rc;
+	if (d->intr.nb_vec)
+		bp_pci_intr_disable(d);
+	if (want == 0 || want > BP_INTR_MAX_VEC) {
+		BP_LOG(ERR, "%s: %u interrupt vectors asked; 1 to %d", d->addr, want, BP_INTR_MAX_VEC);
+		return -EINVAL;
+	}
+	switch (d->access) {
+	case BP_PCI_VFIO:
+	case BP_PCI_VFIO_NOIOMMU:
+		rc = bp_vfio_intr_enable(pd, want);
+		break;
+	case BP_PCI_UIO:
+		rc = bp_uio_intr_enable(pd);
+		break;
+	case BP_PCI_MODEL:
+		rc = pd->model->intr_enable ? pd->model->intr_enable(pd->model->ctx, want, &d->intr) : -ENOTSUP;
+		break;
+	default:
+		rc = -ENODEV;
+	}
+	if (rc < 0) {
+		memset(&d->intr, 0, sizeof(d->intr));
+		return rc;
+	}
+	BP_LOG(INFO, "%s: interrupts by %s, %u vector%s", d->addr, bp_intr_mode_name(d->intr.mode),
+	       d->intr.nb_vec, d->intr.nb_vec > 1 ? "s" : "");
+	return 0;
+}
+
+void bp_pci_intr_disable(struct bp_pci_device *d)
+{
+	struct pci_dev *pd = pci_dev_of(d);
+	if (!d->intr.nb_vec)
+		return;
+	if (d->access == BP_PCI_UIO)
+		bp_uio_intr_disable(pd);
+	else if (d->access == BP_PCI_MODEL)
+		pd->model->intr_disable(pd->model->ctx, &d->intr);
+	else
+		bp_vfio_intr_disable(pd);
+	memset(&d->intr, 0, sizeof(d->intr));
 }
 
 int bp_pci_enable_bus_master(struct bp_pci_device *d)

@@ -33,6 +33,13 @@ unsigned bp_vfio_parse_iova_ranges(const void *reply, uint32_t sz, struct bp_iov
 				   unsigned max);
 int bp_uio_open(struct pci_dev *dev);
 void bp_uio_close(struct pci_dev *dev);
+/* Interrupts, one way in each: dev->pub.intr filled, or negative errno. */
+int bp_vfio_intr_enable(struct pci_dev *dev, uint16_t want);
+void bp_vfio_intr_disable(struct pci_dev *dev);
+int bp_uio_intr_enable(struct pci_dev *dev);
+void bp_uio_intr_disable(struct pci_dev *dev);
+/* The ioctl VFIO's calls go through; tests put a fake VFIO device here. */
+extern int (*bp_vfio_ioctl)(int fd, unsigned long request, void *arg);
 /* Unmaps every mapped BAR. */
 void bp_pci_unmap_bars(struct bp_pci_device *dev);
 /* "<sysfs>/bus/pci/devices/<addr>/<file>" */

@@ -18,6 +18,10 @@ struct bp_pci_model {
 	struct bp_pci_bar bar[BP_PCI_MAX_BARS];
 	/* Config space access: 0 or negative errno. */
 	int (*cfg)(void *ctx, uint32_t off, void *buf, uint32_t len, bool write);
+	/* Interrupts: fill h (mode, fds, unmask) for `want` vectors, and tear
+	 * them down. NULL: the model has none. */
+	int (*intr_enable)(void *ctx, uint16_t want, struct bp_intr_handle *h);
+	void (*intr_disable)(void *ctx, struct bp_intr_handle *h);
 	void *ctx;
 };
 

@@ -85,3 +85,39 @@ void bp_uio_close(struct pci_dev *pd)
 		close(pd->dev_fd);
 	pd->cfg_fd = pd->dev_fd = -1;
 }
+
+/* ---- interrupts: /dev/uioN (Documentation/driver-api/uio-howto.rst) ----
+ * read() of 4 bytes returns the interrupt count (blocking unless one came);
+ * write() of a 4-byte 1 or 0 calls the driver's irqcontrol, which for
+ * uio_pci_generic clears or sets the INTx Disable bit of the command register
+ * (PCI 3.0 §6.2.2, bit 10). Its handler masks the line each time it fires. */
+
+static int uio_irqcontrol(int fd, int32_t on)
+{
+	return write(fd, &on, sizeof(on)) == (ssize_t)sizeof(on) ? 0 : -errno;
+}
+
+static int uio_unmask(struct bp_intr_handle *h)
+{
+	return uio_irqcontrol(h->fd[0], 1);
+}
+
+int bp_uio_intr_enable(struct pci_dev *pd)
+{
+	struct bp_intr_handle *h = &pd->pub.intr;
+	int rc = uio_irqcontrol(pd->dev_fd, 1);
+	if (rc < 0) {
+		BP_LOG(ERR, "%s: its UIO driver cannot turn interrupts on (%s); uio_pci_generic needs a device "
+			    "with INTx that can be masked", pd->pub.addr, strerror(-rc));
+		return rc;
+	}
+	/* the fd is the device's own /dev/uioN, closed with it */
+	*h = (struct bp_intr_handle){ .mode = BP_INTR_INTX, .nb_vec = 1, .read_len = 4, .unmask = uio_unmask };
+	h->fd[0] = pd->dev_fd;
+	return 0;
+}
+
+void bp_uio_intr_disable(struct pci_dev *pd)
+{
+	uio_irqcontrol(pd->dev_fd, 0);
+}

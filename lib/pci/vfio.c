@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/eventfd.h>
 #include <linux/vfio.h>
 #include <bypass/log.h>
 #include <bypass/mem.h>
@@ -271,6 +272,117 @@ void bp_vfio_release_all(void)
 	while (nb_groups)
 		close(groups[--nb_groups].fd);
 	close_container();
+}
+
+/* ---- interrupts: VFIO_DEVICE_GET_IRQ_INFO / VFIO_DEVICE_SET_IRQS ----
+ * (Documentation/driver-api/vfio.rst, include/uapi/linux/vfio.h) */
+
+static int real_ioctl(int fd, unsigned long request, void *arg) { return ioctl(fd, request, arg); }
+int (*bp_vfio_ioctl)(int fd, unsigned long request, void *arg) = real_ioctl;
+
+static uint32_t irq_count(struct pci_dev *pd, uint32_t index)
+{
+	struct vfio_irq_info info = { .argsz = sizeof(info), .index = index };
+	if (bp_vfio_ioctl(pd->dev_fd, VFIO_DEVICE_GET_IRQ_INFO, &info) < 0 || !(info.flags & VFIO_IRQ_INFO_EVENTFD))
+		return 0;
+	return info.count;
+}
+
+/* SET_IRQS for `index`: n eventfds from vector 0 as triggers (n == 0: off). */
+static int irq_set_eventfds(struct pci_dev *pd, uint32_t index, const int *fds, uint32_t n)
+{
+	char buf[sizeof(struct vfio_irq_set) + BP_INTR_MAX_VEC * sizeof(int32_t)];
+	struct vfio_irq_set *set = (struct vfio_irq_set *)buf;
+	*set = (struct vfio_irq_set){
+		.argsz = (uint32_t)(sizeof(*set) + n * sizeof(int32_t)),
+		.flags = (n ? VFIO_IRQ_SET_DATA_EVENTFD : VFIO_IRQ_SET_DATA_NONE) | VFIO_IRQ_SET_ACTION_TRIGGER,
+		.index = index,
+		.start = 0,
+		.count = n,
+	};
+	for (uint32_t i = 0; i < n; i++) {
+		int32_t fd = fds[i];
+		memcpy(set->data + i * sizeof(fd), &fd, sizeof(fd));
+	}
+	return bp_vfio_ioctl(pd->dev_fd, VFIO_DEVICE_SET_IRQS, set) == 0 ? 0 : -errno;
+}
+
+static const uint32_t mode_index[] = {
+	[BP_INTR_MSIX] = VFIO_PCI_MSIX_IRQ_INDEX,
+	[BP_INTR_MSI] = VFIO_PCI_MSI_IRQ_INDEX,
+	[BP_INTR_INTX] = VFIO_PCI_INTX_IRQ_INDEX,
+};
+
+/* INTx: VFIO masks the line each time it fires (VFIO_IRQ_INFO_AUTOMASKED);
+ * unmasking lets it fire again. */
+static int vfio_unmask(struct bp_intr_handle *h)
+{
+	if (h->mode != BP_INTR_INTX)
+		return 0;
+	struct pci_dev *pd = h->ctx;
+	struct vfio_irq_set set = {
+		.argsz = sizeof(set),
+		.flags = VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_UNMASK,
+		.index = VFIO_PCI_INTX_IRQ_INDEX,
+		.start = 0,
+		.count = 1,
+	};
+	return bp_vfio_ioctl(pd->dev_fd, VFIO_DEVICE_SET_IRQS, &set) == 0 ? 0 : -errno;
+}
+
+int bp_vfio_intr_enable(struct pci_dev *pd, uint16_t want)
+{
+	struct bp_intr_handle *h = &pd->pub.intr;
+	uint32_t msix = irq_count(pd, VFIO_PCI_MSIX_IRQ_INDEX), msi = irq_count(pd, VFIO_PCI_MSI_IRQ_INDEX),
+		 intx = irq_count(pd, VFIO_PCI_INTX_IRQ_INDEX);
+	enum bp_intr_mode mode;
+	uint16_t n = 1;
+	if (msix >= want) { /* one vector per cause */
+		mode = BP_INTR_MSIX;
+		n = want;
+	} else if (msi) {
+		mode = BP_INTR_MSI;
+	} else if (intx) {
+		mode = BP_INTR_INTX;
+	} else if (msix) {
+		mode = BP_INTR_MSIX; /* fewer vectors than asked: all causes share vector 0 */
+	} else {
+		BP_LOG(ERR, "%s: VFIO offers no interrupt for this device (MSI-X %u, MSI %u, INTx %u)",
+		       pd->pub.addr, msix, msi, intx);
+		return -ENOTSUP;
+	}
+	int fds[BP_INTR_MAX_VEC];
+	for (uint16_t i = 0; i < n; i++) {
+		fds[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (fds[i] < 0) {
+			int e = errno;
+			while (i--)
+				close(fds[i]);
+			BP_LOG(ERR, "%s: eventfd: %s", pd->pub.addr, strerror(e));
+			return -e;
+		}
+	}
+	int rc = irq_set_eventfds(pd, mode_index[mode], fds, n);
+	if (rc < 0) {
+		BP_LOG(ERR, "%s: VFIO would not bind %u eventfd%s to %s: %s", pd->pub.addr, n, n > 1 ? "s" : "",
+		       bp_intr_mode_name(mode), strerror(-rc));
+		for (uint16_t i = 0; i < n; i++)
+			close(fds[i]);
+		return rc;
+	}
+	*h = (struct bp_intr_handle){ .mode = mode, .nb_vec = n, .read_len = 8, .unmask = vfio_unmask, .ctx = pd };
+	memcpy(h->fd, fds, n * sizeof(int));
+	if (mode == BP_INTR_INTX)
+		vfio_unmask(h); /* in case an earlier user left it masked */
+	return 0;
+}
+
+void bp_vfio_intr_disable(struct pci_dev *pd)
+{
+	struct bp_intr_handle *h = &pd->pub.intr;
+	irq_set_eventfds(pd, mode_index[h->mode], NULL, 0);
+	for (uint16_t i = 0; i < h->nb_vec; i++)
+		close(h->fd[i]);
 }
 
 int bp_pci_reset(struct bp_pci_device *dev)
