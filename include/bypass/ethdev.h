@@ -117,10 +117,17 @@ struct bp_eth_dev_info {
 struct bp_eth_conf {
 	size_t size; /* sizeof(struct bp_eth_conf): lets the struct grow */
 	uint8_t promiscuous;
-	uint8_t rx_intr;     /* arm per-queue rx interrupts */
-	uint8_t link_intr;   /* report link changes */
+	uint8_t rx_intr;     /* rx queues can sleep on an interrupt (bp_eth_rx_intr_*) */
+	uint8_t link_intr;   /* link changes raise BP_ETH_EVENT_LINK */
 	uint32_t max_rx_pktlen; /* 0: standard 1514 */
 };
+
+enum bp_eth_event_type {
+	BP_ETH_EVENT_LINK = 0, /* the link went up or down: bp_eth_link_get says how */
+	BP_ETH_EVENT_MAX,
+};
+/* Runs on the interrupt thread, never on a forwarding lcore. */
+typedef void (*bp_eth_event_cb)(uint16_t port, enum bp_eth_event_type event, void *arg);
 
 struct bp_eth_dev;
 
@@ -143,6 +150,12 @@ struct bp_eth_dev_ops {
 	int (*stats_reset)(struct bp_eth_dev *dev);
 	int (*promiscuous_set)(struct bp_eth_dev *dev, int on);
 	int (*mac_addr_set)(struct bp_eth_dev *dev, const struct bp_ether_addr *mac);
+	/* rx interrupts (conf.rx_intr): arm and disarm queue q; an armed queue's
+	 * interrupt fires once, signals dev->rx_intr_fd[q] and disarms itself. */
+	int (*rx_intr_enable)(struct bp_eth_dev *dev, uint16_t q);
+	int (*rx_intr_disable)(struct bp_eth_dev *dev, uint16_t q);
+	/* Frames waiting in the queue (may stop counting early). */
+	uint32_t (*rx_queue_count)(void *rxq);
 };
 
 enum bp_eth_state { BP_ETH_UNUSED = 0, BP_ETH_ATTACHED, BP_ETH_CONFIGURED, BP_ETH_STARTED };
@@ -161,6 +174,9 @@ struct bp_eth_dev {
 	/* Each queue's counters, set by the driver's queue set-up. */
 	struct bp_eth_queue_stats *rxq_stats[BP_MAX_QUEUES_PER_PORT];
 	struct bp_eth_queue_stats *txq_stats[BP_MAX_QUEUES_PER_PORT];
+	/* With conf.rx_intr, while started: an eventfd per rx queue that its
+	 * interrupt signals (-1 otherwise). Set by the driver's start. */
+	int rx_intr_fd[BP_MAX_QUEUES_PER_PORT];
 	struct bp_ether_addr mac;
 	struct bp_eth_link link;
 	uint8_t promiscuous;
@@ -195,6 +211,27 @@ int bp_eth_stats_reset(uint16_t port);
 /* "02:00:00:00:00:01" */
 void bp_ether_format_addr(char *buf, size_t len, const struct bp_ether_addr *a);
 
+/* ---- events and interrupts ---- */
+/* cb(port, event, arg) on every such event (up to 8 callbacks per port). */
+int bp_eth_dev_callback_register(uint16_t port, enum bp_eth_event_type event, bp_eth_event_cb cb,
+				 void *arg);
+int bp_eth_dev_callback_unregister(uint16_t port, enum bp_eth_event_type event, bp_eth_event_cb cb,
+				   void *arg);
+/* rx interrupts of a port started with conf.rx_intr. Arming a queue makes
+ * its next frame raise the interrupt once: the queue's fd becomes readable
+ * (an eventfd: read 8 bytes to clear it) and the queue disarms itself. */
+int bp_eth_rx_intr_enable(uint16_t port, uint16_t queue);
+int bp_eth_rx_intr_disable(uint16_t port, uint16_t queue);
+/* The queue's fd, for a program's own epoll; negative errno if none. */
+int bp_eth_rx_intr_fd(uint16_t port, uint16_t queue);
+/* Sleeps until queue may have a frame, or timeout_ms (-1: no limit): arms
+ * the interrupt, looks at the ring once more (a frame that came just before
+ * the arming raises nothing), sleeps, disarms. 1: woken or a frame was there,
+ * 0: timed out, negative errno. */
+int bp_eth_rx_intr_wait(uint16_t port, uint16_t queue, int timeout_ms);
+/* Frames waiting in an rx queue (a hint: drivers may stop counting early). */
+uint32_t bp_eth_rx_queue_count(uint16_t port, uint16_t queue);
+
 /* ---- driver API ---- */
 /* Reserves a port for a new device; NULL with errno set if the name is taken or
  * no port is free. */
@@ -206,6 +243,8 @@ struct bp_eth_dev *bp_eth_dev_get(uint16_t port);
 int bp_eth_link_update_virtual(struct bp_eth_dev *dev, int wait);
 /* Releases every port (bp_cleanup). */
 void bp_eth_dev_close_all(void);
+/* Runs the callbacks registered for event (from the interrupt thread). */
+void bp_eth_dev_event(struct bp_eth_dev *dev, enum bp_eth_event_type event);
 
 /* Virtual devices (--vdev): drivers listed in the build-generated table. */
 struct bp_vdev_driver {

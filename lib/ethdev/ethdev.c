@@ -4,11 +4,22 @@
 #include <stdlib.h>
 #include <string.h>
 #include <errno.h>
+#include <pthread.h>
+#include <bypass/intr.h>
 #include <bypass/ethdev.h>
 #include <bypass/log.h>
 
 struct bp_eth_fp bp_eth_fp[BP_MAX_ETHPORTS];
 static struct bp_eth_dev ports[BP_MAX_ETHPORTS];
+
+/* Event callbacks: registered from any thread, run on the interrupt thread. */
+#define MAX_CALLBACKS 8
+static struct {
+	bp_eth_event_cb cb;
+	void *arg;
+	enum bp_eth_event_type event;
+} callbacks[BP_MAX_ETHPORTS][MAX_CALLBACKS];
+static pthread_mutex_t callbacks_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* Unconfigured or stopped ports answer bursts with nothing, instead of crashing
  * an application that polls too early. */
@@ -106,12 +117,17 @@ struct bp_eth_dev *bp_eth_dev_allocate(const char *name)
 	snprintf(d->name, sizeof(d->name), "%s", name);
 	d->port_id = p;
 	d->state = BP_ETH_ATTACHED;
+	for (uint16_t q = 0; q < BP_MAX_QUEUES_PER_PORT; q++)
+		d->rx_intr_fd[q] = -1;
 	return d;
 }
 
 void bp_eth_dev_release(struct bp_eth_dev *dev)
 {
 	fp_reset(dev->port_id);
+	pthread_mutex_lock(&callbacks_lock);
+	memset(callbacks[dev->port_id], 0, sizeof(callbacks[0]));
+	pthread_mutex_unlock(&callbacks_lock);
 	memset(dev, 0, sizeof(*dev));
 }
 
@@ -199,6 +215,11 @@ int bp_eth_dev_configure(uint16_t port, uint16_t nb_rxq, uint16_t nb_txq,
 	}
 	if (c.max_rx_pktlen == 0)
 		c.max_rx_pktlen = BP_ETHER_MAX_LEN;
+	if (c.rx_intr && !d->ops->rx_intr_enable) {
+		BP_LOG(ERR, "%s: driver %s has no rx interrupts; poll this port instead", d->name,
+		       d->driver_name);
+		return -ENOTSUP;
+	}
 	if (c.max_rx_pktlen > info.max_rx_pktlen) {
 		BP_LOG(ERR, "%s: max_rx_pktlen %u exceeds the port's %u", d->name, c.max_rx_pktlen,
 		       info.max_rx_pktlen);
@@ -436,6 +457,116 @@ int bp_eth_stats_reset(uint16_t port)
 			memset(d->txq_stats[q], 0, sizeof(*d->txq_stats[q]));
 	}
 	return d->ops->stats_reset ? d->ops->stats_reset(d) : 0;
+}
+
+int bp_eth_dev_callback_register(uint16_t port, enum bp_eth_event_type event, bp_eth_event_cb cb,
+				 void *arg)
+{
+	if (!port_or_log(port, "callback"))
+		return -ENODEV;
+	if (event >= BP_ETH_EVENT_MAX || !cb)
+		return -EINVAL;
+	int rc = -ENOSPC;
+	pthread_mutex_lock(&callbacks_lock);
+	for (unsigned i = 0; i < MAX_CALLBACKS && rc; i++)
+		if (!callbacks[port][i].cb) {
+			callbacks[port][i].cb = cb;
+			callbacks[port][i].arg = arg;
+			callbacks[port][i].event = event;
+			rc = 0;
+		}
+	pthread_mutex_unlock(&callbacks_lock);
+	if (rc)
+		BP_LOG(ERR, "%s: more than %d event callbacks", bp_eth_dev_name(port), MAX_CALLBACKS);
+	return rc;
+}
+
+int bp_eth_dev_callback_unregister(uint16_t port, enum bp_eth_event_type event, bp_eth_event_cb cb,
+				   void *arg)
+{
+	if (port >= BP_MAX_ETHPORTS)
+		return -ENODEV;
+	int rc = -ENOENT;
+	pthread_mutex_lock(&callbacks_lock);
+	for (unsigned i = 0; i < MAX_CALLBACKS && rc; i++)
+		if (callbacks[port][i].cb == cb && callbacks[port][i].arg == arg &&
+		    callbacks[port][i].event == event) {
+			callbacks[port][i].cb = NULL;
+			rc = 0;
+		}
+	pthread_mutex_unlock(&callbacks_lock);
+	return rc;
+}
+
+void bp_eth_dev_event(struct bp_eth_dev *dev, enum bp_eth_event_type event)
+{
+	typeof(callbacks[0]) run;
+	pthread_mutex_lock(&callbacks_lock);
+	memcpy(run, callbacks[dev->port_id], sizeof(run));
+	pthread_mutex_unlock(&callbacks_lock);
+	for (unsigned i = 0; i < MAX_CALLBACKS; i++)
+		if (run[i].cb && run[i].event == event)
+			run[i].cb(dev->port_id, event, run[i].arg);
+}
+
+/* A started port with rx interrupts, and one of its rx queues. */
+static struct bp_eth_dev *intr_queue(uint16_t port, uint16_t q, const char *what)
+{
+	struct bp_eth_dev *d = port_or_log(port, what);
+	if (!d)
+		return NULL;
+	if (q >= d->nb_rx_queues || d->state != BP_ETH_STARTED || d->rx_intr_fd[q] < 0) {
+		BP_LOG(ERR, "%s: %s: rx queue %u has no interrupt; configure the port with rx_intr = 1 "
+			    "and start it", d->name, what, q);
+		return NULL;
+	}
+	return d;
+}
+
+int bp_eth_rx_intr_enable(uint16_t port, uint16_t q)
+{
+	struct bp_eth_dev *d = intr_queue(port, q, "rx interrupt");
+	return d ? d->ops->rx_intr_enable(d, q) : -EINVAL;
+}
+
+int bp_eth_rx_intr_disable(uint16_t port, uint16_t q)
+{
+	struct bp_eth_dev *d = intr_queue(port, q, "rx interrupt");
+	return d ? d->ops->rx_intr_disable(d, q) : -EINVAL;
+}
+
+int bp_eth_rx_intr_fd(uint16_t port, uint16_t q)
+{
+	struct bp_eth_dev *d = intr_queue(port, q, "rx interrupt fd");
+	return d ? d->rx_intr_fd[q] : -EINVAL;
+}
+
+uint32_t bp_eth_rx_queue_count(uint16_t port, uint16_t q)
+{
+	struct bp_eth_dev *d = bp_eth_dev_get(port);
+	if (!d || q >= d->nb_rx_queues || !d->rx_queues[q] || !d->ops->rx_queue_count)
+		return 0;
+	return d->ops->rx_queue_count(d->rx_queues[q]);
+}
+
+int bp_eth_rx_intr_wait(uint16_t port, uint16_t q, int timeout_ms)
+{
+	struct bp_eth_dev *d = intr_queue(port, q, "rx interrupt wait");
+	if (!d)
+		return -EINVAL;
+	int fd = d->rx_intr_fd[q], rc = d->ops->rx_intr_enable(d, q);
+	if (rc < 0)
+		return rc;
+	/* The arming (a register write) before the look at the ring: a frame
+	 * that landed before it raised no interrupt, so it must be seen here. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (d->ops->rx_queue_count && d->ops->rx_queue_count(d->rx_queues[q]))
+		rc = 1;
+	else
+		rc = bp_intr_wait(fd, 8, timeout_ms);
+	d->ops->rx_intr_disable(d, q);
+	bp_intr_wait(fd, 8, 0); /* one that raced the look is no later wake-up */
+	return rc;
 }
 
 void bp_ether_format_addr(char *buf, size_t len, const struct bp_ether_addr *a)

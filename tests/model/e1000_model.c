@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/eventfd.h>
 #include <bypass/log.h>
 #include "../../drivers/net/e1000/e1000_regs.h"
 #include "e1000_model.h"
@@ -30,6 +31,19 @@ static void reset_locked(struct e1000_model *m)
 		R(E1000_RAH0) = m->eeprom[2] | E1000_RAH_AV;
 	}
 	m->resets++;
+}
+
+/* INTx is level-triggered: asserted while a cause is both set and enabled
+ * (ICR & IMS, SDM 13.4.17-20); VFIO masks the line when it fires. */
+static void update_irq_locked(struct e1000_model *m)
+{
+	if (m->intr_on && !m->irq_masked && (R(E1000_ICR) & R(E1000_IMS))) {
+		uint64_t one = 1;
+		m->irq_masked = true;
+		m->irqs++;
+		if (write(m->irq_fd, &one, sizeof(one)) != sizeof(one))
+			abort();
+	}
 }
 
 static void kick_locked(struct e1000_model *m)
@@ -99,7 +113,49 @@ static void reg_write(void *ctx, uint32_t off, uint32_t v)
 		if (off < STATS_FIRST || off > STATS_LAST)
 			R(off) = v;
 	}
+	update_irq_locked(m);
 	kick_locked(m);
+	pthread_mutex_unlock(&m->lock);
+}
+
+static int intr_unmask(struct bp_intr_handle *h)
+{
+	struct e1000_model *m = h->ctx;
+	pthread_mutex_lock(&m->lock);
+	m->irq_masked = false;
+	update_irq_locked(m); /* still pending: fires again */
+	pthread_mutex_unlock(&m->lock);
+	return 0;
+}
+
+/* The 82540EM as QEMU has it: INTx only, whatever is asked for. */
+static int intr_enable(void *ctx, uint16_t want, struct bp_intr_handle *h)
+{
+	struct e1000_model *m = ctx;
+	(void)want;
+	int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	pthread_mutex_lock(&m->lock);
+	m->irq_fd = fd;
+	m->intr_on = true;
+	m->irq_masked = false;
+	*h = (struct bp_intr_handle){ .mode = BP_INTR_INTX, .nb_vec = 1, .read_len = 8, .unmask = intr_unmask,
+				       .ctx = m };
+	h->fd[0] = fd;
+	update_irq_locked(m);
+	pthread_mutex_unlock(&m->lock);
+	return 0;
+}
+
+static void intr_disable(void *ctx, struct bp_intr_handle *h)
+{
+	struct e1000_model *m = ctx;
+	(void)h;
+	pthread_mutex_lock(&m->lock);
+	m->intr_on = false;
+	close(m->irq_fd);
+	m->irq_fd = -1;
 	pthread_mutex_unlock(&m->lock);
 }
 
@@ -283,6 +339,7 @@ static void *model_main(void *arg)
 		if (!m->paused) {
 			progress |= tx_step(m, tx, &sent);
 			progress |= rx_step(m);
+			update_irq_locked(m);
 		}
 		struct e1000_model *peer = m->peer;
 		unsigned step_us = m->step_us;
@@ -342,7 +399,9 @@ struct e1000_model *e1000_model_attach(const char *addr, const struct bp_ether_a
 	m->resets = 0;
 	model_bar_register(m->reg, sizeof(m->reg), reg_read, reg_write, m);
 	m->running = pthread_create(&m->thread, NULL, model_main, m) == 0;
-	m->pci = (struct bp_pci_model){ .id = { 0x8086, 0x100e }, .cfg = cfg_access, .ctx = m };
+	m->irq_fd = -1;
+	m->pci = (struct bp_pci_model){ .id = { 0x8086, 0x100e }, .cfg = cfg_access, .intr_enable = intr_enable,
+					.intr_disable = intr_disable, .ctx = m };
 	if (m->qemu) {
 		m->pci.sub_vendor = 0x1af4;
 		m->pci.sub_device = 0x1100;
@@ -425,6 +484,7 @@ void e1000_model_set_link(struct e1000_model *m, bool up)
 	else
 		R(E1000_STATUS) &= ~E1000_STATUS_LU;
 	R(E1000_ICR) |= E1000_ICR_LSC; /* SDM 13.4.17 */
+	update_irq_locked(m);
 	kick_locked(m);
 	pthread_mutex_unlock(&m->lock);
 }

@@ -49,6 +49,12 @@ struct e1000_model {
 	struct frame_queue out;  /* frames we sent, when there is no peer */
 	struct e1000_model *peer;
 
+	/* INTx, as VFIO delivers it: an eventfd signalled when ICR & IMS is not
+	 * zero, the line then masked until the driver unmasks it */
+	int irq_fd;
+	bool intr_on, irq_masked;
+	uint64_t irqs;
+
 	/* what the model saw, for tests (read under the lock or when quiet) */
 	uint64_t tx_frames, rx_frames, lost_on_wire, lost_link_down, lost_rx_off;
 	uint64_t dma_faults, bad_tx_desc;

@@ -8,6 +8,9 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <pthread.h>
+#include <unistd.h>
 #include <bypass/env.h>
 #include <bypass/ethdev.h>
 #include <bypass/mempool.h>
@@ -43,7 +46,15 @@ static void note(const char *fmt, ...)
 /* bypass with `nports` modelled 82540EM (back to back when two), a pool of
  * nb_mbufs with an lcore cache of `cache`, every port started with one queue
  * pair of rxd/txd descriptors. */
+static bool rig_up_conf(unsigned nports, uint16_t rxd, uint16_t txd, uint32_t nb_mbufs, uint32_t cache,
+			const struct bp_eth_conf *conf);
 static bool rig_up(unsigned nports, uint16_t rxd, uint16_t txd, uint32_t nb_mbufs, uint32_t cache)
+{
+	return rig_up_conf(nports, rxd, txd, nb_mbufs, cache, NULL);
+}
+
+static bool rig_up_conf(unsigned nports, uint16_t rxd, uint16_t txd, uint32_t nb_mbufs, uint32_t cache,
+			const struct bp_eth_conf *conf)
 {
 	memset(&rig, 0, sizeof(rig));
 	if (test_env("--no-huge -l 0 --log-level err") < 0)
@@ -62,7 +73,7 @@ static bool rig_up(unsigned nports, uint16_t rxd, uint16_t txd, uint32_t nb_mbuf
 	if (!rig.mp)
 		return false;
 	for (uint16_t p = 0; p < nports; p++)
-		if (bp_eth_dev_configure(p, 1, 1, NULL) < 0 || bp_eth_rx_queue_setup(p, 0, rxd, rig.mp) < 0 ||
+		if (bp_eth_dev_configure(p, 1, 1, conf) < 0 || bp_eth_rx_queue_setup(p, 0, rxd, rig.mp) < 0 ||
 		    bp_eth_tx_queue_setup(p, 0, txd) < 0 || bp_eth_dev_start(p) < 0)
 			return false;
 	testpkt_template(rig.tmpl, &mac1, &mac0, LEN, 0);
@@ -666,4 +677,166 @@ TEST(e1000_model_qemu_keeps_its_statistics_and_ignores_reset)
 	CHECK_EQ(e1000_model_reg(m, E1000_TCTL), 0);
 	CHECK_EQ(stats(0).imissed, 0);
 	CHECK(rig_down());
+}
+
+/* ---- interrupts ---- */
+
+static int open_fds(void)
+{
+	int n = 0;
+	DIR *d = opendir("/proc/self/fd");
+	for (struct dirent *e; d && (e = readdir(d));)
+		n += e->d_name[0] != '.';
+	if (d)
+		closedir(d);
+	return n;
+}
+
+struct link_log {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int events;
+	struct bp_eth_link last;
+};
+
+static void on_link(uint16_t port, enum bp_eth_event_type ev, void *arg)
+{
+	struct link_log *l = arg;
+	struct bp_eth_link link;
+	bp_eth_link_get(port, &link, false);
+	pthread_mutex_lock(&l->lock);
+	if (ev == BP_ETH_EVENT_LINK) {
+		l->events++;
+		l->last = link;
+	}
+	pthread_cond_broadcast(&l->cond);
+	pthread_mutex_unlock(&l->lock);
+}
+
+/* Waits up to a second for the n-th link event. */
+static bool link_event(struct link_log *l, int n)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 1;
+	pthread_mutex_lock(&l->lock);
+	while (l->events < n && pthread_cond_timedwait(&l->cond, &l->lock, &ts) == 0)
+		;
+	bool ok = l->events >= n;
+	pthread_mutex_unlock(&l->lock);
+	return ok;
+}
+
+TEST(e1000_model_link_changes_reach_the_callback_within_a_second)
+{
+	const struct bp_eth_conf conf = { .size = sizeof(conf), .link_intr = 1 };
+	struct link_log log = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, { 0 } };
+	CHECK(rig_up_conf(1, 64, 64, 4096, 0, &conf));
+	struct e1000_model *m = rig.m[0];
+	CHECK_EQ(bp_eth_dev_callback_register(0, BP_ETH_EVENT_LINK, on_link, &log), 0);
+	CHECK_EQ(e1000_model_reg(m, E1000_IMS), E1000_ICR_LSC); /* link only: rx is polled */
+	for (int i = 0; i < 3; i++) {
+		e1000_model_set_link(m, false);
+		CHECK(link_event(&log, 2 * i + 1));
+		CHECK(!log.last.up);
+		CHECK_EQ(log.last.speed_mbps, 0);
+		e1000_model_set_link(m, true); /* the line was unmasked, or this one would not come */
+		CHECK(link_event(&log, 2 * i + 2));
+		CHECK(log.last.up);
+		CHECK_EQ(log.last.speed_mbps, 1000);
+		CHECK(log.last.full_duplex);
+	}
+	/* and traffic goes on */
+	inject(m, 0, 10);
+	bool intact;
+	CHECK_EQ(rx_frames(0, 32, 0, 10, &intact), 10);
+	CHECK(intact);
+	CHECK_EQ(bp_eth_dev_callback_unregister(0, BP_ETH_EVENT_LINK, on_link, &log), 0);
+	CHECK(rig_down());
+}
+
+struct delayed {
+	struct e1000_model *m;
+	unsigned delay_ms;
+	uint64_t seq;
+};
+
+static void *inject_later(void *arg)
+{
+	struct delayed *d = arg;
+	usleep(d->delay_ms * 1000);
+	inject(d->m, d->seq, 1);
+	return NULL;
+}
+
+TEST(e1000_model_rx_interrupt_wakes_a_sleeping_queue_once)
+{
+	const struct bp_eth_conf conf = { .size = sizeof(conf), .rx_intr = 1 };
+	CHECK(rig_up_conf(1, 64, 64, 4096, 0, &conf));
+	struct e1000_model *m = rig.m[0];
+	CHECK(bp_eth_rx_intr_fd(0, 0) >= 0);
+	CHECK_EQ(e1000_model_reg(m, E1000_IMS), 0); /* nothing armed until asked */
+	/* nothing comes: the wait times out */
+	uint64_t t0 = model_now_ns();
+	CHECK_EQ(bp_eth_rx_intr_wait(0, 0, 100), 0);
+	CHECK(model_now_ns() - t0 >= 90 * 1000000ull);
+	CHECK_EQ(e1000_model_reg(m, E1000_IMS), 0); /* disarmed again */
+	bool intact;
+	for (uint64_t i = 0; i < 20; i++) {
+		/* a frame arrives while the queue sleeps: it wakes, at once */
+		struct delayed d = { m, 20, i };
+		pthread_t t;
+		pthread_create(&t, NULL, inject_later, &d);
+		t0 = model_now_ns();
+		CHECK_EQ(bp_eth_rx_intr_wait(0, 0, 5000), 1);
+		CHECK(model_now_ns() - t0 < 1000 * 1000000ull);
+		pthread_join(t, NULL);
+		CHECK_EQ(rx_frames(0, 32, i, 1, &intact), 1);
+		CHECK(intact);
+		CHECK_EQ(e1000_model_reg(m, E1000_IMS) & (E1000_ICR_RXT0 | E1000_ICR_RXDMT0), 0);
+	}
+	/* a frame that came before the arming raised nothing: the look at the
+	 * ring after arming finds it, no sleep */
+	inject(m, 100, 1);
+	CHECK(e1000_model_wait_quiet(m, WAIT));
+	t0 = model_now_ns();
+	CHECK_EQ(bp_eth_rx_intr_wait(0, 0, 5000), 1);
+	CHECK(model_now_ns() - t0 < 1000 * 1000000ull);
+	CHECK_EQ(rx_frames(0, 32, 100, 1, &intact), 1);
+	/* the program's own epoll: arm, and the fd becomes readable */
+	CHECK_EQ(bp_eth_rx_intr_enable(0, 0), 0);
+	inject(m, 101, 1);
+	CHECK_EQ(bp_intr_wait(bp_eth_rx_intr_fd(0, 0), 8, 5000), 1);
+	CHECK_EQ(bp_eth_rx_intr_disable(0, 0), 0);
+	CHECK_EQ(rx_frames(0, 32, 101, 1, &intact), 1);
+	CHECK(intact);
+	CHECK(rig_down());
+}
+
+TEST(e1000_model_stop_leaves_no_interrupt_armed_and_no_fd_open)
+{
+	const struct bp_eth_conf conf = { .size = sizeof(conf), .rx_intr = 1, .link_intr = 1 };
+	CHECK(test_env("--no-huge -l 0 --log-level err") >= 0);
+	int fds_before = open_fds();
+	bp_cleanup();
+	CHECK(rig_up_conf(1, 64, 64, 4096, 0, &conf));
+	struct e1000_model *m = rig.m[0];
+	for (int cycle = 0; cycle < 3; cycle++) {
+		CHECK_EQ(e1000_model_reg(m, E1000_IMS), E1000_ICR_LSC);
+		CHECK(E1000_MODEL_GET(m, intr_on));
+		struct delayed d = { m, 20, (uint64_t)cycle };
+		pthread_t t;
+		pthread_create(&t, NULL, inject_later, &d);
+		CHECK_EQ(bp_eth_rx_intr_wait(0, 0, 5000), 1);
+		pthread_join(t, NULL);
+		bool intact;
+		CHECK_EQ(rx_frames(0, 32, (uint64_t)cycle, 1, &intact), 1);
+		CHECK_EQ(bp_eth_dev_stop(0), 0);
+		CHECK_EQ(e1000_model_reg(m, E1000_IMS), 0);
+		CHECK(!E1000_MODEL_GET(m, intr_on));
+		CHECK(bp_eth_rx_intr_fd(0, 0) < 0);
+		CHECK_EQ(bp_eth_dev_start(0), 0);
+	}
+	CHECK(rig_down());
+	CHECK_EQ(open_fds(), fds_before); /* eventfds, the interrupt thread's epoll: all closed */
 }

@@ -18,7 +18,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <errno.h>
+#include <unistd.h>
+#include <sys/eventfd.h>
 #include <sys/random.h>
+#include <bypass/intr.h>
 #include <bypass/ethdev.h>
 #include <bypass/log.h>
 #include <bypass/mem.h>
@@ -27,6 +30,13 @@
 #include "e1000_regs.h"
 
 #define RS_THRESH 32 /* descriptors between status write-backs, at most */
+/* Interrupt throttling: at most 10000 interrupts a second, i.e. one every
+ * 390 x 256 ns = 100 us (ITR counts 256 ns units, SDM 13.4.18). An idle
+ * queue's first frame still interrupts at once. */
+#define ITR_INTERVAL 390
+/* What wakes a sleeping rx queue: a frame written back, the ring running low,
+ * a frame missed for want of descriptors (SDM 13.4.17). */
+#define RX_CAUSES (E1000_ICR_RXT0 | E1000_ICR_RXDMT0 | E1000_ICR_RXO)
 #define MAX_BURST 64
 #define MAX_FRAME 1518 /* without FCS, with one VLAN tag: LPE off (SDM 13.4.22) */
 
@@ -73,6 +83,11 @@ struct e1000_adapter {
 	bool stats_kept;
 	uint64_t hw_total[HW_STATS];
 	uint32_t hw_last[HW_STATS];
+	/* Interrupts (conf.rx_intr or conf.link_intr): the 82540EM has one, INTx;
+	 * its handler reads ICR once and hands each cause to whom it concerns. */
+	bool intr_on;
+	int wake_fd;  /* rx queue 0's eventfd, signalled by the handler */
+	int rx_armed; /* the queue sleeps: the next rx cause wakes it (atomic) */
 };
 
 /* ---- data path ---- */
@@ -144,6 +159,15 @@ static uint16_t e1000_rx(void *qp, struct bp_mbuf **pkts, uint16_t n)
 	q->st.packets += got;
 	q->st.bytes += bytes;
 	return got;
+}
+
+static uint32_t e1000_rx_queue_count(void *qp)
+{
+	struct e1000_rxq *q = qp;
+	uint32_t n = 0;
+	while (n < q->nb && (q->ring[(q->next + n) & q->mask].status & E1000_RXD_STAT_DD))
+		n++;
+	return n;
 }
 
 /* Frees the segments of every descriptor up to the oldest RS descriptor the
@@ -498,6 +522,92 @@ static uint32_t rctl_value(const struct bp_eth_dev *dev)
 	return rctl;
 }
 
+static int e1000_stop(struct bp_eth_dev *dev);
+
+/* ---- interrupts ---- */
+
+/* On the interrupt thread, each time the line fires: ICR says why, and
+ * reading it clears every cause (SDM 13.4.17). */
+static void e1000_intr(void *arg)
+{
+	struct e1000_adapter *a = arg;
+	uint32_t icr = bp_read32(a->regs, E1000_ICR);
+	if (icr & E1000_ICR_LSC) {
+		e1000_link_update(a->eth, 0);
+		bp_eth_dev_event(a->eth, BP_ETH_EVENT_LINK);
+	}
+	if ((icr & RX_CAUSES) && __atomic_exchange_n(&a->rx_armed, 0, __ATOMIC_ACQ_REL)) {
+		bp_write32(a->regs, E1000_IMC, RX_CAUSES); /* one wake-up per arming */
+		uint64_t one = 1;
+		if (write(a->wake_fd, &one, sizeof(one)) < 0)
+			BP_LOG(DEBUG, "%s: rx wake-up: %s", a->eth->name, strerror(errno));
+	}
+	bp_intr_unmask(&a->pci->intr);
+}
+
+static void intr_stop(struct e1000_adapter *a)
+{
+	if (!a->intr_on)
+		return;
+	bp_write32(a->regs, E1000_IMC, 0xffffffff);
+	bp_intr_callback_unregister(bp_intr_fd(&a->pci->intr, 0), e1000_intr, a);
+	bp_pci_intr_disable(a->pci);
+	(void)bp_read32(a->regs, E1000_ICR);
+	if (a->wake_fd >= 0)
+		close(a->wake_fd);
+	a->wake_fd = -1;
+	a->eth->rx_intr_fd[0] = -1;
+	a->rx_armed = 0;
+	a->intr_on = false;
+}
+
+static int intr_start(struct bp_eth_dev *dev)
+{
+	struct e1000_adapter *a = dev->priv;
+	struct bp_intr_handle *h = &a->pci->intr;
+	int rc = bp_pci_intr_enable(a->pci, 1);
+	if (rc < 0)
+		return rc;
+	a->intr_on = true;
+	if (dev->conf.rx_intr) {
+		a->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (a->wake_fd < 0) {
+			rc = -errno;
+			intr_stop(a);
+			return rc;
+		}
+		dev->rx_intr_fd[0] = a->wake_fd;
+	}
+	bp_write32(a->regs, E1000_ITR, ITR_INTERVAL);
+	(void)bp_read32(a->regs, E1000_ICR); /* causes from before start */
+	if ((rc = bp_intr_callback_register(bp_intr_fd(h, 0), h->read_len, e1000_intr, a)) < 0) {
+		intr_stop(a);
+		return rc;
+	}
+	if (dev->conf.link_intr)
+		bp_write32(a->regs, E1000_IMS, E1000_ICR_LSC);
+	bp_intr_unmask(h);
+	return 0;
+}
+
+static int e1000_rx_intr_enable(struct bp_eth_dev *dev, uint16_t q)
+{
+	struct e1000_adapter *a = dev->priv;
+	(void)q;
+	__atomic_store_n(&a->rx_armed, 1, __ATOMIC_RELEASE);
+	bp_write32(a->regs, E1000_IMS, RX_CAUSES);
+	return 0;
+}
+
+static int e1000_rx_intr_disable(struct bp_eth_dev *dev, uint16_t q)
+{
+	struct e1000_adapter *a = dev->priv;
+	(void)q;
+	__atomic_store_n(&a->rx_armed, 0, __ATOMIC_RELEASE);
+	bp_write32(a->regs, E1000_IMC, RX_CAUSES);
+	return 0;
+}
+
 static int e1000_start(struct bp_eth_dev *dev)
 {
 	struct e1000_adapter *a = dev->priv;
@@ -536,6 +646,13 @@ static int e1000_start(struct bp_eth_dev *dev)
 		bp_write32(a->regs, E1000_TIPG, E1000_TIPG_COPPER);
 	}
 	e1000_link_update(dev, 0);
+	if (dev->conf.rx_intr || dev->conf.link_intr) {
+		int rc = intr_start(dev);
+		if (rc < 0) {
+			e1000_stop(dev);
+			return rc;
+		}
+	}
 	return 0;
 }
 
@@ -549,6 +666,7 @@ static int e1000_stop(struct bp_eth_dev *dev)
 	       bp_read32(a->regs, E1000_RDH), bp_read32(a->regs, E1000_RDT), rq ? rq->next : 0,
 	       bp_read32(a->regs, E1000_TDH), bp_read32(a->regs, E1000_TDT), tq ? tq->clean : 0,
 	       tq ? tq->nb_free : 0);
+	intr_stop(a);
 	/* Let the transmitter finish what it was given while the link is up (a
 	 * full ring of the longest frames takes 50 ms at 1 Gb/s). */
 	for (int i = 0; tq && i < 100 && bp_read32(a->regs, E1000_TDH) != tq->tail &&
@@ -624,6 +742,9 @@ static const struct bp_eth_dev_ops e1000_ops = {
 	.stats_get = e1000_stats_get,
 	.stats_reset = e1000_stats_reset,
 	.promiscuous_set = e1000_promisc,
+	.rx_intr_enable = e1000_rx_intr_enable,
+	.rx_intr_disable = e1000_rx_intr_disable,
+	.rx_queue_count = e1000_rx_queue_count,
 };
 
 static int e1000_probe(struct bp_pci_device *pci)
@@ -638,6 +759,7 @@ static int e1000_probe(struct bp_pci_device *pci)
 	a->pci = pci;
 	a->regs = pci->bar[0].va;
 	a->stats_kept = pci->sub_vendor == 0x1af4 && pci->sub_device == 0x1100; /* QEMU */
+	a->wake_fd = -1;
 	a->eth = bp_eth_dev_allocate(pci->addr);
 	if (!a->eth) {
 		free(a);
