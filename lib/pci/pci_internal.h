@@ -15,6 +15,7 @@ struct pci_dev {
 	int cfg_fd;       /* UIO: sysfs config file */
 	uint64_t cfg_off; /* VFIO: offset of the config region */
 	int lock_fd;
+	bool uio_irqcontrol;              /* UIO: the driver unmasks on write(1) */
 	const struct bp_pci_model *model; /* BP_PCI_MODEL */
 };
 

@@ -87,37 +87,58 @@ void bp_uio_close(struct pci_dev *pd)
 }
 
 /* ---- interrupts: /dev/uioN (Documentation/driver-api/uio-howto.rst) ----
- * read() of 4 bytes returns the interrupt count (blocking unless one came);
- * write() of a 4-byte 1 or 0 calls the driver's irqcontrol, which for
- * uio_pci_generic clears or sets the INTx Disable bit of the command register
- * (PCI 3.0 §6.2.2, bit 10). Its handler masks the line each time it fires. */
+ * read() of 4 bytes returns the interrupt count (blocking unless one came).
+ * Unmasking depends on the driver: one with irqcontrol (bypass_uio, igb_uio)
+ * takes a 4-byte write of 1 (0 masks); uio_pci_generic has none and masks the
+ * line itself by setting the Interrupt Disable bit of the command register
+ * (PCI 3.0 §6.2.2, bit 10) each time it fires, so user space clears that bit
+ * through the sysfs config file (byte 5, bit 2), as the howto's example does. */
+
+#define CMD_HIGH 5                  /* byte 5 of config space: command bits 15:8 */
+#define CMD_HIGH_INTX_DISABLE 0x04  /* bit 10 of the command register */
 
 static int uio_irqcontrol(int fd, int32_t on)
 {
 	return write(fd, &on, sizeof(on)) == (ssize_t)sizeof(on) ? 0 : -errno;
 }
 
+static int intx_disable_bit(struct pci_dev *pd, bool disable)
+{
+	uint8_t b;
+	if (pread(pd->cfg_fd, &b, 1, CMD_HIGH) != 1)
+		return -errno;
+	b = disable ? (uint8_t)(b | CMD_HIGH_INTX_DISABLE) : (uint8_t)(b & ~CMD_HIGH_INTX_DISABLE);
+	return pwrite(pd->cfg_fd, &b, 1, CMD_HIGH) == 1 ? 0 : -errno;
+}
+
 static int uio_unmask(struct bp_intr_handle *h)
 {
-	return uio_irqcontrol(h->fd[0], 1);
+	struct pci_dev *pd = h->ctx;
+	return pd->uio_irqcontrol ? uio_irqcontrol(pd->dev_fd, 1) : intx_disable_bit(pd, false);
 }
 
 int bp_uio_intr_enable(struct pci_dev *pd)
 {
 	struct bp_intr_handle *h = &pd->pub.intr;
 	int rc = uio_irqcontrol(pd->dev_fd, 1);
+	pd->uio_irqcontrol = rc == 0;
+	if (rc == -ENOSYS) /* uio_pci_generic */
+		rc = intx_disable_bit(pd, false);
 	if (rc < 0) {
-		BP_LOG(ERR, "%s: its UIO driver cannot turn interrupts on (%s); uio_pci_generic needs a device "
-			    "with INTx that can be masked", pd->pub.addr, strerror(-rc));
+		BP_LOG(ERR, "%s: cannot turn its interrupt on through UIO (%s)", pd->pub.addr, strerror(-rc));
 		return rc;
 	}
 	/* the fd is the device's own /dev/uioN, closed with it */
-	*h = (struct bp_intr_handle){ .mode = BP_INTR_INTX, .nb_vec = 1, .read_len = 4, .unmask = uio_unmask };
+	*h = (struct bp_intr_handle){ .mode = BP_INTR_INTX, .nb_vec = 1, .read_len = 4, .unmask = uio_unmask,
+				       .ctx = pd };
 	h->fd[0] = pd->dev_fd;
 	return 0;
 }
 
 void bp_uio_intr_disable(struct pci_dev *pd)
 {
-	uio_irqcontrol(pd->dev_fd, 0);
+	if (pd->uio_irqcontrol)
+		uio_irqcontrol(pd->dev_fd, 0);
+	else
+		intx_disable_bit(pd, true);
 }
