@@ -13,6 +13,11 @@
 #include <time.h>
 #include <unistd.h>
 #include <pthread.h>
+#include <poll.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <bypass/intr.h>
 #include <bypass/env.h>
 #include <bypass/log.h>
 #include <bypass/ethdev.h>
@@ -57,9 +62,13 @@ static struct {
 	uint64_t rx_count; /* stop once the receiving streams took this many */
 	uint16_t stream;   /* txonly stamps it; --verify accepts only it, if set */
 	bool stream_set;
+	enum rx_mode { RX_POLL, RX_INTERRUPT, RX_ADAPTIVE } rx_mode;
+	uint32_t idle_polls; /* empty polls before an lcore sleeps */
+	bool no_lsc;         /* no link-change interrupts */
+	uint64_t first_seq;  /* txonly: the first frame's sequence number */
 } cfg = {
 	.mode = FWD_IO, .burst = 32, .txpkts = 64, .stats_period = 1.0, .rxd = 1024, .txd = 1024,
-	.tx_count = UINT64_MAX, .mbuf_size = BP_MBUF_DEFAULT_BUF_SIZE,
+	.tx_count = UINT64_MAX, .mbuf_size = BP_MBUF_DEFAULT_BUF_SIZE, .idle_polls = 300,
 };
 
 static struct stream streams[MAX_STREAMS];
@@ -67,10 +76,21 @@ static unsigned nb_streams;
 static struct bp_mempool *pool;
 static volatile sig_atomic_t stop;
 
+/* Stopping wakes whoever sleeps: lcores in interrupt mode, the stats thread. */
+static int stop_fd = -1;
+
+static void request_stop(void)
+{
+	uint64_t one = 1;
+	stop = 1;
+	if (stop_fd >= 0 && write(stop_fd, &one, sizeof(one)) < 0)
+		stop = 1; /* (nothing to do: it is set) */
+}
+
 static void on_signal(int sig)
 {
 	(void)sig;
-	stop = 1;
+	request_stop(); /* write() is async-signal-safe */
 }
 
 static void usage(const char *prog)
@@ -80,11 +100,16 @@ static void usage(const char *prog)
 	       "  --port-mode=P:MODE    this port runs MODE instead (repeatable), e.g. 0:txonly\n"
 	       "  --txpkts=BYTES        txonly frame size without FCS, %d..%d (default 64)\n"
 	       "  --tx-count=N          txonly: stop sending after N packets per port\n"
+	       "  --first-seq=N         txonly: number the frames from N (default 0)\n"
 	       "  --tx-rate=PPS         txonly: send at most PPS packets per second per port\n"
 	       "  --verify              rxonly: check every packet's sequence and checksum;\n"
 	       "                        txonly: also check what comes back on the same port\n"
 	       "  --stream=N            txonly: tag frames with stream N (0..65535); --verify: count\n"
 	       "                        frames of any other stream as not ours\n"
+	       "  --rx-mode=MODE        poll (default: a core spins); interrupt: an idle lcore sleeps on\n"
+	       "                        its queues' interrupts at the first empty poll; adaptive: after\n"
+	       "                        --idle-polls=N empty polls in a row (default 300)\n"
+	       "  --no-lsc-interrupt    do not listen for link changes (printed as they come otherwise)\n"
 	       "  --rx-count=N          stop once the receiving ports took N packets (rxonly --verify:\n"
 	       "                        N verified); txonly alone stops once --tx-count is sent\n"
 	       "  --burst=N             packets per burst, 1..%d (default 32)\n"
@@ -92,7 +117,8 @@ static void usage(const char *prog)
 	       "  --duration=S          stop after S seconds (default: until Ctrl-C)\n"
 	       "  --nb-mbufs=N          mbufs in the pool (default: sized from the queues)\n"
 	       "  --rxd=N --txd=N       ring descriptors per queue (default 1024)\n"
-	       "The line \"testpmd: forwarding started\" says the ports are started and polled.\n"
+	       "The line \"testpmd: forwarding started\" says the ports are started and polled;\n"
+	       "\"testpmd: first packet on port P\" that P received its first.\n"
 	       "Environment options: %s --help\n",
 	       prog, BP_ETHER_MIN_LEN, TESTPKT_MAX, MAX_BURST, prog);
 }
@@ -131,7 +157,9 @@ static int parse_app_args(int argc, char **argv)
 		{ "nb-mbufs", required_argument, 0, 'n' },    { "rxd", required_argument, 0, 'r' },
 		{ "txd", required_argument, 0, 't' },         { "help", no_argument, 0, 'h' },
 		{ "tx-rate", required_argument, 0, 'R' },     { "rx-count", required_argument, 0, 'C' },
-		{ "stream", required_argument, 0, 'S' },
+		{ "stream", required_argument, 0, 'S' },      { "rx-mode", required_argument, 0, 'M' },
+		{ "idle-polls", required_argument, 0, 'I' },  { "no-lsc-interrupt", no_argument, 0, 'L' },
+		{ "first-seq", required_argument, 0, 'F' },
 		{ 0, 0, 0, 0 },
 	};
 	int c;
@@ -185,6 +213,31 @@ static int parse_app_args(int argc, char **argv)
 			cfg.stream = (uint16_t)v;
 			cfg.stream_set = true;
 			break;
+		case 'M':
+			if (!strcmp(optarg, "poll"))
+				cfg.rx_mode = RX_POLL;
+			else if (!strcmp(optarg, "interrupt"))
+				cfg.rx_mode = RX_INTERRUPT;
+			else if (!strcmp(optarg, "adaptive"))
+				cfg.rx_mode = RX_ADAPTIVE;
+			else {
+				fprintf(stderr, "testpmd: --rx-mode=%s: use poll, interrupt or adaptive\n", optarg);
+				return -1;
+			}
+			break;
+		case 'I':
+			if (parse_num(name, optarg, 1, 1e9, &v) < 0)
+				return -1;
+			cfg.idle_polls = (uint32_t)v;
+			break;
+		case 'L':
+			cfg.no_lsc = true;
+			break;
+		case 'F':
+			if (parse_num(name, optarg, 0, 1e18, &v) < 0)
+				return -1;
+			cfg.first_seq = (uint64_t)v;
+			break;
 		case 'R':
 			if (parse_num(name, optarg, 1, 1e9, &cfg.tx_rate) < 0)
 				return -1;
@@ -225,12 +278,14 @@ static int parse_app_args(int argc, char **argv)
 		fprintf(stderr, "testpmd: unexpected argument '%s'; see --help\n", argv[optind]);
 		return -1;
 	}
+	if (cfg.rx_mode == RX_INTERRUPT)
+		cfg.idle_polls = 1;
 	return 0;
 }
 
 /* ---- forwarding ---- */
 
-static inline void send_or_drop(struct stream *s, struct bp_mbuf **pkts, uint16_t n)
+static inline uint16_t send_or_drop(struct stream *s, struct bp_mbuf **pkts, uint16_t n)
 {
 	uint16_t sent = bp_eth_tx_burst(s->tx_port, 0, pkts, n);
 	s->tx += sent;
@@ -238,9 +293,11 @@ static inline void send_or_drop(struct stream *s, struct bp_mbuf **pkts, uint16_
 		s->tx_dropped += n - sent;
 		bp_pktmbuf_free_bulk(pkts + sent, n - sent);
 	}
+	return n;
 }
 
-static void fwd_io(struct stream *s, uint16_t burst)
+/* Each forwarding function returns how many packets it handled (0: idle). */
+static uint16_t fwd_io(struct stream *s, uint16_t burst)
 {
 	struct bp_mbuf *pkts[MAX_BURST];
 	uint16_t n = bp_eth_rx_burst(s->rx_port, 0, pkts, burst);
@@ -248,19 +305,19 @@ static void fwd_io(struct stream *s, uint16_t burst)
 		/* Idle: take back what the tx ring has sent, or a tight pool could
 		 * stay empty for good (nothing received, so nothing sent). */
 		bp_eth_tx_done_cleanup(s->tx_port, 0);
-		return;
+		return 0;
 	}
 	s->rx += n;
-	send_or_drop(s, pkts, n);
+	return send_or_drop(s, pkts, n);
 }
 
-static void fwd_mac(struct stream *s, uint16_t burst)
+static uint16_t fwd_mac(struct stream *s, uint16_t burst)
 {
 	struct bp_mbuf *pkts[MAX_BURST];
 	uint16_t n = bp_eth_rx_burst(s->rx_port, 0, pkts, burst);
 	if (!n) {
 		bp_eth_tx_done_cleanup(s->tx_port, 0);
-		return;
+		return 0;
 	}
 	s->rx += n;
 	for (uint16_t i = 0; i < n; i++) {
@@ -269,13 +326,13 @@ static void fwd_mac(struct stream *s, uint16_t burst)
 		memcpy(e, e + 6, 6);
 		memcpy(e + 6, tmp, 6);
 	}
-	send_or_drop(s, pkts, n);
+	return send_or_drop(s, pkts, n);
 }
 
 /* txonly: frames the ring refused are kept and offered first next time, so
  * that sequence numbers stay contiguous over what the port took (a gap the
  * receiver sees is a frame lost on the way, never one we threw away). */
-static void fwd_txonly(struct stream *s, uint16_t burst)
+static uint16_t fwd_txonly(struct stream *s, uint16_t burst)
 {
 	uint16_t have = s->nheld, n = burst > have ? (uint16_t)(burst - have) : 0;
 	if (bp_unlikely(s->tx_left < n))
@@ -304,24 +361,28 @@ static void fwd_txonly(struct stream *s, uint16_t burst)
 		s->tx_left -= n;
 	have = (uint16_t)(have + n);
 	if (!have)
-		return;
+		return 0;
 	uint16_t sent = bp_eth_tx_burst(s->tx_port, 0, s->held, have);
 	s->tx += sent;
 	if (bp_unlikely(sent < have))
 		memmove(s->held, s->held + sent, (size_t)(have - sent) * sizeof(s->held[0]));
 	s->nheld = (uint16_t)(have - sent);
+	return sent;
 }
 
 /* Receives on the stream's port and, with --verify, checks every frame: ours
  * (and of --stream, if given), intact, and where in the sequence it falls. */
-static void fwd_rxonly(struct stream *s, uint16_t burst)
+static uint16_t fwd_rxonly(struct stream *s, uint16_t burst)
 {
 	struct bp_mbuf *pkts[MAX_BURST];
 	uint16_t n = bp_eth_rx_burst(s->rx_port, 0, pkts, burst);
 	if (!n)
-		return;
-	if (bp_unlikely(!s->rx))
-		clock_gettime(CLOCK_REALTIME, &s->first_rx); /* once: for start-up measurements */
+		return 0;
+	if (bp_unlikely(!s->rx)) { /* once: for start-up measurements, and a marker for scripts */
+		clock_gettime(CLOCK_REALTIME, &s->first_rx);
+		printf("testpmd: first packet on port %u\n", s->rx_port);
+		fflush(stdout);
+	}
 	s->rx += n;
 	if (cfg.verify) {
 		for (uint16_t i = 0; i < n; i++) {
@@ -349,31 +410,76 @@ static void fwd_rxonly(struct stream *s, uint16_t burst)
 		}
 	}
 	bp_pktmbuf_free_bulk(pkts, n);
+	return n;
+}
+
+static uint64_t rx_arrived(void);
+static bool all_sent(void);
+
+/* --rx-count / --tx-count reached: the lcore that sees it stops the run. */
+static void check_done(void)
+{
+	if ((cfg.rx_count && rx_arrived() >= cfg.rx_count) || all_sent())
+		request_stop();
 }
 
 struct lcore_work {
 	struct stream *s[MAX_STREAMS];
 	unsigned n;
+	int epfd;        /* the rx queues' interrupt fds, when they may sleep */
+	uint64_t sleeps; /* times the lcore slept on them */
 };
 static struct lcore_work work[BP_MAX_LCORE];
+
+/* Every queue of the lcore is idle: arm each one's interrupt, look at each
+ * ring once more (a frame that landed before its arming raised nothing),
+ * sleep until one fires or the run stops, disarm. */
+static void lcore_sleep(struct lcore_work *w)
+{
+	bool waiting = false;
+	for (unsigned i = 0; i < w->n; i++)
+		bp_eth_rx_intr_enable(w->s[i]->rx_port, 0);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	for (unsigned i = 0; i < w->n && !waiting; i++)
+		waiting = bp_eth_rx_queue_count(w->s[i]->rx_port, 0) > 0;
+	if (!waiting && !stop) {
+		struct epoll_event ev[MAX_STREAMS + 1];
+		epoll_wait(w->epfd, ev, (int)w->n + 1, -1); /* a queue's interrupt, or the stop */
+		w->sleeps++;
+	}
+	for (unsigned i = 0; i < w->n; i++) {
+		bp_eth_rx_intr_disable(w->s[i]->rx_port, 0);
+		bp_intr_wait(bp_eth_rx_intr_fd(w->s[i]->rx_port, 0), 8, 0); /* clear what fired */
+	}
+}
 
 static int fwd_loop(void *arg)
 {
 	struct lcore_work *w = arg;
 	const uint16_t burst = cfg.burst;
+	uint32_t idle = 0;
 	while (!stop) {
+		unsigned busy = 0;
 		for (unsigned i = 0; i < w->n; i++) {
 			struct stream *s = w->s[i];
 			switch (s->mode) {
-			case FWD_IO: fwd_io(s, burst); break;
-			case FWD_MAC: fwd_mac(s, burst); break;
+			case FWD_IO: busy += fwd_io(s, burst); break;
+			case FWD_MAC: busy += fwd_mac(s, burst); break;
 			case FWD_TXONLY:
-				fwd_txonly(s, burst);
+				busy += fwd_txonly(s, burst);
 				if (cfg.verify) /* what comes back through a forwarder */
-					fwd_rxonly(s, burst);
+					busy += fwd_rxonly(s, burst);
 				break;
-			case FWD_RXONLY: fwd_rxonly(s, burst); break;
+			case FWD_RXONLY: busy += fwd_rxonly(s, burst); break;
 			}
+		}
+		if (busy) {
+			idle = 0;
+			if (bp_unlikely(cfg.rx_count || cfg.tx_count != UINT64_MAX))
+				check_done();
+		} else if (w->epfd >= 0 && ++idle >= cfg.idle_polls) {
+			lcore_sleep(w);
+			idle = 0;
 		}
 	}
 	return 0;
@@ -485,7 +591,8 @@ static int setup_ports(void)
 		return -1;
 
 	BP_ETH_FOREACH_DEV(p) {
-		struct bp_eth_conf conf = { .size = sizeof(conf), .promiscuous = 1 };
+		struct bp_eth_conf conf = { .size = sizeof(conf), .promiscuous = 1, .link_intr = !cfg.no_lsc,
+					    .rx_intr = cfg.rx_mode != RX_POLL };
 		if (bp_eth_dev_configure(p, 1, 1, &conf) < 0 ||
 		    bp_eth_rx_queue_setup(p, 0, cfg.rxd, pool) < 0 ||
 		    bp_eth_tx_queue_setup(p, 0, cfg.txd) < 0 || bp_eth_dev_start(p) < 0) {
@@ -506,6 +613,7 @@ static int setup_ports(void)
 		s->rx_port = p;
 		s->tx_port = s->mode == FWD_TXONLY ? p : peer;
 		s->tx_left = cfg.tx_count;
+		s->next_seq = cfg.first_seq;
 		struct bp_ether_addr src, dst;
 		bp_eth_macaddr_get(p, &src);
 		bp_eth_macaddr_get(peer, &dst);
@@ -525,6 +633,57 @@ static void assign_streams(bool use_main)
 		struct lcore_work *w = &work[ids[i % nworkers]];
 		w->s[w->n++] = &streams[i];
 	}
+}
+
+/* With --rx-mode=interrupt|adaptive, an lcore whose streams all receive may
+ * sleep: an epoll set of its queues' interrupt fds. (A txonly stream never
+ * idles, so an lcore with one never sleeps.) */
+static int prepare_sleep(void)
+{
+	for (uint32_t lc = 0; lc < BP_MAX_LCORE; lc++) {
+		struct lcore_work *w = &work[lc];
+		w->epfd = -1;
+		bool can = cfg.rx_mode != RX_POLL && w->n;
+		for (unsigned i = 0; i < w->n; i++)
+			can &= w->s[i]->mode != FWD_TXONLY;
+		if (!can)
+			continue;
+		w->epfd = epoll_create1(EPOLL_CLOEXEC);
+		struct epoll_event sev = { .events = EPOLLIN, .data.u32 = UINT32_MAX };
+		if (w->epfd < 0 || epoll_ctl(w->epfd, EPOLL_CTL_ADD, stop_fd, &sev) < 0) {
+			fprintf(stderr, "testpmd: epoll: %s\n", strerror(errno));
+			return -1;
+		}
+		for (unsigned i = 0; i < w->n; i++) {
+			int fd = bp_eth_rx_intr_fd(w->s[i]->rx_port, 0);
+			struct epoll_event ev = { .events = EPOLLIN, .data.u32 = i };
+			if (w->epfd < 0 || fd < 0 || epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+				fprintf(stderr, "testpmd: port %u: no rx interrupt to sleep on\n", w->s[i]->rx_port);
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+static void on_link(uint16_t port, enum bp_eth_event_type ev, void *arg)
+{
+	struct bp_eth_link l;
+	(void)ev, (void)arg;
+	bp_eth_link_get(port, &l, false);
+	if (l.up)
+		printf("port %u: link up %u Mbps %s\n", port, l.speed_mbps, l.full_duplex ? "full-duplex" : "half-duplex");
+	else
+		printf("port %u: link down\n", port);
+	fflush(stdout);
+}
+
+static double cpu_seconds(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
 /* Packets the receiving streams took (rxonly with --verify: verified ones).
@@ -559,14 +718,20 @@ static void *stats_thread(void *arg)
 	struct snap *prev = arg, cur;
 	double start = prev->t, next = start + cfg.stats_period;
 	while (!stop) {
-		struct timespec d = { 0, 20 * 1000 * 1000 };
-		nanosleep(&d, NULL);
-		double t = now_s();
+		/* Sleep until the next line to print or the end of --duration,
+		 * woken early by a stop: nothing to do in between. */
+		double t = now_s(), wake = 3600;
+		if (cfg.duration > 0)
+			wake = BP_MIN(wake, start + cfg.duration - t);
+		if (cfg.stats_period > 0)
+			wake = BP_MIN(wake, next - t);
+		struct pollfd pfd = { .fd = stop_fd, .events = POLLIN };
+		if (wake > 0)
+			poll(&pfd, 1, (int)(wake * 1000) + 1);
+		t = now_s();
 		if (cfg.duration > 0 && t - start >= cfg.duration)
-			stop = 1;
-		if ((cfg.rx_count && rx_arrived() >= cfg.rx_count) || all_sent())
-			stop = 1;
-		if (cfg.stats_period > 0 && t >= next) {
+			request_stop();
+		if (cfg.stats_period > 0 && t >= next && !stop) {
 			take_snap(&cur);
 			print_rates(prev, &cur);
 			*prev = cur;
@@ -597,10 +762,23 @@ int main(int argc, char **argv)
 	uint32_t nworkers = bp_lcore_count() - 1;
 	bool main_fwd = nworkers == 0;
 	assign_streams(main_fwd);
+	stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (stop_fd < 0 || prepare_sleep() < 0)
+		goto out;
+	static const char *const rx_modes[] = { "poll", "interrupt", "adaptive" };
 	printf("testpmd: %u ports, mode %s, burst %u, %u forwarding core(s), %u mbufs%s\n",
 	       bp_eth_dev_count_avail(), mode_names[cfg.mode], cfg.burst, main_fwd ? 1 : nworkers,
 	       cfg.nb_mbufs, main_fwd ? " (main core forwards; stats from a helper thread)" : "");
+	printf("testpmd: rx mode %s", rx_modes[cfg.rx_mode]);
+	if (cfg.rx_mode != RX_POLL)
+		printf(" (an idle lcore sleeps after %u empty poll%s)", cfg.idle_polls, cfg.idle_polls > 1 ? "s" : "");
+	printf("%s\n", cfg.no_lsc ? "; link changes not watched" : "");
+	uint16_t lp;
+	BP_ETH_FOREACH_DEV(lp)
+		if (!cfg.no_lsc)
+			bp_eth_dev_callback_register(lp, BP_ETH_EVENT_LINK, on_link, NULL);
 	fflush(stdout);
+	double cpu0 = cpu_seconds();
 
 	static struct snap first, rolling, last;
 	take_snap(&first);
@@ -625,8 +803,19 @@ int main(int argc, char **argv)
 		bp_pktmbuf_free_bulk(streams[i].held, streams[i].nheld); /* built, never taken */
 	take_snap(&last);
 	print_summary(&first, &last);
+	double cpu = cpu_seconds() - cpu0, wall = last.t - first.t;
+	uint64_t sleeps = 0;
+	for (uint32_t l = 0; l < BP_MAX_LCORE; l++)
+		sleeps += work[l].sleeps;
+	printf("cpu: %.1f%% of a core (%.2f s over %.2f s); the lcores slept %llu times\n",
+	       wall > 0 ? 100 * cpu / wall : 0, cpu, wall, (unsigned long long)sleeps);
 	rc = 0;
-out:;
+out:
+	for (uint32_t l = 0; l < BP_MAX_LCORE; l++)
+		if (work[l].epfd > 0)
+			close(work[l].epfd);
+	if (stop_fd >= 0)
+		close(stop_fd);
 	uint16_t p;
 	BP_ETH_FOREACH_DEV(p)
 		bp_eth_dev_close(p);
