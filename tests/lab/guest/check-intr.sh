@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# Runs inside the lab guest (e1000x2): interrupts on the 82540EM's one line.
+#   check-intr.sh e1000x2 on|off     (on: vfio-pci with the IOMMU; off: uio_pci_generic)
+# An idle receiver in interrupt mode sleeps (its CPU is measured over a window
+# of idle time, not guessed), wakes for every frame; link changes made through
+# QEMU's monitor reach testpmd's callback; adaptive mode sleeps once a burst
+# is over; a port cycled with interrupts on leaves no fd behind.
+set -u
+[ "$1" = e1000x2 ] || { echo "check-intr.sh needs the e1000x2 topology"; exit 2; }
+iommu=$2
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../../.." && pwd)
+. "$here/lib.sh"
+bypass=$root/build/tools/bypass
+testpmd=$root/build/apps/testpmd/bypass-testpmd
+a=0000:00:03.0 b=0000:00:04.0
+drv=vfio-pci; [ "$iommu" = off ] && drv=uio_pci_generic
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+"$bypass" bind --driver $drv $a $b >/dev/null || fail "bind to $drv"
+
+hz=$(getconf CLK_TCK)
+# cpu_ticks PID: user + system time of the process so far, in clock ticks
+cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
+# cpu_percent PID SECONDS: the share of one core PID uses over the next SECONDS
+cpu_percent() {
+	local t0 t1
+	t0=$(cpu_ticks "$1") || return 1
+	sleep "$2" # the measurement window itself, not a wait for readiness
+	t1=$(cpu_ticks "$1") || return 1
+	awk -v a="$t0" -v b="$t1" -v s="$2" -v hz="$hz" 'BEGIN { printf "%.1f", (b - a) * 100 / (s * hz) }'
+}
+# wait_line FILE PATTERN SECONDS: until FILE holds PATTERN; prints the time it took
+wait_line() {
+	local start i
+	start=$(date +%s.%N)
+	for ((i = 0; i < $3 * 100; i++)); do
+		grep -q -- "$2" "$1" && { awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }'; return 0; }
+		sleep 0.01
+	done
+	return 1
+}
+# receiver NAME ARGS...: testpmd on port b in the background (pid in $rpid)
+receiver() {
+	local name=$1; shift
+	"$testpmd" -l 1 -a $b -- "$@" --stats-period=0 >"$tmp/$name" 2>&1 &
+	rpid=$!
+	wait_ready "$tmp/$name" $rpid || { kill $rpid 2>/dev/null; return 1; }
+}
+sender() { # STREAM COUNT RATE [testpmd options]
+	local stream=$1 count=$2 rate=$3
+	shift 3
+	timeout 120 "$testpmd" -l 0 -a $a -- --forward-mode=txonly --stream="$stream" --tx-count="$count" \
+		--tx-rate="$rate" --stats-period=0 "$@" >"$tmp/sender" 2>&1
+}
+
+# 1. Idle: interrupt mode sleeps, poll mode spins. Then every paced frame
+#    wakes the sleeper and arrives, verified.
+if receiver intr --forward-mode=rxonly --rx-mode=interrupt --verify --stream=10 --rx-count=1000 --duration=120; then
+	idle_intr=$(cpu_percent $rpid 10)
+	sender 10 1000 1000; src=$?
+	wait $rpid; rc=$?
+else
+	idle_intr=nan src=99 rc=99
+fi
+out=$(cat "$tmp/intr")
+ok_intr=$(awk -v p="$idle_intr" 'BEGIN { print (p < 2) ? 1 : 0 }')
+if [ "$ok_intr" = 1 ] && [ $src = 0 ] && [ $rc = 0 ] && [ "$(field "$out" 0 verify: verified)" = 1000 ] &&
+	[ "$(field "$out" 0 verify: bad)" = 0 ] && [ "$(field "$out" 0 verify: lost)" = 0 ] &&
+	echo "$out" | grep -q "rx mode interrupt"; then
+	ok "$drv: interrupt mode: idle for 10 s at $idle_intr% of a core, then 1000 paced frames woke it, all verified"
+else
+	fail "$drv: interrupt mode" "idle cpu $idle_intr% (want < 2), sender exit $src, receiver exit $rc" "$out"
+fi
+if receiver poll --forward-mode=rxonly --rx-mode=poll --duration=120; then
+	idle_poll=$(cpu_percent $rpid 5)
+	kill -INT $rpid; wait $rpid
+else
+	idle_poll=nan
+fi
+awk -v p="$idle_poll" 'BEGIN { exit !(p >= 50) }' &&
+	ok "$drv: poll mode: idle, the same receiver spins at $idle_poll% of a core (interrupt mode: $idle_intr%)" ||
+	fail "$drv: poll mode spins" "idle cpu $idle_poll% (want about 100)" "$(cat "$tmp/poll")"
+
+# 2. Link down and up through QEMU's monitor: testpmd's callback hears both,
+#    within a second; then traffic flows again.
+if receiver link --forward-mode=rxonly --verify --stream=11 --rx-count=500 --duration=120; then
+	"$bypass" lab monitor set_link nic1 off >/dev/null
+	down=$(wait_line "$tmp/link" "^port 0: link down" 1)
+	"$bypass" lab monitor set_link nic1 on >/dev/null
+	up=$(wait_line "$tmp/link" "^port 0: link up 1000 Mbps full-duplex" 1)
+	sender 11 500 1000; src=$?
+	wait $rpid; rc=$?
+else
+	down="" up="" src=99 rc=99
+fi
+out=$(cat "$tmp/link")
+if [ -n "$down" ] && [ -n "$up" ] && [ $src = 0 ] && [ $rc = 0 ] &&
+	[ "$(field "$out" 0 verify: verified)" = 500 ] && [ "$(field "$out" 0 verify: bad)" = 0 ]; then
+	ok "$drv: link down heard in ${down} s, up in ${up} s; then 500 frames verified"
+else
+	fail "$drv: link events" "down after '${down}' s, up after '${up}' s (want both under 1), sender $src, receiver $rc" "$out"
+fi
+
+# 3. Adaptive: polls through a burst, sleeps once it is over. The burst comes
+#    once a first frame has arrived: QEMU holds what comes in the second after
+#    a receiver starts, then drops what its ring cannot take at once.
+if receiver adaptive --forward-mode=rxonly --rx-mode=adaptive --verify --stream=12 --duration=120 &&
+	sender 12 1 10 && wait_line "$tmp/adaptive" "^testpmd: first packet on port 0" 30 >/dev/null; then
+	sender 12 4999 20000 --first-seq=1; src=$?
+	after=$(cpu_percent $rpid 3)
+	kill -INT $rpid; wait $rpid; rc=$?
+else
+	src=99 rc=99 after=nan
+fi
+out=$(cat "$tmp/adaptive")
+slept=$(echo "$out" | sed -n 's/.*the lcores slept \([0-9]*\) times.*/\1/p')
+if [ $src = 0 ] && [ $rc = 0 ] && [ "$(field "$out" 0 verify: verified)" = 5000 ] &&
+	[ "$(field "$out" 0 verify: lost)" = 0 ] && awk -v p="$after" 'BEGIN { exit !(p < 5) }' && [ "${slept:-0}" -gt 0 ]; then
+	ok "$drv: adaptive: a burst of 5000 frames all verified, then $after% of a core (slept $slept times)"
+else
+	fail "$drv: adaptive" "after the burst $after% (want < 5), slept ${slept:-?} times, sender $src, receiver $rc" "$out"
+fi
+
+# 4. Started and stopped with interrupts on: no fd left behind.
+out=$(timeout 60 "$root/build/tests/lab/intr-cycle" $b 5 2>&1); rc=$?
+[ $rc = 0 ] && ok "$drv: 5 start/stop cycles with interrupts leave no fd open ($out)" ||
+	fail "$drv: interrupts leave no fd behind" "exit $rc: $out"
+
+"$bypass" restore --all >/dev/null
+summary
