@@ -100,6 +100,34 @@ static inline void testpkt_fill(uint8_t *p, const uint8_t tmpl[TESTPKT_HDRS], ui
 	memcpy(p + TESTPKT_HDRS, &h, sizeof(h));
 }
 
+/* A frame that carries its send time (ns of CLOCK_MONOTONIC) in the first 8
+ * bytes of the pattern, covered by the checksum: len >= TESTPKT_STAMPED_MIN. */
+#define TESTPKT_STAMPED_MIN (TESTPKT_MIN + 8)
+static inline void testpkt_fill_stamped(uint8_t *p, const uint8_t tmpl[TESTPKT_HDRS], uint32_t len,
+					uint64_t seq, uint64_t stamp)
+{
+	struct testpkt_hdr h;
+	uint8_t *pat = p + TESTPKT_MIN;
+	uint32_t n = len - TESTPKT_MIN;
+
+	memcpy(p, tmpl, TESTPKT_HDRS);
+	memcpy(pat, &stamp, sizeof(stamp));
+	for (uint32_t i = sizeof(stamp); i < n; i++)
+		pat[i] = (uint8_t)(seq + i);
+	h.magic = TESTPKT_MAGIC;
+	h.seq = seq;
+	h.cksum = testpkt_sum(seq, pat, n, len);
+	memcpy(p + TESTPKT_HDRS, &h, sizeof(h));
+}
+
+/* The send time of a stamped frame that testpkt_check() found good. */
+static inline uint64_t testpkt_stamp(const uint8_t *p)
+{
+	uint64_t stamp;
+	memcpy(&stamp, p + TESTPKT_MIN, sizeof(stamp));
+	return stamp;
+}
+
 /* Checks a received frame of `len` bytes; on OK or BAD_SUM *seq is its sequence. */
 static inline enum testpkt_verdict testpkt_check(const uint8_t *p, uint32_t len, uint64_t *seq)
 {

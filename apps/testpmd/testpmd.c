@@ -22,6 +22,7 @@
 #include <bypass/log.h>
 #include <bypass/ethdev.h>
 #include "../common/testpkt.h"
+#include "../common/latency.h"
 
 #define MAX_BURST 512
 #define MAX_STREAMS BP_MAX_ETHPORTS
@@ -43,6 +44,7 @@ struct stream {
 	uint64_t rx, tx, tx_dropped, alloc_failed;
 	uint64_t verified, bad, not_ours, lost, reordered;
 	struct timespec first_rx; /* wall-clock time of the first packet received */
+	struct latency lat;       /* --latency: send-to-receive times of verified frames */
 } BP_CACHE_ALIGNED;
 
 static struct {
@@ -66,6 +68,9 @@ static struct {
 	uint32_t idle_polls; /* empty polls before an lcore sleeps */
 	bool no_lsc;         /* no link-change interrupts */
 	uint64_t first_seq;  /* txonly: the first frame's sequence number */
+	bool latency;        /* txonly stamps its send time; --verify measures */
+	bool eth_peer_set;
+	struct bp_ether_addr eth_peer; /* txonly: the destination address */
 } cfg = {
 	.mode = FWD_IO, .burst = 32, .txpkts = 64, .stats_period = 1.0, .rxd = 1024, .txd = 1024,
 	.tx_count = UINT64_MAX, .mbuf_size = BP_MBUF_DEFAULT_BUF_SIZE, .idle_polls = 300,
@@ -101,6 +106,9 @@ static void usage(const char *prog)
 	       "  --txpkts=BYTES        txonly frame size without FCS, %d..%d (default 64)\n"
 	       "  --tx-count=N          txonly: stop sending after N packets per port\n"
 	       "  --first-seq=N         txonly: number the frames from N (default 0)\n"
+	       "  --latency             txonly: stamp each frame with its send time; rxonly --verify:\n"
+	       "                        p50/p99/p99.9/max of send-to-receive time (same clock: one machine)\n"
+	       "  --eth-peer=MAC        txonly: send to this address (default: the paired port's)\n"
 	       "  --tx-rate=PPS         txonly: send at most PPS packets per second per port\n"
 	       "  --verify              rxonly: check every packet's sequence and checksum;\n"
 	       "                        txonly: also check what comes back on the same port\n"
@@ -159,7 +167,8 @@ static int parse_app_args(int argc, char **argv)
 		{ "tx-rate", required_argument, 0, 'R' },     { "rx-count", required_argument, 0, 'C' },
 		{ "stream", required_argument, 0, 'S' },      { "rx-mode", required_argument, 0, 'M' },
 		{ "idle-polls", required_argument, 0, 'I' },  { "no-lsc-interrupt", no_argument, 0, 'L' },
-		{ "first-seq", required_argument, 0, 'F' },
+		{ "first-seq", required_argument, 0, 'F' },   { "latency", no_argument, 0, 'T' },
+		{ "eth-peer", required_argument, 0, 'E' },
 		{ 0, 0, 0, 0 },
 	};
 	int c;
@@ -238,6 +247,22 @@ static int parse_app_args(int argc, char **argv)
 				return -1;
 			cfg.first_seq = (uint64_t)v;
 			break;
+		case 'T':
+			cfg.latency = true;
+			break;
+		case 'E': {
+			unsigned b[6];
+			int end = 0;
+			if (sscanf(optarg, "%2x:%2x:%2x:%2x:%2x:%2x%n", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &end) != 6 ||
+			    optarg[end]) {
+				fprintf(stderr, "testpmd: --eth-peer=%s: write a MAC address, e.g. 52:54:00:12:34:02\n", optarg);
+				return -1;
+			}
+			for (int i = 0; i < 6; i++)
+				cfg.eth_peer.b[i] = (uint8_t)b[i];
+			cfg.eth_peer_set = true;
+			break;
+		}
 		case 'R':
 			if (parse_num(name, optarg, 1, 1e9, &cfg.tx_rate) < 0)
 				return -1;
@@ -280,6 +305,13 @@ static int parse_app_args(int argc, char **argv)
 	}
 	if (cfg.rx_mode == RX_INTERRUPT)
 		cfg.idle_polls = 1;
+	bool sends = cfg.mode == FWD_TXONLY;
+	for (unsigned p = 0; p < BP_MAX_ETHPORTS; p++)
+		sends |= cfg.port_mode_set[p] && cfg.port_mode[p] == FWD_TXONLY;
+	if (cfg.latency && sends && cfg.txpkts < TESTPKT_STAMPED_MIN) {
+		fprintf(stderr, "testpmd: --latency carries a timestamp: give --txpkts=%d or more\n", TESTPKT_STAMPED_MIN);
+		return -1;
+	}
 	return 0;
 }
 
@@ -350,9 +382,13 @@ static uint16_t fwd_txonly(struct stream *s, uint16_t burst)
 		n = 0;
 	}
 	const uint32_t len = cfg.txpkts;
+	const uint64_t stamp = cfg.latency && n ? lat_now_ns() : 0;
 	for (uint16_t i = have; i < have + n; i++) {
 		struct bp_mbuf *m = s->held[i];
-		testpkt_fill(bp_pktmbuf_mtod(m, uint8_t *), s->tmpl, len, s->next_seq++);
+		if (cfg.latency)
+			testpkt_fill_stamped(bp_pktmbuf_mtod(m, uint8_t *), s->tmpl, len, s->next_seq++, stamp);
+		else
+			testpkt_fill(bp_pktmbuf_mtod(m, uint8_t *), s->tmpl, len, s->next_seq++);
 		m->data_len = (uint16_t)len;
 		m->pkt_len = len;
 	}
@@ -385,6 +421,7 @@ static uint16_t fwd_rxonly(struct stream *s, uint16_t burst)
 	}
 	s->rx += n;
 	if (cfg.verify) {
+		const uint64_t now = cfg.latency ? lat_now_ns() : 0;
 		for (uint16_t i = 0; i < n; i++) {
 			const uint8_t *p = bp_pktmbuf_mtod(pkts[i], const uint8_t *);
 			uint64_t seq = 0;
@@ -394,6 +431,8 @@ static uint16_t fwd_rxonly(struct stream *s, uint16_t burst)
 			switch (v) {
 			case TESTPKT_OK:
 				s->verified++;
+				if (cfg.latency && pkts[i]->data_len >= TESTPKT_STAMPED_MIN)
+					lat_add(&s->lat, now - testpkt_stamp(p));
 				if (seq > s->rx_next)
 					s->lost += seq - s->rx_next;
 				else if (seq < s->rx_next)
@@ -563,6 +602,11 @@ static void print_summary(const struct snap *first, const struct snap *last)
 		if (s->mode == FWD_RXONLY && s->rx)
 			printf("port %u first-rx-at=%lld.%09ld\n", s->rx_port, (long long)s->first_rx.tv_sec,
 			       s->first_rx.tv_nsec);
+		if (cfg.latency && s->lat.n) {
+			printf("port %u latency: ", s->rx_port);
+			lat_print(stdout, &s->lat);
+		}
+		lat_free(&streams[i].lat);
 	}
 }
 
@@ -617,6 +661,8 @@ static int setup_ports(void)
 		struct bp_ether_addr src, dst;
 		bp_eth_macaddr_get(p, &src);
 		bp_eth_macaddr_get(peer, &dst);
+		if (cfg.eth_peer_set)
+			dst = cfg.eth_peer;
 		testpkt_template(s->tmpl, &dst, &src, cfg.txpkts, cfg.stream);
 	}
 	return 0;

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT
+ * One-way latency of test frames: the sender writes its CLOCK_MONOTONIC time
+ * into the frame (testpkt.h), the receiver reads the same clock on arrival
+ * (sender and receiver on one machine, or one guest). A histogram of 1 us
+ * buckets up to 100 ms, and the largest value seen, give the percentiles. */
+#ifndef BYPASS_APPS_LATENCY_H
+#define BYPASS_APPS_LATENCY_H
+
+#include <stdio.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <time.h>
+
+#define LAT_BUCKETS 100000 /* 1 us each: 0 .. 100 ms; later ones land in the last */
+
+struct latency {
+	uint64_t n, max_ns;
+	uint32_t *bucket; /* LAT_BUCKETS counters, allocated on first use */
+};
+
+static inline uint64_t lat_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static inline void lat_add(struct latency *l, uint64_t ns)
+{
+	if (!l->bucket && !(l->bucket = calloc(LAT_BUCKETS, sizeof(*l->bucket))))
+		return;
+	uint64_t us = ns / 1000;
+	l->bucket[us < LAT_BUCKETS ? us : LAT_BUCKETS - 1]++;
+	l->n++;
+	if (ns > l->max_ns)
+		l->max_ns = ns;
+}
+
+/* The latency below which a share q (0..1) of the samples fall, in us. */
+static inline double lat_quantile(const struct latency *l, double q)
+{
+	uint64_t want = (uint64_t)(q * (double)l->n + 0.999999), seen = 0;
+	for (uint32_t i = 0; l->bucket && i < LAT_BUCKETS; i++) {
+		seen += l->bucket[i];
+		if (seen >= want && seen)
+			return i + 0.5; /* the bucket's middle */
+	}
+	return (double)l->max_ns / 1000;
+}
+
+/* "n=1000 p50=12.5 p99=40.5 p99.9=80.5 max=95.2 us" */
+static inline void lat_print(FILE *f, const struct latency *l)
+{
+	if (!l->n) {
+		fprintf(f, "n=0\n");
+		return;
+	}
+	fprintf(f, "n=%llu p50=%.1f p99=%.1f p99.9=%.1f max=%.1f us\n", (unsigned long long)l->n,
+		lat_quantile(l, 0.5), lat_quantile(l, 0.99), lat_quantile(l, 0.999), (double)l->max_ns / 1000);
+}
+
+static inline void lat_free(struct latency *l)
+{
+	free(l->bucket);
+	l->bucket = NULL;
+}
+
+#endif
