@@ -92,10 +92,14 @@ void bp_uio_close(struct pci_dev *pd)
  * takes a 4-byte write of 1 (0 masks); uio_pci_generic has none and masks the
  * line itself by setting the Interrupt Disable bit of the command register
  * (PCI 3.0 §6.2.2, bit 10) each time it fires, so user space clears that bit
- * through the sysfs config file (byte 5, bit 2), as the howto's example does. */
+ * through the sysfs config file. The whole 16-bit register is written, as the
+ * kernel writes it, not byte 5 alone as the howto's example does: QEMU looks
+ * at INTx masking only on writes that cover the register's first byte, and a
+ * byte write there leaves its line level bookkeeping wrong until the line
+ * sticks high (seen in the lab: "irq N: nobody cared", the IRQ disabled). */
 
-#define CMD_HIGH 5                  /* byte 5 of config space: command bits 15:8 */
-#define CMD_HIGH_INTX_DISABLE 0x04  /* bit 10 of the command register */
+#define PCI_CMD 0x04                  /* command register, PCI 3.0 §6.2.2 */
+#define PCI_CMD_INTX_DISABLE (1u << 10)
 
 static int uio_irqcontrol(int fd, int32_t on)
 {
@@ -104,11 +108,11 @@ static int uio_irqcontrol(int fd, int32_t on)
 
 static int intx_disable_bit(struct pci_dev *pd, bool disable)
 {
-	uint8_t b;
-	if (pread(pd->cfg_fd, &b, 1, CMD_HIGH) != 1)
+	uint16_t cmd;
+	if (pread(pd->cfg_fd, &cmd, 2, PCI_CMD) != 2)
 		return -errno;
-	b = disable ? (uint8_t)(b | CMD_HIGH_INTX_DISABLE) : (uint8_t)(b & ~CMD_HIGH_INTX_DISABLE);
-	return pwrite(pd->cfg_fd, &b, 1, CMD_HIGH) == 1 ? 0 : -errno;
+	cmd = disable ? (uint16_t)(cmd | PCI_CMD_INTX_DISABLE) : (uint16_t)(cmd & ~PCI_CMD_INTX_DISABLE);
+	return pwrite(pd->cfg_fd, &cmd, 2, PCI_CMD) == 2 ? 0 : -errno;
 }
 
 static int uio_unmask(struct bp_intr_handle *h)
