@@ -18,7 +18,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: bypass COMMAND [ARGS]\n"
 		   "  status [--all] [--json]                PCI network devices and who holds them\n"
-		   "  bind [--driver D] [--force] ADDR...    give devices to vfio-pci (default) or uio_pci_generic\n"
+		   "  bind [--driver D] [--force] ADDR...    give devices to vfio-pci (default), uio_pci_generic or bypass_uio\n"
 		   "  unbind ADDR...                         take devices off their driver\n"
 		   "  restore ADDR...|--all                  give devices back to their kernel driver\n"
 		   "                                         (each: --help; --dry-run prints the sysfs writes)\n"
@@ -52,6 +52,8 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "lab") == 0)
 		return cmd_lab(argc - 1, argv + 1);
+	const char *src = getenv("BYPASS_SOURCE_ROOT");
+	devbind_default_source_root = src && *src ? src : BP_SOURCE_ROOT;
 	static const char *const devbind_cmds[] = { "status", "bind", "unbind", "restore" };
 	for (unsigned i = 0; i < sizeof(devbind_cmds) / sizeof(devbind_cmds[0]); i++)
 		if (strcmp(argv[1], devbind_cmds[i]) == 0)

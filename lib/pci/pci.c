@@ -139,7 +139,8 @@ enum bp_pci_access bp_pci_access_of(const struct bp_pci_device *d)
 {
 	char p[PATH_MAX];
 	struct stat st;
-	if (!strcmp(d->kdriver, "uio_pci_generic"))
+	if (!strcmp(d->kdriver, "uio_pci_generic") || !strcmp(d->kdriver, "bypass_uio") ||
+	    !strcmp(d->kdriver, "igb_uio"))
 		return BP_PCI_UIO;
 	if (strcmp(d->kdriver, "vfio-pci") || d->iommu_group < 0)
 		return BP_PCI_NONE;

@@ -20,8 +20,24 @@
 int bp_uio_open(struct pci_dev *pd)
 {
 	struct bp_pci_device *dev = &pd->pub;
-	char p[PATH_MAX], name[64] = "";
-	int rc = bp_mem_use_physical("uio_pci_generic");
+	char p[PATH_MAX], name[64] = "", type[32] = "";
+	/* UIO means physical addresses: behind an IOMMU that translates this
+	 * device's DMA (its group's type is not "identity"), every access faults. */
+	bp_pci_dev_path(p, sizeof(p), dev, "iommu_group/type");
+	FILE *t = fopen(p, "r");
+	if (t) {
+		if (!fgets(type, sizeof(type), t))
+			type[0] = '\0';
+		fclose(t);
+		type[strcspn(type, "\n")] = '\0';
+	}
+	if (type[0] && strcmp(type, "identity")) {
+		BP_LOG(ERR, "%s: the IOMMU translates its DMA (IOMMU group type %s), so the physical addresses "
+			    "%s needs would fault; bind it to vfio-pci, or boot with iommu=pt", dev->addr, type,
+		       dev->kdriver);
+		return -EPERM;
+	}
+	int rc = bp_mem_use_physical(dev->kdriver);
 	if (rc < 0)
 		return rc;
 	bp_pci_dev_path(p, sizeof(p), dev, "uio");
@@ -32,7 +48,7 @@ int bp_uio_open(struct pci_dev *pd)
 	if (d)
 		closedir(d);
 	if (!name[0]) {
-		BP_LOG(ERR, "%s: uio_pci_generic holds it but there is no uio device under %s", dev->addr, p);
+		BP_LOG(ERR, "%s: %s holds it but there is no uio device under %s", dev->addr, dev->kdriver, p);
 		return -ENODEV;
 	}
 	snprintf(p, sizeof(p), "%s/%s", bp_pci_devfs(), name);
@@ -88,7 +104,9 @@ void bp_uio_close(struct pci_dev *pd)
 
 /* ---- interrupts: /dev/uioN (Documentation/driver-api/uio-howto.rst) ----
  * read() of 4 bytes returns the interrupt count (blocking unless one came).
- * Unmasking depends on the driver: one with irqcontrol (bypass_uio, igb_uio)
+ * bypass_uio delivers MSI-X, MSI or INTx (its sysfs intr_mode says which);
+ * the others INTx. Unmasking depends on the driver: one with irqcontrol
+ * (bypass_uio, igb_uio)
  * takes a 4-byte write of 1 (0 masks); uio_pci_generic has none and masks the
  * line itself by setting the Interrupt Disable bit of the command register
  * (PCI 3.0 §6.2.2, bit 10) each time it fires, so user space clears that bit
@@ -121,9 +139,31 @@ static int uio_unmask(struct bp_intr_handle *h)
 	return pd->uio_irqcontrol ? uio_irqcontrol(pd->dev_fd, 1) : intx_disable_bit(pd, false);
 }
 
+/* The vector's kind: bypass_uio says in sysfs (bypass_uio/intr_mode: msix,
+ * msi, legacy or none); uio_pci_generic and igb_uio's INTx only. */
+static enum bp_intr_mode uio_mode(struct pci_dev *pd)
+{
+	char p[PATH_MAX], m[16] = "";
+	bp_pci_dev_path(p, sizeof(p), &pd->pub, "bypass_uio/intr_mode");
+	FILE *f = fopen(p, "r");
+	if (!f)
+		return BP_INTR_INTX;
+	if (!fgets(m, sizeof(m), f))
+		m[0] = '\0';
+	fclose(f);
+	return !strncmp(m, "msix", 4) ? BP_INTR_MSIX : !strncmp(m, "msi", 3) ? BP_INTR_MSI :
+	       !strncmp(m, "legacy", 6) ? BP_INTR_INTX : BP_INTR_NONE;
+}
+
 int bp_uio_intr_enable(struct pci_dev *pd)
 {
 	struct bp_intr_handle *h = &pd->pub.intr;
+	enum bp_intr_mode mode = uio_mode(pd);
+	if (mode == BP_INTR_NONE) {
+		BP_LOG(ERR, "%s: bypass_uio gave it no interrupt (intr_mode none, or the device has none); "
+			    "reload it with intr_mode=msix, or poll", pd->pub.addr);
+		return -ENOTSUP;
+	}
 	int rc = uio_irqcontrol(pd->dev_fd, 1);
 	pd->uio_irqcontrol = rc == 0;
 	if (rc == -ENOSYS) /* uio_pci_generic */
@@ -132,9 +172,10 @@ int bp_uio_intr_enable(struct pci_dev *pd)
 		BP_LOG(ERR, "%s: cannot turn its interrupt on through UIO (%s)", pd->pub.addr, strerror(-rc));
 		return rc;
 	}
-	/* the fd is the device's own /dev/uioN, closed with it */
-	*h = (struct bp_intr_handle){ .mode = BP_INTR_INTX, .nb_vec = 1, .read_len = 4, .unmask = uio_unmask,
-				       .ctx = pd };
+	/* the fd is the device's own /dev/uioN, closed with it; one vector, as
+	 * UIO has one event count. MSI and MSI-X stay unmasked. */
+	*h = (struct bp_intr_handle){ .mode = mode, .nb_vec = 1, .read_len = 4,
+				       .unmask = mode == BP_INTR_INTX ? uio_unmask : NULL, .ctx = pd };
 	h->fd[0] = pd->dev_fd;
 	return 0;
 }

@@ -348,11 +348,14 @@ static void make_dev(char *line)
 	put(P("sys/bus/pci/devices/%s/modalias", addr), "pci:v%08Xd%08Xsv%08Xsd00000001bc%02lXsc%02lXi%02lX\n",
 	    v, d, v, c >> 16, (c >> 8) & 0xff, c & 0xff);
 	/* config space, the first 64 bytes (PCI 3.0 §6.1): ids, class, header type */
-	unsigned hdr = (c >> 8) == 0x0604 ? 1 : (c >> 8) == 0x0607 ? 2 : 0;
-	for (int i = 0; i < nx; i++)
+	unsigned hdr = (c >> 8) == 0x0604 ? 1 : (c >> 8) == 0x0607 ? 2 : 0, pin = 1; /* INTA# */
+	for (int i = 0; i < nx; i++) {
 		sscanf(extra[i], "hdr=%u", &hdr);
+		sscanf(extra[i], "pin=%u", &pin);
+	}
 	unsigned char cfg[64] = { v & 0xff, v >> 8, d & 0xff, d >> 8 };
 	cfg[0x09] = c & 0xff, cfg[0x0a] = (c >> 8) & 0xff, cfg[0x0b] = c >> 16, cfg[0x0e] = (unsigned char)hdr;
+	cfg[0x3d] = (unsigned char)pin; /* Interrupt Pin, PCI 3.0 §6.2.4 */
 	FILE *cf = fopen(P("sys/bus/pci/devices/%s/config", addr), "wb");
 	if (cf) {
 		fwrite(cfg, 1, sizeof(cfg), cf);
@@ -615,6 +618,14 @@ const char *fake_machine(const char *fixture, const char *flags)
 	    "vfio_iommu_type1) ;;\n*) echo \"modprobe: FATAL: Module $1 not found\" >&2; exit 1 ;;\nesac\n",
 	    modprobe_cases[0] ? modprobe_cases : "none", root);
 	chmod(P("modprobe"), 0755);
+	/* insmod: a module file that says "bypass_uio" loads that driver;
+	 * anything else is refused as a kernel would refuse a foreign build */
+	put(P("insmod"),
+	    "#!/bin/sh\nif [ -f \"$1\" ] && grep -q '^bypass_uio$' \"$1\"; then\n"
+	    "\td='%s/sys/bus/pci/drivers/bypass_uio'\n"
+	    "\tmkdir -p \"$d\" && for f in bind unbind new_id remove_id .ids; do : > \"$d/$f\"; done; exit 0\nfi\n"
+	    "echo \"insmod: ERROR: could not insert module $1: Invalid module format\" >&2; exit 1\n", root);
+	chmod(P("insmod"), 0755);
 	fake_writes = 0;
 	devbind_write_hook = kernel;
 	devbind_write_allowed = inside_root;

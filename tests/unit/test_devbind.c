@@ -23,8 +23,9 @@ static int bypass(const char *args)
 	int argc = 0;
 	snprintf(buf, sizeof(buf),
 		 "%s --sysfs %s/sys --procfs %s/proc --etc %s/etc --state-dir %s/run/bypass "
-		 "--modules-dir %s/lib/modules --pci-ids %s/pci.ids --modprobe %s/modprobe",
-		 args, root, root, root, root, root, BYPASS_FIXTURES, root);
+		 "--modules-dir %s/lib/modules --pci-ids %s/pci.ids --modprobe %s/modprobe --insmod %s/insmod "
+		 "--source-root %s/src",
+		 args, root, root, root, root, root, BYPASS_FIXTURES, root, root, root);
 	for (char *s = strtok(buf, " "); s && argc < 63; s = strtok(NULL, " "))
 		argv[argc++] = s;
 	argv[argc] = NULL;
@@ -707,5 +708,79 @@ TEST(devbind_refuses_a_device_whose_vfio_cdev_a_process_holds)
 	CHECK_EQ(fake_add_proc(4242, "dpdk-testpmd", "/dev/vfio/devices/vfio0"), 0);
 	fake_writes = 0;
 	refused("restore 0000:00:03.0", "0000:00:03.0", "process 4242 (dpdk-testpmd) holds /dev/vfio/devices/vfio0");
+	fake_machine_destroy();
+}
+
+/* A "build" of bypass_uio in the fake source tree: the fake insmod loads a
+ * file that says bypass_uio, and refuses anything else. */
+static void fake_build(const char *rel, const char *content)
+{
+	char p[4096], d[4096];
+	snprintf(p, sizeof(p), "%s/src/%s", root, rel);
+	snprintf(d, sizeof(d), "%s", p);
+	*strrchr(d, '/') = '\0';
+	db_make_dirs(d);
+	FILE *f = fopen(p, "w");
+	if (f) {
+		fprintf(f, "%s\n", content);
+		fclose(f);
+	}
+}
+
+TEST(devbind_bypass_uio_loads_a_build_binds_and_restores)
+{
+	SETUP(NULL);
+	unsetenv("BYPASS_UIO_KO");
+	/* not installed, no build: one line that says how to build it; nothing moved */
+	uint64_t before = fake_tree_digest();
+	CHECK_EQ(bypass("bind --driver bypass_uio 0000:00:03.0"), 1);
+	CHECK(strstr(err, "bypass_uio is not installed and there is no build of it") != NULL);
+	CHECK(strstr(err, "/src/kernel/linux/bypass_uio") != NULL);
+	CHECK(one_line(err));
+	CHECK_EQ(fake_tree_digest(), before);
+	CHECK(!strcmp(fake_driver_of("0000:00:03.0"), "e1000"));
+	/* a build for another kernel (insmod refuses it), then the lab's good one */
+	fake_build("kernel/linux/bypass_uio/bypass_uio.ko", "a module for some other kernel");
+	fake_build("lab/cache/bypass_uio/bypass_uio.ko", "bypass_uio");
+	CHECK_EQ(bypass("status"), 0);
+	CHECK(strstr(out, "could use vfio-pci,uio_pci_generic,bypass_uio") != NULL);
+	CHECK_EQ(bypass("bind --driver bypass_uio 0000:00:03.0"), 0);
+	CHECK(strstr(out, "/src/lab/cache/bypass_uio/bypass_uio.ko") != NULL);
+	CHECK(strstr(out, "0000:00:03.0: e1000 -> bypass_uio") != NULL);
+	CHECK(!strcmp(fake_driver_of("0000:00:03.0"), "bypass_uio"));
+	/* a user-space driver, as status says; and back */
+	CHECK_EQ(bypass("status"), 0);
+	CHECK(strstr(out, "on a user-space driver") != NULL);
+	CHECK_EQ(bypass("restore 0000:00:03.0"), 0);
+	CHECK(!strcmp(fake_driver_of("0000:00:03.0"), "e1000"));
+	/* now loaded: binding again needs no module */
+	CHECK_EQ(bypass("bind --driver bypass_uio 0000:00:03.0"), 0);
+	CHECK(strstr(out, "loaded") == NULL);
+	CHECK(!strcmp(fake_driver_of("0000:00:03.0"), "bypass_uio"));
+	CHECK_EQ(bypass("restore --all"), 0);
+	fake_machine_destroy();
+}
+
+TEST(devbind_uio_pci_generic_warns_a_device_without_intx)
+{
+	SETUP(NULL);
+	char p[4096];
+	uint8_t cfg[64] = { 0x86, 0x80, 0x0e, 0x10 }; /* Interrupt Pin (3Dh) 0: no INTx */
+	snprintf(p, sizeof(p), "%s/sys/bus/pci/devices/0000:00:03.0/config", root);
+	FILE *f = fopen(p, "w");
+	CHECK(f);
+	fwrite(cfg, 1, sizeof(cfg), f);
+	fclose(f);
+	CHECK_EQ(bypass("bind --driver uio_pci_generic 0000:00:03.0"), 0);
+	CHECK(strstr(err, "0000:00:03.0 has no INTx pin") != NULL);
+	CHECK(strstr(err, "bypass_uio or vfio-pci give it MSI-X") != NULL);
+	CHECK_EQ(bypass("restore 0000:00:03.0"), 0);
+	cfg[0x3d] = 1; /* INTA# */
+	f = fopen(p, "w");
+	CHECK(f);
+	fwrite(cfg, 1, sizeof(cfg), f);
+	fclose(f);
+	CHECK_EQ(bypass("bind --driver uio_pci_generic 0000:00:03.0"), 0);
+	CHECK(strstr(err, "no INTx") == NULL);
 	fake_machine_destroy();
 }

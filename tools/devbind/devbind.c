@@ -39,7 +39,7 @@ int devbind_write(const struct db_opts *o, const char *path, const char *value)
 	return rc;
 }
 
-static bool exists(const char *p)
+bool db_exists(const char *p)
 {
 	struct stat st;
 	return stat(p, &st) == 0;
@@ -58,17 +58,20 @@ void db_make_dirs(const char *path)
 	mkdir(t, 0755);
 }
 
-static int run_modprobe(const struct db_opts *o, const char *module)
+const char *devbind_default_source_root;
+
+/* Runs `prog arg` (modprobe, insmod); 0 if it exited 0. Quiet unless it fails. */
+static int run_cmd(const struct db_opts *o, const char *prog, const char *arg)
 {
 	if (o->dry_run) {
-		fprintf(o->out, "run %s %s\n", o->modprobe, module);
+		fprintf(o->out, "run %s %s\n", prog, arg);
 		return 0;
 	}
 	pid_t pid = fork();
 	if (pid < 0)
 		return -errno;
 	if (pid == 0) {
-		execlp(o->modprobe, o->modprobe, module, (char *)NULL);
+		execlp(prog, prog, arg, (char *)NULL);
 		_exit(127);
 	}
 	int st;
@@ -76,19 +79,64 @@ static int run_modprobe(const struct db_opts *o, const char *module)
 	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -ENOENT;
 }
 
+static int run_modprobe(const struct db_opts *o, const char *module) { return run_cmd(o, o->modprobe, module); }
+
+int db_bypass_uio_builds(const struct db_opts *o, char out[][4096], int max)
+{
+	const char *cands[3] = { getenv("BYPASS_UIO_KO"), NULL, NULL };
+	char own[4096], lab[4096];
+	if (o->source_root) {
+		snprintf(own, sizeof(own), "%s/kernel/linux/bypass_uio/bypass_uio.ko", o->source_root);
+		snprintf(lab, sizeof(lab), "%s/lab/cache/bypass_uio/bypass_uio.ko", o->source_root);
+		cands[1] = own;
+		cands[2] = lab;
+	}
+	int n = 0;
+	for (int i = 0; i < 3 && n < max; i++)
+		if (cands[i] && *cands[i] && db_exists(cands[i]))
+			snprintf(out[n++], 4096, "%s", cands[i]);
+	return n;
+}
+
+/* bypass_uio is seldom installed: modprobe it if it is, else load a build of
+ * it (after the UIO core it needs); a build for another kernel is refused by
+ * insmod, and the next one is tried. */
+static int load_bypass_uio(const struct db_opts *o)
+{
+	if (run_modprobe(o, "bypass_uio") == 0)
+		return 0;
+	char builds[3][4096];
+	int n = db_bypass_uio_builds(o, builds, 3);
+	run_modprobe(o, "uio");
+	for (int i = 0; i < n; i++) {
+		if (run_cmd(o, o->insmod, builds[i]) == 0) {
+			if (!o->dry_run)
+				fprintf(o->out, "loaded %s\n", builds[i]);
+			return 0;
+		}
+	}
+	fprintf(o->err, "bypass: bypass_uio is not installed and %s; build it for this kernel: "
+			"make -C %s/kernel/linux/bypass_uio\n",
+		n ? "no build of it loads here (insmod said why above)" : "there is no build of it",
+		o->source_root ? o->source_root : "SOURCE");
+	return -ENOENT;
+}
+
 /* The driver's folder exists, loading its module if needed. */
 static int ensure_driver(const struct db_opts *o, const char *drv)
 {
 	char p[PATH_MAX];
 	db_path(p, sizeof(p), o->sysfs, "/bus/pci/drivers/%s", drv);
-	if (exists(p))
+	if (db_exists(p))
 		return 0;
 	char mod[64];
 	snprintf(mod, sizeof(mod), "%s", drv);
-	int rc = run_modprobe(o, mod);
+	int rc = !strcmp(drv, "bypass_uio") ? load_bypass_uio(o) : run_modprobe(o, mod);
 	if (o->dry_run)
 		return 0;
-	if (rc < 0 || !exists(p)) {
+	if (rc < 0 && !strcmp(drv, "bypass_uio"))
+		return rc; /* said why */
+	if (rc < 0 || !db_exists(p)) {
 		fprintf(o->err, "bypass: driver %s is not loaded and '%s %s' did not load it; "
 				"install the module for this kernel or load it by hand\n", drv, o->modprobe, mod);
 		return -ENOENT;
@@ -110,7 +158,7 @@ static void state_save(const struct db_opts *o, const char *addr, const char *dr
 		return;
 	db_make_dirs(o->state_dir);
 	state_path(o, addr, p, sizeof(p));
-	if (exists(p)) /* keep the first driver we took it from */
+	if (db_exists(p)) /* keep the first driver we took it from */
 		return;
 	FILE *f = fopen(p, "w");
 	if (f) {
@@ -177,7 +225,7 @@ static void persist_remove(const struct db_opts *o, const char *addr)
 	char p[PATH_MAX], m[PATH_MAX];
 	persist_path(o, addr, p, sizeof(p));
 	db_path(m, sizeof(m), o->etc, "/modules-load.d/bypass-%s.conf", addr);
-	if (!exists(p) && !exists(m))
+	if (!db_exists(p) && !db_exists(m))
 		return;
 	if (o->dry_run) {
 		fprintf(o->out, "remove %s\nremove %s\n", p, m);
@@ -193,7 +241,7 @@ static void persist_remove(const struct db_opts *o, const char *addr)
 static bool has_override(const struct db_opts *o, const char *addr)
 {
 	char p[PATH_MAX];
-	return exists(db_path(p, sizeof(p), o->sysfs, "/bus/pci/devices/%s/driver_override", addr));
+	return db_exists(db_path(p, sizeof(p), o->sysfs, "/bus/pci/devices/%s/driver_override", addr));
 }
 
 static int write_to(const struct db_opts *o, const char *value, const char *fmt, const char *a,
@@ -389,11 +437,27 @@ static int vfio_viable(const struct db_opts *o, const struct db_dev *d, struct d
 	return 0;
 }
 
+/* The Interrupt Pin register (config offset 3Dh, PCI 3.0 §6.2.4): 0 means no
+ * INTx, as for SR-IOV virtual functions. Unknown (unreadable) counts as yes. */
+static bool has_intx(const struct db_opts *o, const char *addr)
+{
+	char p[PATH_MAX];
+	uint8_t pin = 1;
+	FILE *f = fopen(db_path(p, sizeof(p), o->sysfs, "/bus/pci/devices/%s/config", addr), "r");
+	if (f) {
+		if (fseek(f, 0x3d, SEEK_SET) != 0 || fread(&pin, 1, 1, f) != 1)
+			pin = 1;
+		fclose(f);
+	}
+	return pin != 0;
+}
+
 static int cmd_bind(const struct db_opts *o, int argc, char **argv)
 {
 	const char *target = o->driver ? o->driver : "vfio-pci";
-	if (strcmp(target, "vfio-pci") && strcmp(target, "uio_pci_generic")) {
-		fprintf(o->err, "bypass: unknown driver '%s'; use --driver vfio-pci or --driver uio_pci_generic\n", target);
+	if (strcmp(target, "vfio-pci") && strcmp(target, "uio_pci_generic") && strcmp(target, "bypass_uio")) {
+		fprintf(o->err, "bypass: unknown driver '%s'; use --driver vfio-pci, uio_pci_generic or bypass_uio\n",
+			target);
 		return 2;
 	}
 	if (argc == 0) {
@@ -433,8 +497,13 @@ static int cmd_bind(const struct db_opts *o, int argc, char **argv)
 		}
 	}
 	for (int i = 0; i < argc && !rc; i++)
-		if (strcmp(set[i].driver, target))
+		if (strcmp(set[i].driver, target)) {
 			warnings(o, &set[i], &why[i]);
+			if (!strcmp(target, "uio_pci_generic") && !has_intx(o, set[i].addr))
+				fprintf(o->err, "bypass: warning: %s has no INTx pin (an SR-IOV virtual function?): "
+						"uio_pci_generic gives it no interrupt at all; bypass_uio or vfio-pci "
+						"give it MSI-X\n", set[i].addr);
+		}
 	free(why);
 	if (rc)
 		goto out;
@@ -453,7 +522,7 @@ static int cmd_bind(const struct db_opts *o, int argc, char **argv)
 		}
 		char p[PATH_MAX];
 		state_path(o, d->addr, p, sizeof(p));
-		bool had_state = exists(p);
+		bool had_state = db_exists(p);
 		state_save(o, d->addr, d->driver);
 		if (move_to(o, d, target) < 0) {
 			fprintf(o->err, "bypass: %s did not end up on %s\n", d->addr, target);
@@ -605,11 +674,12 @@ static int cmd_restore(const struct db_opts *o, int argc, char **argv)
 static void usage(FILE *f)
 {
 	fputs("usage: bypass status [--all] [--json]\n"
-	      "       bypass bind [--driver vfio-pci|uio_pci_generic] [--force] [--persist] ADDR...\n"
+	      "       bypass bind [--driver vfio-pci|uio_pci_generic|bypass_uio] [--force] [--persist] ADDR...\n"
 	      "       bypass unbind [--force] ADDR...\n"
 	      "       bypass restore [--force] ADDR...|--all\n"
 	      "common: --dry-run (print the writes, make none), --sysfs DIR, --procfs DIR, --etc DIR,\n"
-	      "        --state-dir DIR, --modules-dir DIR, --pci-ids FILE, --modprobe CMD\n", f);
+	      "        --state-dir DIR, --modules-dir DIR, --pci-ids FILE, --modprobe CMD, --insmod CMD,\n"
+	      "        --source-root DIR (where a built bypass_uio.ko is looked for)\n", f);
 }
 
 int devbind_main(int argc, char **argv, FILE *out, FILE *err)
@@ -622,6 +692,7 @@ int devbind_main(int argc, char **argv, FILE *out, FILE *err)
 		{ "etc", required_argument, 0, 'E' },      { "state-dir", required_argument, 0, 'T' },
 		{ "modules-dir", required_argument, 0, 'M' }, { "pci-ids", required_argument, 0, 'I' },
 		{ "modprobe", required_argument, 0, 'm' }, { "help", no_argument, 0, 'h' },
+		{ "insmod", required_argument, 0, 'i' },   { "source-root", required_argument, 0, 'R' },
 		{ 0, 0, 0, 0 },
 	};
 	/* where the library may lock a device: lib/pci/pci.c tries these in turn */
@@ -630,7 +701,8 @@ int devbind_main(int argc, char **argv, FILE *out, FILE *err)
 		lock_dirs[0] = "/run/bypass";
 	struct db_opts o = {
 		.sysfs = "/sys", .procfs = "/proc", .etc = "/etc", .state_dir = "/run/bypass",
-		.lock_dirs = lock_dirs, .modules_dir = "/lib/modules", .modprobe = "modprobe", .out = out, .err = err,
+		.lock_dirs = lock_dirs, .modules_dir = "/lib/modules", .modprobe = "modprobe", .insmod = "insmod",
+		.source_root = devbind_default_source_root, .out = out, .err = err,
 	};
 	const char *cmd = argv[0];
 	int c;
@@ -651,6 +723,8 @@ int devbind_main(int argc, char **argv, FILE *out, FILE *err)
 		case 'M': o.modules_dir = optarg; break;
 		case 'I': o.pci_ids = optarg; break;
 		case 'm': o.modprobe = optarg; break;
+		case 'i': o.insmod = optarg; break;
+		case 'R': o.source_root = optarg; break;
 		case 'h': usage(out); return 0;
 		default:
 			fprintf(err, "bypass %s: unknown or incomplete option '%s'; see: bypass %s --help\n", cmd,

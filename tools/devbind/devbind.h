@@ -19,7 +19,8 @@
 #define DB_MAX_REASONS 16
 
 struct db_opts {
-	const char *sysfs, *procfs, *etc, *state_dir, *modules_dir, *pci_ids, *modprobe;
+	const char *sysfs, *procfs, *etc, *state_dir, *modules_dir, *pci_ids, *modprobe, *insmod;
+	const char *source_root; /* a bypass tree, where a built bypass_uio.ko may be */
 	/* Other folders where the library may have put its device lock (it tries
 	 * $BYPASS_RUNDIR, /run/bypass, /tmp); NULL-terminated, none with --state-dir. */
 	const char *const *lock_dirs;
@@ -98,6 +99,13 @@ int db_cmd_status(const struct db_opts *o);
 void db_state_load(const struct db_opts *o, const char *addr, char *drv, size_t len);
 /* mkdir -p */
 void db_make_dirs(const char *path);
+bool db_exists(const char *path);
+/* The bypass_uio.ko builds to try when the module is not installed:
+ * $BYPASS_UIO_KO, the source tree's own build, the lab's build. Returns how
+ * many exist (paths in out). */
+int db_bypass_uio_builds(const struct db_opts *o, char out[][4096], int max);
+/* The source tree bypass was built from (bypass.c sets it). */
+extern const char *devbind_default_source_root;
 /* Writes value to a sysfs file (or, with dry_run, only prints it). */
 int devbind_write(const struct db_opts *o, const char *path, const char *value);
 /* Test hook: called after each real write; may change the tree like the kernel

@@ -66,7 +66,8 @@ void db_link_base(const char *path, char *out, size_t len)
 
 bool db_is_user_driver(const char *drv)
 {
-	return !strcmp(drv, "vfio-pci") || !strcmp(drv, "uio_pci_generic") || !strcmp(drv, "igb_uio");
+	return !strcmp(drv, "vfio-pci") || !strcmp(drv, "uio_pci_generic") || !strcmp(drv, "bypass_uio") ||
+	       !strcmp(drv, "igb_uio");
 }
 bool db_is_network(const struct db_dev *d) { return (d->class_code >> 16) == 0x02; }
 bool db_is_storage(const struct db_dev *d) { return (d->class_code >> 16) == 0x01; }

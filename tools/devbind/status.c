@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include "devbind.h"
 
 static void json_str(FILE *f, const char *s)
@@ -22,7 +23,7 @@ static void json_str(FILE *f, const char *s)
 static void usable(const struct db_opts *o, const struct db_dev *d, char *out, size_t len)
 {
 	char def[64], rem[64];
-	const char *c[4];
+	const char *c[5];
 	int n = 0;
 	db_default_driver(o, d, def, sizeof(def));
 	db_state_load(o, d->addr, rem, sizeof(rem));
@@ -32,6 +33,10 @@ static void usable(const struct db_opts *o, const struct db_dev *d, char *out, s
 		c[n++] = def;
 	c[n++] = "vfio-pci";
 	c[n++] = "uio_pci_generic";
+	char p[PATH_MAX], builds[1][4096];
+	if (db_exists(db_path(p, sizeof(p), o->sysfs, "/bus/pci/drivers/bypass_uio")) ||
+	    db_bypass_uio_builds(o, builds, 1))
+		c[n++] = "bypass_uio";
 	out[0] = '\0';
 	for (int i = 0; i < n; i++) {
 		if (!strcmp(c[i], d->driver))
