@@ -17,6 +17,86 @@
 
 #define IORESOURCE_MEM 0x200 /* flags column of the sysfs resource file */
 
+static long read_num(const char *path)
+{
+	char b[32] = "";
+	FILE *f = fopen(path, "r");
+	if (f) {
+		if (!fgets(b, sizeof(b), f))
+			b[0] = '\0';
+		fclose(f);
+	}
+	return b[0] ? strtol(b, NULL, 0) : -1;
+}
+
+/* A driver that exposes the BARs as UIO maps (bypass_uio, igb_uio; uio-howto
+ * "mmap() device memory"): map K is mmap()ed from /dev/uioN at offset K pages,
+ * and its name says which BAR it is. Such a driver holds the BARs' regions, so
+ * the sysfs resource files may not be mapped. Returns how many were mapped. */
+static int map_uio_bars(struct pci_dev *pd, const char *uio)
+{
+	struct bp_pci_device *dev = &pd->pub;
+	long page = sysconf(_SC_PAGESIZE);
+	int mapped = 0;
+	for (int k = 0; k < 8; k++) {
+		char p[PATH_MAX], name[32] = "";
+		unsigned bar;
+		snprintf(p, sizeof(p), "%s/class/uio/%s/maps/map%d/name", bp_pci_sysfs(), uio, k);
+		FILE *f = fopen(p, "r");
+		if (!f)
+			break;
+		if (!fgets(name, sizeof(name), f))
+			name[0] = '\0';
+		fclose(f);
+		snprintf(p, sizeof(p), "%s/class/uio/%s/maps/map%d/size", bp_pci_sysfs(), uio, k);
+		long len = read_num(p);
+		if (sscanf(name, "BAR%u", &bar) != 1 || bar >= BP_PCI_MAX_BARS || len <= 0)
+			continue;
+		void *va = mmap(NULL, (size_t)len, PROT_READ | PROT_WRITE, MAP_SHARED, pd->dev_fd, (off_t)k * page);
+		if (va == MAP_FAILED) {
+			BP_LOG(ERR, "%s: cannot map BAR%u (UIO map %d of %s): %s", dev->addr, bar, k, uio, strerror(errno));
+			return -errno;
+		}
+		dev->bar[bar] = (struct bp_pci_bar){ va, (uint64_t)len };
+		mapped++;
+	}
+	return mapped;
+}
+
+/* uio_pci_generic exposes no maps: the memory BARs come from sysfs. */
+static int map_sysfs_bars(struct pci_dev *pd)
+{
+	struct bp_pci_device *dev = &pd->pub;
+	char p[PATH_MAX];
+	bp_pci_dev_path(p, sizeof(p), dev, "resource");
+	FILE *f = fopen(p, "r");
+	for (unsigned i = 0; f && i < BP_PCI_MAX_BARS; i++) {
+		unsigned long long start, end, flags;
+		if (fscanf(f, "%llx %llx %llx", &start, &end, &flags) != 3)
+			break;
+		if (!start || !(flags & IORESOURCE_MEM))
+			continue;
+		char rp[PATH_MAX], rn[16];
+		snprintf(rn, sizeof(rn), "resource%u", i);
+		bp_pci_dev_path(rp, sizeof(rp), dev, rn);
+		int fd = open(rp, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		uint64_t len = end - start + 1;
+		void *va = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		close(fd);
+		if (va == MAP_FAILED) {
+			BP_LOG(ERR, "%s: cannot map BAR%u from %s: %s", dev->addr, i, rp, strerror(errno));
+			fclose(f);
+			return -errno;
+		}
+		dev->bar[i] = (struct bp_pci_bar){ va, len };
+	}
+	if (f)
+		fclose(f);
+	return 0;
+}
+
 int bp_uio_open(struct pci_dev *pd)
 {
 	struct bp_pci_device *dev = &pd->pub;
@@ -63,33 +143,10 @@ int bp_uio_open(struct pci_dev *pd)
 		BP_LOG(ERR, "%s: cannot open %s: %s (needs root)", dev->addr, p, strerror(errno));
 		return -errno;
 	}
-	bp_pci_dev_path(p, sizeof(p), dev, "resource");
-	FILE *f = fopen(p, "r");
-	for (unsigned i = 0; f && i < BP_PCI_MAX_BARS; i++) {
-		unsigned long long start, end, flags;
-		if (fscanf(f, "%llx %llx %llx", &start, &end, &flags) != 3)
-			break;
-		if (!start || !(flags & IORESOURCE_MEM))
-			continue;
-		char rp[PATH_MAX], rn[16];
-		snprintf(rn, sizeof(rn), "resource%u", i);
-		bp_pci_dev_path(rp, sizeof(rp), dev, rn);
-		int fd = open(rp, O_RDWR | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		uint64_t len = end - start + 1;
-		void *va = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-		close(fd);
-		if (va == MAP_FAILED) {
-			BP_LOG(ERR, "%s: cannot map BAR%u from %s: %s", dev->addr, i, rp, strerror(errno));
-			fclose(f);
-			return -errno;
-		}
-		dev->bar[i] = (struct bp_pci_bar){ va, len };
-	}
-	if (f)
-		fclose(f);
-	return 0;
+	int n = map_uio_bars(pd, name);
+	if (n < 0)
+		return n;
+	return n ? 0 : map_sysfs_bars(pd);
 }
 
 void bp_uio_close(struct pci_dev *pd)

@@ -5,7 +5,8 @@
  * through ICS (82574L datasheet 10.2.2.6), enabled in IMS; in MSI-X mode the
  * "other" causes are first routed to vector 0 through IVAR (10.2.2.9:
  * bits 18:16 the vector, bit 19 valid).
- *   uio-irq PCI-ADDRESS       prints "interrupt N arrived" and exits 0, or 1
+ *   uio-irq PCI-ADDRESS       prints "interrupt N arrived" and the vector's line of
+ *                             /proc/interrupts, and exits 0; or exits 1
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,13 +55,20 @@ int main(int argc, char **argv)
 	fclose(f);
 	mode[strcspn(mode, "\n")] = '\0';
 	int fd = open(uio, O_RDWR);
-	snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/resource0", argv[1]);
-	int bar = open(p, O_RDWR);
-	if (fd < 0 || bar < 0) {
+	if (fd < 0) {
 		perror("uio-irq: open");
 		return 1;
 	}
-	regs = mmap(NULL, 0x20000, PROT_READ | PROT_WRITE, MAP_SHARED, bar, 0);
+	/* BAR0 is bypass_uio's map 0 (/sys/class/uio/uioN/maps/map0), at offset 0 */
+	long size = 0;
+	snprintf(p, sizeof(p), "/sys/class/uio/%s/maps/map0/size", uio + 5);
+	f = fopen(p, "r");
+	if (!f || fscanf(f, "%li", &size) != 1 || size < 0x1000) {
+		fprintf(stderr, "uio-irq: %s has no map 0 for BAR0\n", uio);
+		return 1;
+	}
+	fclose(f);
+	regs = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (regs == MAP_FAILED) {
 		perror("uio-irq: mmap");
 		return 1;
@@ -83,6 +91,15 @@ int main(int argc, char **argv)
 		wr(IMC, 0xffffffff);
 		(void)rd(ICR);
 		printf("interrupt %u arrived (%s)\n", count, mode);
+		/* the vector, as the kernel lists it while the device is open */
+		char want[64], line[512];
+		snprintf(want, sizeof(want), "bypass_uio-%s", argv[1]);
+		FILE *pi = fopen("/proc/interrupts", "r");
+		while (pi && fgets(line, sizeof(line), pi))
+			if (strstr(line, want))
+				printf("irq: %s", line);
+		if (pi)
+			fclose(pi);
 		return 0;
 	}
 	wr(IMC, 0xffffffff);

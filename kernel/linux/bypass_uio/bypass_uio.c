@@ -367,7 +367,7 @@ static struct pci_driver bu_driver = {
 	.probe = bu_probe,
 	.remove = bu_remove,
 	.sriov_configure = bu_sriov_configure,
-	.driver.dev_groups = bu_groups,
+	.dev_groups = bu_groups,
 };
 
 static int __init bu_init(void)

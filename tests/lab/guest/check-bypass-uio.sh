@@ -24,20 +24,21 @@ reload() { # intr_mode: with nothing bound, out and in again
 	! loaded || rmmod bypass_uio || return 1
 	modprobe uio && insmod "$ko" intr_mode="$1"
 }
-# the line /proc/interrupts has for the device's vector (bypass_uio names it)
-irq_line() { grep "bypass_uio-$1" /proc/interrupts; }
 
 if [ "$topo" = e1000ex2 ]; then
 	for m in msix msi; do
 		reload $m || fail "insmod intr_mode=$m"
 		"$bypass" bind --driver bypass_uio $a >/dev/null
 		out=$("$root/build/tests/lab/uio-irq" $a 2>&1); rc=$?
-		want=PCI-MSIX; [ $m = msi ] && want=PCI-MSI-
-		line=$(irq_line $a)
-		if [ $rc = 0 ] && [ "$(mode_of $a)" = $m ] && echo "$line" | grep -q -- "$want"; then
-			ok "82574L with intr_mode=$m: $out; /proc/interrupts: $(echo "$line" | awk '{ $2 = ""; print }' | tr -s ' ')"
+		line=$(echo "$out" | grep "^irq:")
+		# the kind of vector, as the device's own capability has it enabled
+		cap="MSI-X: Enable+"; [ $m = msi ] && cap="MSI: Enable+"
+		caps=$(lspci -vv -s $a | grep -oE "MSI(-X)?: Enable[+-]" | tr '\n' ' ')
+		if [ $rc = 0 ] && [ "$(mode_of $a)" = $m ] && echo "$line" | grep -q "PCI-MSI.*edge" &&
+			echo "$caps" | grep -q "$cap"; then
+			ok "82574L with intr_mode=$m: $(echo "$out" | head -n 1) on $(echo "$line" | tr -s ' ' | cut -d' ' -f5-6); lspci: $caps"
 		else
-			fail "82574L with intr_mode=$m" "exit $rc: $out" "mode $(mode_of $a)" "interrupts: $line" "$(dmesg | tail -n 5)"
+			fail "82574L with intr_mode=$m" "exit $rc: $out" "mode $(mode_of $a); lspci: $caps" "$(dmesg | tail -n 5)"
 		fi
 	done
 	reload legacy >/dev/null
@@ -120,9 +121,12 @@ else
 	done
 	[ $bad = 0 ] && ok "10 rounds of rmmod, insmod (by bind) and restore" || fail "rmmod/insmod loop" "$bad steps failed"
 	"$bypass" bind --driver bypass_uio $a $b >/dev/null
+	# one process sends and receives: QEMU holds what comes in the second
+	# after port b's receiver starts and its ring must take all of it, so
+	# the pace stays below 1023 frames in that second
 	out=$(timeout 60 "$testpmd" -l 0,1 -a $a -a $b -- --forward-mode=rxonly --port-mode=0:txonly --verify --stream=42 \
-		--tx-count=2000 --tx-rate=2000 --rx-count=2000 --duration=60 --stats-period=0 2>&1); rc=$?
-	[ $rc = 0 ] && [ "$(field "$out" 1 verify: verified)" = 2000 ] && ok "and then 2000 frames verified" ||
+		--tx-count=1000 --tx-rate=500 --rx-count=1000 --duration=60 --stats-period=0 2>&1); rc=$?
+	[ $rc = 0 ] && [ "$(field "$out" 1 verify: verified)" = 1000 ] && ok "and then 1000 paced frames verified" ||
 		fail "traffic after the loops" "exit $rc" "$out"
 	"$bypass" restore --all >/dev/null
 	rmmod bypass_uio
