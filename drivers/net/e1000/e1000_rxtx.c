@@ -1,0 +1,320 @@
+/* SPDX-License-Identifier: MIT
+ * The e1000 PMD's data path and queues (e1000.c has the device).
+ *
+ * rx: read the done descriptors of a burst, take as many fresh mbufs from the
+ *     pool in one bulk get, swap them into the ring and hand the filled ones
+ *     out; when the pool runs short, hand out what can be replaced and drop the
+ *     rest (their buffers go straight back into the ring, so the NIC never runs
+ *     dry); write RDT once.
+ * tx: write one descriptor per segment and keep one descriptor unused, so that
+ *     TDT == TDH only ever means "empty" (SDM 3.4); ask for a status write-back
+ *     (RS) every RS_THRESH descriptors and on the last packet of every burst, so
+ *     that everything sent can be reclaimed even when no more traffic comes;
+ *     reclaim from the oldest write-back on; write TDT once.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+#include <bypass/log.h>
+#include <bypass/mmio.h>
+#include "e1000.h"
+
+/* ---- data path ---- */
+
+/* When the pool cannot give a whole burst: as many as it has. */
+static uint16_t get_some(struct bp_mempool *mp, struct bp_mbuf **out, uint16_t want)
+{
+	uint16_t n = 0;
+	while (n < want && bp_mempool_get(mp, (void **)&out[n]) == 0)
+		n++;
+	return n;
+}
+
+uint16_t e1000_rx(void *qp, struct bp_mbuf **pkts, uint16_t n)
+{
+	struct e1000_rxq *q = qp;
+	struct bp_mbuf *fresh[MAX_BURST];
+	uint16_t idx = q->next, ready = 0, nfresh, got = 0, used = 0;
+	uint64_t bytes = 0;
+
+	if (bp_unlikely(n > MAX_BURST))
+		n = MAX_BURST;
+	while (ready < n && (q->ring[(idx + ready) & q->mask].status & E1000_RXD_STAT_DD))
+		ready++;
+	if (!ready)
+		return 0;
+	bp_io_rmb(); /* the rest of each descriptor after its DD bit */
+	nfresh = ready;
+	if (bp_unlikely(bp_mempool_get_bulk(q->mp, (void **)fresh, ready) < 0))
+		nfresh = get_some(q->mp, fresh, ready);
+	for (uint16_t i = 0; i < ready; i++) {
+		volatile struct e1000_rx_desc *d = &q->ring[idx];
+		struct bp_mbuf *m = q->sw[idx];
+		uint8_t status = d->status, errors = d->errors;
+		uint16_t len = d->length;
+
+		if (bp_unlikely(!(status & E1000_RXD_STAT_EOP) || (errors & E1000_RXD_ERR_FRAME) ||
+				q->discard)) {
+			/* A bad frame, or one longer than a buffer: every descriptor up
+			 * to its EOP is dropped, the frame counted once, at its start. */
+			if (!q->discard)
+				q->st.errors++;
+			q->discard = !(status & E1000_RXD_STAT_EOP);
+		} else if (bp_likely(used < nfresh)) {
+			m->data_len = len;
+			m->pkt_len = len;
+			m->ol_flags = 0;
+			m->packet_type = 0;
+			m->vlan_tci = 0;
+			pkts[got++] = m;
+			bytes += len;
+			struct bp_mbuf *nm = fresh[used++];
+			nm->rearm = q->rearm;
+			q->sw[idx] = nm;
+		} else {
+			/* No mbuf to take its place: drop it, keep its buffer. */
+			q->st.nombuf++;
+		}
+		d->addr = bp_mbuf_data_iova(q->sw[idx]);
+		d->status = 0;
+		idx = (idx + 1) & q->mask;
+	}
+	if (bp_unlikely(used < nfresh))
+		bp_mempool_put_bulk(q->mp, (void **)&fresh[used], nfresh - used);
+	q->next = idx;
+	/* Give the refilled descriptors back: the NIC may use all up to, not
+	 * including, the next one we will read. */
+	bp_write32(q->regs, E1000_RDT, (uint32_t)((idx - 1) & q->mask));
+	q->st.packets += got;
+	q->st.bytes += bytes;
+	return got;
+}
+
+uint32_t e1000_rx_queue_count(void *qp)
+{
+	struct e1000_rxq *q = qp;
+	uint32_t n = 0;
+	while (n < q->nb && (q->ring[(q->next + n) & q->mask].status & E1000_RXD_STAT_DD))
+		n++;
+	return n;
+}
+
+/* Frees the segments of every descriptor up to the oldest RS descriptor the
+ * NIC has written back, and so on; returns how many descriptors came free. */
+static uint16_t e1000_tx_reclaim(struct e1000_txq *q)
+{
+	uint16_t freed = 0;
+	while (q->rs_head != q->rs_tail) {
+		uint16_t last = q->rs[q->rs_head & q->mask];
+		if (!(q->ring[last].status & E1000_TXD_STAT_DD))
+			break;
+		uint16_t n = (uint16_t)(((last - q->clean) & q->mask) + 1);
+		uint16_t first = (uint16_t)BP_MIN(n, q->nb - q->clean); /* up to the ring's end */
+		bp_pktmbuf_free_seg_bulk(&q->sw[q->clean], first);
+		if (first < n)
+			bp_pktmbuf_free_seg_bulk(q->sw, n - first);
+		q->clean = (uint16_t)((last + 1) & q->mask);
+		q->nb_free = (uint16_t)(q->nb_free + n);
+		q->rs_head++;
+		freed = (uint16_t)(freed + n);
+	}
+	return freed;
+}
+
+/* Asks for a write-back on descriptor i (a packet's last) and remembers it. */
+static inline void tx_mark_rs(struct e1000_txq *q, uint16_t i)
+{
+	q->ring[i].cmd |= E1000_TXD_CMD_RS;
+	q->rs[q->rs_tail++ & q->mask] = i;
+	q->since_rs = 0;
+}
+
+uint16_t e1000_tx(void *qp, struct bp_mbuf **pkts, uint16_t n)
+{
+	struct e1000_txq *q = qp;
+	uint16_t tail = q->tail, sent, refused = 0;
+	uint64_t bytes = 0;
+
+	if (q->nb_free < n + RS_THRESH || n == 0) /* n == 0: bp_eth_tx_done_cleanup */
+		e1000_tx_reclaim(q);
+	for (sent = 0; sent < n; sent++) {
+		struct bp_mbuf *m = pkts[sent];
+		if (bp_unlikely(m->pkt_len > MAX_FRAME || m->pkt_len < BP_ETHER_HDR_LEN ||
+				m->nb_segs >= q->nb)) {
+			/* The NIC cannot send it: refuse it here, count it, free it. */
+			q->st.errors++;
+			refused++;
+			bp_pktmbuf_free(m);
+			continue;
+		}
+		if (bp_unlikely(m->nb_segs > q->nb_free) &&
+		    (e1000_tx_reclaim(q) == 0 || m->nb_segs > q->nb_free))
+			break; /* ring full: the caller keeps the rest */
+		bytes += m->pkt_len;
+		for (struct bp_mbuf *s = m; s; s = s->next) {
+			volatile struct e1000_tx_desc *d = &q->ring[tail];
+			d->addr = bp_mbuf_data_iova(s);
+			d->length = s->data_len;
+			d->cmd = E1000_TXD_CMD_IFCS | (s->next ? 0 : E1000_TXD_CMD_EOP);
+			d->status = 0;
+			q->sw[tail] = s;
+			tail = (tail + 1) & q->mask;
+		}
+		q->nb_free = (uint16_t)(q->nb_free - m->nb_segs);
+		q->since_rs = (uint16_t)(q->since_rs + m->nb_segs);
+		if (q->since_rs >= RS_THRESH)
+			tx_mark_rs(q, (tail - 1) & q->mask);
+	}
+	if (tail != q->tail) {
+		/* The burst's last packet always reports, so that all of it can be
+		 * reclaimed even if nothing follows. */
+		if (q->since_rs)
+			tx_mark_rs(q, (tail - 1) & q->mask);
+		q->tail = tail;
+		bp_write32(q->regs, E1000_TDT, tail);
+	}
+	q->st.bytes += bytes;
+	q->st.packets += (uint16_t)(sent - refused); /* refused ones count as errors */
+	return sent;
+}
+
+/* ---- queues ---- */
+
+static int check_ring_size(struct bp_eth_dev *dev, const char *dir, uint16_t nb)
+{
+	if (!bp_is_power_of_2(nb)) {
+		BP_LOG(ERR, "%s: %u %s descriptors: use a power of two from %u to %u", dev->name, nb, dir,
+		       E1000_RING_MIN, E1000_RING_MAX);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Returns every mbuf the ring holds to its pool. */
+void e1000_rxq_drop_mbufs(struct e1000_rxq *q)
+{
+	for (uint16_t i = 0; q->sw && i < q->nb; i++)
+		if (q->sw[i]) {
+			bp_pktmbuf_free_seg(q->sw[i]);
+			q->sw[i] = NULL;
+		}
+}
+
+static void rxq_free(struct e1000_rxq *q)
+{
+	if (!q)
+		return;
+	e1000_rxq_drop_mbufs(q);
+	free(q->sw);
+	bp_memzone_free(q->mz);
+	free(q);
+}
+
+int e1000_rxq_setup(struct bp_eth_dev *dev, uint16_t qi, uint16_t nb, struct bp_mempool *mp)
+{
+	struct e1000_adapter *a = dev->priv;
+	struct e1000_rxq *q;
+	if (check_ring_size(dev, "rx", nb) < 0)
+		return -EINVAL;
+	if (bp_mempool_avail_count(mp) < nb) {
+		BP_LOG(ERR, "%s: mempool %s has %u free mbufs, the rx ring of %u needs them all and more; "
+			    "create the pool with at least %u", dev->name, mp->name, bp_mempool_avail_count(mp),
+		       nb, 2 * nb + 1024);
+		return -ENOBUFS;
+	}
+	if (posix_memalign((void **)&q, BP_CACHE_LINE, sizeof(*q)) != 0)
+		return -ENOMEM;
+	memset(q, 0, sizeof(*q));
+	q->nb = nb;
+	q->mask = (uint16_t)(nb - 1);
+	q->mp = mp;
+	q->regs = a->regs;
+	q->rearm = bp_pktmbuf_rx_rearm(mp, dev->port_id);
+	q->sw = calloc(nb, sizeof(*q->sw));
+	q->mz = bp_memzone_reserve("e1000_rx", BP_ALIGN_UP((size_t)nb * sizeof(*q->ring), (size_t)E1000_RING_ALIGN));
+	if (!q->sw || !q->mz) {
+		rxq_free(q);
+		return -ENOMEM;
+	}
+	q->ring = q->mz->va;
+	dev->rx_queues[qi] = q;
+	dev->rxq_stats[qi] = &q->st;
+	return 0;
+}
+
+/* A fresh mbuf behind every descriptor and every status cleared: whatever a
+ * previous run left in the ring is gone. */
+int e1000_rxq_fill(struct bp_eth_dev *dev, struct e1000_rxq *q)
+{
+	if (bp_mempool_get_bulk(q->mp, (void **)q->sw, q->nb) < 0) {
+		memset(q->sw, 0, q->nb * sizeof(*q->sw));
+		BP_LOG(ERR, "%s: mempool %s has %u free mbufs, too few to fill the rx ring of %u; "
+			    "free mbufs the program holds, or make the pool larger", dev->name, q->mp->name,
+		       bp_mempool_avail_count(q->mp), q->nb);
+		return -ENOBUFS;
+	}
+	for (uint16_t i = 0; i < q->nb; i++) {
+		q->sw[i]->rearm = q->rearm;
+		q->ring[i].addr = bp_mbuf_data_iova(q->sw[i]);
+		q->ring[i].status = 0;
+	}
+	q->next = 0;
+	q->discard = false;
+	return 0;
+}
+
+void e1000_txq_drop_mbufs(struct e1000_txq *q)
+{
+	for (uint16_t i = q->clean; q->sw && i != q->tail; i = (i + 1) & q->mask)
+		bp_pktmbuf_free_seg(q->sw[i]);
+	q->clean = q->tail;
+}
+
+static void txq_free(struct e1000_txq *q)
+{
+	if (!q)
+		return;
+	e1000_txq_drop_mbufs(q);
+	free(q->sw);
+	free(q->rs);
+	bp_memzone_free(q->mz);
+	free(q);
+}
+
+int e1000_txq_setup(struct bp_eth_dev *dev, uint16_t qi, uint16_t nb)
+{
+	struct e1000_adapter *a = dev->priv;
+	struct e1000_txq *q;
+	if (check_ring_size(dev, "tx", nb) < 0)
+		return -EINVAL;
+	if (posix_memalign((void **)&q, BP_CACHE_LINE, sizeof(*q)) != 0)
+		return -ENOMEM;
+	memset(q, 0, sizeof(*q));
+	q->nb = nb;
+	q->mask = (uint16_t)(nb - 1);
+	q->regs = a->regs;
+	q->sw = calloc(nb, sizeof(*q->sw));
+	q->rs = calloc(nb, sizeof(*q->rs));
+	q->mz = bp_memzone_reserve("e1000_tx", BP_ALIGN_UP((size_t)nb * sizeof(*q->ring), (size_t)E1000_RING_ALIGN));
+	if (!q->sw || !q->rs || !q->mz) {
+		txq_free(q);
+		return -ENOMEM;
+	}
+	q->ring = q->mz->va;
+	dev->tx_queues[qi] = q;
+	dev->txq_stats[qi] = &q->st;
+	return 0;
+}
+
+/* An empty ring: one descriptor always stays unused. */
+void e1000_txq_reset(struct e1000_txq *q)
+{
+	memset((void *)q->ring, 0, (size_t)q->nb * sizeof(*q->ring));
+	q->tail = q->clean = 0;
+	q->nb_free = (uint16_t)(q->nb - 1);
+	q->rs_head = q->rs_tail = 0;
+	q->since_rs = 0;
+}
+
+void e1000_rxq_release(struct bp_eth_dev *dev, uint16_t q) { rxq_free(dev->rx_queues[q]); }
+void e1000_txq_release(struct bp_eth_dev *dev, uint16_t q) { txq_free(dev->tx_queues[q]); }
