@@ -14,83 +14,24 @@
 #include <unistd.h>
 #include <pthread.h>
 #include <poll.h>
-#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
-#include <bypass/intr.h>
 #include <bypass/env.h>
 #include <bypass/log.h>
 #include <bypass/ethdev.h>
-#include "../common/testpkt.h"
-#include "../common/latency.h"
+#include "testpmd.h"
 
-#define MAX_BURST 512
-#define MAX_STREAMS BP_MAX_ETHPORTS
+const char *const mode_names[] = { "io", "mac", "txonly", "rxonly" };
 
-enum fwd_mode { FWD_IO, FWD_MAC, FWD_TXONLY, FWD_RXONLY };
-static const char *const mode_names[] = { "io", "mac", "txonly", "rxonly" };
-
-struct stream {
-	uint16_t rx_port, tx_port;
-	enum fwd_mode mode;
-	uint8_t tmpl[TESTPKT_HDRS]; /* txonly */
-	uint64_t next_seq;          /* txonly: next to send */
-	uint64_t rx_next;           /* --verify: next expected */
-	uint64_t tx_left;           /* txonly: packets still to build (UINT64_MAX: no limit) */
-	uint64_t tx_start_tsc, tx_built; /* txonly: --tx-rate paces what is built */
-	struct bp_mbuf *held[MAX_BURST]; /* txonly: built, refused by a full ring */
-	uint16_t nheld;
-	/* written by the forwarding lcore only */
-	uint64_t rx, tx, tx_dropped, alloc_failed;
-	uint64_t verified, bad, not_ours, lost, reordered;
-	struct timespec first_rx; /* wall-clock time of the first packet received */
-	struct latency lat;       /* --latency: send-to-receive times of verified frames */
-} BP_CACHE_ALIGNED;
-
-static struct {
-	enum fwd_mode mode;
-	enum fwd_mode port_mode[BP_MAX_ETHPORTS];
-	bool port_mode_set[BP_MAX_ETHPORTS];
-	uint16_t burst;
-	uint32_t txpkts;
-	double stats_period;
-	double duration;
-	bool verify;
-	uint64_t tx_count;
-	uint32_t nb_mbufs;
-	uint16_t rxd, txd;
-	uint16_t mbuf_size;
-	double tx_rate; /* txonly packets per second per port; 0: as fast as possible */
-	uint64_t rx_count; /* stop once the receiving streams took this many */
-	uint16_t stream;   /* txonly stamps it; --verify accepts only it, if set */
-	bool stream_set;
-	enum rx_mode { RX_POLL, RX_INTERRUPT, RX_ADAPTIVE } rx_mode;
-	uint32_t idle_polls; /* empty polls before an lcore sleeps */
-	bool no_lsc;         /* no link-change interrupts */
-	uint64_t first_seq;  /* txonly: the first frame's sequence number */
-	bool latency;        /* txonly stamps its send time; --verify measures */
-	bool eth_peer_set;
-	struct bp_ether_addr eth_peer; /* txonly: the destination address */
-} cfg = {
+struct testpmd_cfg cfg = {
 	.mode = FWD_IO, .burst = 32, .txpkts = 64, .stats_period = 1.0, .rxd = 1024, .txd = 1024,
 	.tx_count = UINT64_MAX, .mbuf_size = BP_MBUF_DEFAULT_BUF_SIZE, .idle_polls = 300,
 };
 
-static struct stream streams[MAX_STREAMS];
-static unsigned nb_streams;
-static struct bp_mempool *pool;
-static volatile sig_atomic_t stop;
-
-/* Stopping wakes whoever sleeps: lcores in interrupt mode, the stats thread. */
-static int stop_fd = -1;
-
-static void request_stop(void)
-{
-	uint64_t one = 1;
-	stop = 1;
-	if (stop_fd >= 0 && write(stop_fd, &one, sizeof(one)) < 0)
-		stop = 1; /* (nothing to do: it is set) */
-}
+struct stream streams[MAX_STREAMS];
+unsigned nb_streams;
+struct bp_mempool *pool;
+volatile sig_atomic_t stop;
 
 static void on_signal(int sig)
 {
@@ -315,215 +256,6 @@ static int parse_app_args(int argc, char **argv)
 	return 0;
 }
 
-/* ---- forwarding ---- */
-
-static inline uint16_t send_or_drop(struct stream *s, struct bp_mbuf **pkts, uint16_t n)
-{
-	uint16_t sent = bp_eth_tx_burst(s->tx_port, 0, pkts, n);
-	s->tx += sent;
-	if (bp_unlikely(sent < n)) {
-		s->tx_dropped += n - sent;
-		bp_pktmbuf_free_bulk(pkts + sent, n - sent);
-	}
-	return n;
-}
-
-/* Each forwarding function returns how many packets it handled (0: idle). */
-static uint16_t fwd_io(struct stream *s, uint16_t burst)
-{
-	struct bp_mbuf *pkts[MAX_BURST];
-	uint16_t n = bp_eth_rx_burst(s->rx_port, 0, pkts, burst);
-	if (!n) {
-		/* Idle: take back what the tx ring has sent, or a tight pool could
-		 * stay empty for good (nothing received, so nothing sent). */
-		bp_eth_tx_done_cleanup(s->tx_port, 0);
-		return 0;
-	}
-	s->rx += n;
-	return send_or_drop(s, pkts, n);
-}
-
-static uint16_t fwd_mac(struct stream *s, uint16_t burst)
-{
-	struct bp_mbuf *pkts[MAX_BURST];
-	uint16_t n = bp_eth_rx_burst(s->rx_port, 0, pkts, burst);
-	if (!n) {
-		bp_eth_tx_done_cleanup(s->tx_port, 0);
-		return 0;
-	}
-	s->rx += n;
-	for (uint16_t i = 0; i < n; i++) {
-		uint8_t *e = bp_pktmbuf_mtod(pkts[i], uint8_t *), tmp[6];
-		memcpy(tmp, e, 6);
-		memcpy(e, e + 6, 6);
-		memcpy(e + 6, tmp, 6);
-	}
-	return send_or_drop(s, pkts, n);
-}
-
-/* txonly: frames the ring refused are kept and offered first next time, so
- * that sequence numbers stay contiguous over what the port took (a gap the
- * receiver sees is a frame lost on the way, never one we threw away). */
-static uint16_t fwd_txonly(struct stream *s, uint16_t burst)
-{
-	uint16_t have = s->nheld, n = burst > have ? (uint16_t)(burst - have) : 0;
-	if (bp_unlikely(s->tx_left < n))
-		n = (uint16_t)s->tx_left;
-	if (cfg.tx_rate > 0 && n) {
-		/* Pace: build what the rate allows since the first packet. */
-		uint64_t now = bp_rdtsc();
-		if (!s->tx_start_tsc)
-			s->tx_start_tsc = now;
-		uint64_t due = (uint64_t)((double)(now - s->tx_start_tsc) * cfg.tx_rate / (double)bp_tsc_hz()) + 1;
-		n = due <= s->tx_built ? 0 : (uint16_t)BP_MIN((uint64_t)n, due - s->tx_built);
-	}
-	if (n && bp_unlikely(bp_pktmbuf_alloc_bulk(pool, s->held + have, n) < 0)) {
-		s->alloc_failed++;
-		n = 0;
-	}
-	const uint32_t len = cfg.txpkts;
-	const uint64_t stamp = cfg.latency && n ? lat_now_ns() : 0;
-	for (uint16_t i = have; i < have + n; i++) {
-		struct bp_mbuf *m = s->held[i];
-		if (cfg.latency)
-			testpkt_fill_stamped(bp_pktmbuf_mtod(m, uint8_t *), s->tmpl, len, s->next_seq++, stamp);
-		else
-			testpkt_fill(bp_pktmbuf_mtod(m, uint8_t *), s->tmpl, len, s->next_seq++);
-		m->data_len = (uint16_t)len;
-		m->pkt_len = len;
-	}
-	s->tx_built += n;
-	if (s->tx_left != UINT64_MAX)
-		s->tx_left -= n;
-	have = (uint16_t)(have + n);
-	if (!have)
-		return 0;
-	uint16_t sent = bp_eth_tx_burst(s->tx_port, 0, s->held, have);
-	s->tx += sent;
-	if (bp_unlikely(sent < have))
-		memmove(s->held, s->held + sent, (size_t)(have - sent) * sizeof(s->held[0]));
-	s->nheld = (uint16_t)(have - sent);
-	return sent;
-}
-
-/* Receives on the stream's port and, with --verify, checks every frame: ours
- * (and of --stream, if given), intact, and where in the sequence it falls. */
-static uint16_t fwd_rxonly(struct stream *s, uint16_t burst)
-{
-	struct bp_mbuf *pkts[MAX_BURST];
-	uint16_t n = bp_eth_rx_burst(s->rx_port, 0, pkts, burst);
-	if (!n)
-		return 0;
-	if (bp_unlikely(!s->rx)) { /* once: for start-up measurements, and a marker for scripts */
-		clock_gettime(CLOCK_REALTIME, &s->first_rx);
-		printf("testpmd: first packet on port %u\n", s->rx_port);
-		fflush(stdout);
-	}
-	s->rx += n;
-	if (cfg.verify) {
-		const uint64_t now = cfg.latency ? lat_now_ns() : 0;
-		for (uint16_t i = 0; i < n; i++) {
-			const uint8_t *p = bp_pktmbuf_mtod(pkts[i], const uint8_t *);
-			uint64_t seq = 0;
-			enum testpkt_verdict v = testpkt_check(p, pkts[i]->data_len, &seq);
-			if (v != TESTPKT_NOT_OURS && cfg.stream_set && testpkt_stream(p) != cfg.stream)
-				v = TESTPKT_NOT_OURS; /* another run's frame */
-			switch (v) {
-			case TESTPKT_OK:
-				s->verified++;
-				if (cfg.latency && pkts[i]->data_len >= TESTPKT_STAMPED_MIN)
-					lat_add(&s->lat, now - testpkt_stamp(p));
-				if (seq > s->rx_next)
-					s->lost += seq - s->rx_next;
-				else if (seq < s->rx_next)
-					s->reordered++;
-				if (seq >= s->rx_next)
-					s->rx_next = seq + 1;
-				break;
-			case TESTPKT_NOT_OURS:
-				s->not_ours++;
-				break;
-			default:
-				s->bad++;
-			}
-		}
-	}
-	bp_pktmbuf_free_bulk(pkts, n);
-	return n;
-}
-
-static uint64_t rx_arrived(void);
-static bool all_sent(void);
-
-/* --rx-count / --tx-count reached: the lcore that sees it stops the run. */
-static void check_done(void)
-{
-	if ((cfg.rx_count && rx_arrived() >= cfg.rx_count) || all_sent())
-		request_stop();
-}
-
-struct lcore_work {
-	struct stream *s[MAX_STREAMS];
-	unsigned n;
-	int epfd;        /* the rx queues' interrupt fds, when they may sleep */
-	uint64_t sleeps; /* times the lcore slept on them */
-};
-static struct lcore_work work[BP_MAX_LCORE];
-
-/* Every queue of the lcore is idle: arm each one's interrupt, look at each
- * ring once more (a frame that landed before its arming raised nothing),
- * sleep until one fires or the run stops, disarm. */
-static void lcore_sleep(struct lcore_work *w)
-{
-	bool waiting = false;
-	for (unsigned i = 0; i < w->n; i++)
-		bp_eth_rx_intr_enable(w->s[i]->rx_port, 0);
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	for (unsigned i = 0; i < w->n && !waiting; i++)
-		waiting = bp_eth_rx_queue_count(w->s[i]->rx_port, 0) > 0;
-	if (!waiting && !stop) {
-		struct epoll_event ev[MAX_STREAMS + 1];
-		epoll_wait(w->epfd, ev, (int)w->n + 1, -1); /* a queue's interrupt, or the stop */
-		w->sleeps++;
-	}
-	for (unsigned i = 0; i < w->n; i++) {
-		bp_eth_rx_intr_disable(w->s[i]->rx_port, 0);
-		bp_intr_wait(bp_eth_rx_intr_fd(w->s[i]->rx_port, 0), 8, 0); /* clear what fired */
-	}
-}
-
-static int fwd_loop(void *arg)
-{
-	struct lcore_work *w = arg;
-	const uint16_t burst = cfg.burst;
-	uint32_t idle = 0;
-	while (!stop) {
-		unsigned busy = 0;
-		for (unsigned i = 0; i < w->n; i++) {
-			struct stream *s = w->s[i];
-			switch (s->mode) {
-			case FWD_IO: busy += fwd_io(s, burst); break;
-			case FWD_MAC: busy += fwd_mac(s, burst); break;
-			case FWD_TXONLY:
-				busy += fwd_txonly(s, burst);
-				if (cfg.verify) /* what comes back through a forwarder */
-					busy += fwd_rxonly(s, burst);
-				break;
-			case FWD_RXONLY: busy += fwd_rxonly(s, burst); break;
-			}
-		}
-		if (busy) {
-			idle = 0;
-			if (bp_unlikely(cfg.rx_count || cfg.tx_count != UINT64_MAX))
-				check_done();
-		} else if (w->epfd >= 0 && ++idle >= cfg.idle_polls) {
-			lcore_sleep(w);
-			idle = 0;
-		}
-	}
-	return 0;
-}
-
 /* ---- statistics ---- */
 
 static double now_s(void)
@@ -680,38 +412,6 @@ static void assign_streams(bool use_main)
 		w->s[w->n++] = &streams[i];
 	}
 }
-
-/* With --rx-mode=interrupt|adaptive, an lcore whose streams all receive may
- * sleep: an epoll set of its queues' interrupt fds. (A txonly stream never
- * idles, so an lcore with one never sleeps.) */
-static int prepare_sleep(void)
-{
-	for (uint32_t lc = 0; lc < BP_MAX_LCORE; lc++) {
-		struct lcore_work *w = &work[lc];
-		w->epfd = -1;
-		bool can = cfg.rx_mode != RX_POLL && w->n;
-		for (unsigned i = 0; i < w->n; i++)
-			can &= w->s[i]->mode != FWD_TXONLY;
-		if (!can)
-			continue;
-		w->epfd = epoll_create1(EPOLL_CLOEXEC);
-		struct epoll_event sev = { .events = EPOLLIN, .data.u32 = UINT32_MAX };
-		if (w->epfd < 0 || epoll_ctl(w->epfd, EPOLL_CTL_ADD, stop_fd, &sev) < 0) {
-			fprintf(stderr, "testpmd: epoll: %s\n", strerror(errno));
-			return -1;
-		}
-		for (unsigned i = 0; i < w->n; i++) {
-			int fd = bp_eth_rx_intr_fd(w->s[i]->rx_port, 0);
-			struct epoll_event ev = { .events = EPOLLIN, .data.u32 = i };
-			if (w->epfd < 0 || fd < 0 || epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-				fprintf(stderr, "testpmd: port %u: no rx interrupt to sleep on\n", w->s[i]->rx_port);
-				return -1;
-			}
-		}
-	}
-	return 0;
-}
-
 static void on_link(uint16_t port, enum bp_eth_event_type ev, void *arg)
 {
 	struct bp_eth_link l;
@@ -731,34 +431,6 @@ static double cpu_seconds(void)
 	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
 	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
-
-/* Packets the receiving streams took (rxonly with --verify: verified ones).
- * Read from another thread while they run: each counter is one aligned word. */
-static uint64_t rx_arrived(void)
-{
-	uint64_t n = 0;
-	for (unsigned i = 0; i < nb_streams; i++) {
-		const struct stream *s = &streams[i];
-		bool checks = cfg.verify && (s->mode == FWD_RXONLY || s->mode == FWD_TXONLY);
-		if (s->mode != FWD_TXONLY || checks)
-			n += __atomic_load_n(checks ? &s->verified : &s->rx, __ATOMIC_RELAXED);
-	}
-	return n;
-}
-
-/* Every stream is txonly and has sent its --tx-count: nothing left to do
- * (unless it also waits for what comes back). */
-static bool all_sent(void)
-{
-	if (cfg.verify)
-		return false;
-	for (unsigned i = 0; i < nb_streams; i++)
-		if (streams[i].mode != FWD_TXONLY || __atomic_load_n(&streams[i].tx_left, __ATOMIC_RELAXED) ||
-		    __atomic_load_n(&streams[i].nheld, __ATOMIC_RELAXED))
-			return false;
-	return nb_streams > 0;
-}
-
 static void *stats_thread(void *arg)
 {
 	struct snap *prev = arg, cur;
