@@ -32,30 +32,32 @@ static inline uint16_t send_or_drop(struct stream *s, struct bp_mbuf **pkts, uin
 	return n;
 }
 
+/* io and mac receive alike. */
+static inline uint16_t receive(struct stream *s, struct bp_mbuf **pkts, uint16_t burst)
+{
+	uint16_t n = bp_eth_rx_burst(s->rx_port, 0, pkts, burst);
+	if (!n)
+		/* Idle: take back what the tx ring has sent, or a tight pool could
+		 * stay empty for good (nothing received, so nothing sent). */
+		bp_eth_tx_done_cleanup(s->tx_port, 0);
+	s->rx += n;
+	return n;
+}
+
 /* Each forwarding function returns how many packets it handled (0: idle). */
 static uint16_t fwd_io(struct stream *s, uint16_t burst)
 {
 	struct bp_mbuf *pkts[MAX_BURST];
-	uint16_t n = bp_eth_rx_burst(s->rx_port, 0, pkts, burst);
-	if (!n) {
-		/* Idle: take back what the tx ring has sent, or a tight pool could
-		 * stay empty for good (nothing received, so nothing sent). */
-		bp_eth_tx_done_cleanup(s->tx_port, 0);
-		return 0;
-	}
-	s->rx += n;
-	return send_or_drop(s, pkts, n);
+	uint16_t n = receive(s, pkts, burst);
+	return n ? send_or_drop(s, pkts, n) : 0;
 }
 
 static uint16_t fwd_mac(struct stream *s, uint16_t burst)
 {
 	struct bp_mbuf *pkts[MAX_BURST];
-	uint16_t n = bp_eth_rx_burst(s->rx_port, 0, pkts, burst);
-	if (!n) {
-		bp_eth_tx_done_cleanup(s->tx_port, 0);
+	uint16_t n = receive(s, pkts, burst);
+	if (!n)
 		return 0;
-	}
-	s->rx += n;
 	for (uint16_t i = 0; i < n; i++) {
 		uint8_t *e = bp_pktmbuf_mtod(pkts[i], uint8_t *), tmp[6];
 		memcpy(tmp, e, 6);

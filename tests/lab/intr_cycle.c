@@ -9,21 +9,10 @@
  * there were before bp_init. */
 #include <stdio.h>
 #include <stdlib.h>
-#include <dirent.h>
 #include <bypass/env.h>
 #include <bypass/ethdev.h>
 #include <bypass/mbuf.h>
-
-static int open_fds(void)
-{
-	int n = 0;
-	DIR *d = opendir("/proc/self/fd");
-	for (struct dirent *e; d && (e = readdir(d));)
-		n += e->d_name[0] != '.';
-	if (d)
-		closedir(d);
-	return n;
-}
+#include "../open_fds.h"
 
 int main(int argc, char **argv)
 {

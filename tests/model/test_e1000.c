@@ -8,7 +8,6 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <dirent.h>
 #include <pthread.h>
 #include <unistd.h>
 #include <bypass/env.h>
@@ -18,6 +17,7 @@
 #include "../../apps/common/testpkt.h"
 #include "../../drivers/net/e1000/e1000_regs.h"
 #include "e1000_model.h"
+#include "../open_fds.h"
 
 #define LEN 128     /* test frame length without FCS */
 #define WAIT 10000  /* ms: generous; every wait ends as soon as its condition holds */
@@ -680,17 +680,6 @@ TEST(e1000_model_qemu_keeps_its_statistics_and_ignores_reset)
 }
 
 /* ---- interrupts ---- */
-
-static int open_fds(void)
-{
-	int n = 0;
-	DIR *d = opendir("/proc/self/fd");
-	for (struct dirent *e; d && (e = readdir(d));)
-		n += e->d_name[0] != '.';
-	if (d)
-		closedir(d);
-	return n;
-}
 
 struct link_log {
 	pthread_mutex_t lock;

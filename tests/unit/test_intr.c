@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <errno.h>
-#include <dirent.h>
 #include <unistd.h>
 #include <pthread.h>
 #include <sys/eventfd.h>
@@ -14,17 +13,7 @@
 #include <bypass/pci.h>
 #include "harness.h"
 #include "../../lib/pci/pci_internal.h"
-
-static int open_fds(void)
-{
-	int n = 0;
-	DIR *d = opendir("/proc/self/fd");
-	for (struct dirent *e; d && (e = readdir(d));)
-		n += e->d_name[0] != '.';
-	if (d)
-		closedir(d);
-	return n;
-}
+#include "../open_fds.h"
 
 static void poke(int fd)
 {

@@ -5,9 +5,7 @@ set -u
 [ "$1" = e1000x2 ] || { echo "check-bind.sh needs the e1000x2 topology"; exit 2; }
 iommu=$2
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../../.." && pwd)
 . "$here/lib.sh"
-bypass=$root/build/tools/bypass
 a=0000:00:03.0 b=0000:00:04.0
 drv() { basename "$(readlink "/sys/bus/pci/devices/$1/driver" 2>/dev/null)" 2>/dev/null; }
 ifc() { ls "/sys/bus/pci/devices/$1/net" 2>/dev/null | head -n 1; }

@@ -8,14 +8,10 @@
 set -u
 topo=$1
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../../.." && pwd)
 . "$here/lib.sh"
-bypass=$root/build/tools/bypass
-testpmd=$root/build/apps/testpmd/bypass-testpmd
 ko=$root/lab/cache/bypass_uio/bypass_uio.ko
 a=0000:00:03.0 b=0000:00:04.0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+scratch
 drv() { basename "$(readlink "/sys/bus/pci/devices/$1/driver" 2>/dev/null)" 2>/dev/null; }
 mode_of() { cat "/sys/bus/pci/devices/$1/bypass_uio/intr_mode" 2>/dev/null; }
 loaded() { [ -d /sys/module/bypass_uio ]; }

@@ -5,9 +5,7 @@
 #   check-hotplug.sh e1000x2 on|off
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../../.." && pwd)
 . "$here/lib.sh"
-bypass=$root/build/tools/bypass
 a=0000:01:00.0 b=0000:02:00.0
 drv() { basename "$(readlink "/sys/bus/pci/devices/$1/driver" 2>/dev/null)" 2>/dev/null; }
 [ "$(drv $a)" = e1000 ] && [ "$(drv $b)" = e1000 ] && ok "the NICs sit behind root ports at $a and $b" ||

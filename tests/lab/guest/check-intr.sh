@@ -9,14 +9,10 @@ set -u
 [ "$1" = e1000x2 ] || { echo "check-intr.sh needs the e1000x2 topology"; exit 2; }
 iommu=$2
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../../.." && pwd)
 . "$here/lib.sh"
-bypass=$root/build/tools/bypass
-testpmd=$root/build/apps/testpmd/bypass-testpmd
 a=0000:00:03.0 b=0000:00:04.0
 drv=vfio-pci; [ "$iommu" = off ] && drv=uio_pci_generic
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+scratch
 "$bypass" bind --driver $drv $a $b >/dev/null || fail "bind to $drv"
 
 hz=$(getconf CLK_TCK)

@@ -4,7 +4,6 @@
 set -u
 topo=$1 iommu=$2
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../../.." && pwd)
 . "$here/lib.sh"
 check() { local name=$1; shift; if "$@"; then ok "$name"; else fail "$name" "command failed: $*"; fi; }
 

@@ -1,5 +1,10 @@
 # Sourced by the guest-side checks: results, testpmd's summary fields, and
 # waiting for a readiness marker instead of sleeping.
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
+bypass=$root/build/tools/bypass
+testpmd=$root/build/apps/testpmd/bypass-testpmd
+# scratch: a temporary folder in $tmp, removed when the script exits
+scratch() { tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT; }
 passed=0 failed=0
 ok() { echo "ok   $1"; passed=$((passed + 1)); }
 fail() { echo "FAIL $1"; shift; for l in "$@"; do printf "%s\n" "$l" | sed "s/^/    /"; done; failed=$((failed + 1)); }
