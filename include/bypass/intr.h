@@ -64,7 +64,8 @@ int bp_intr_callback_unregister(int fd, bp_intr_cb cb, void *arg);
 void bp_intr_shutdown(void);
 
 /* Sleeps until fd is readable or timeout_ms passes (-1: no limit), then reads
- * read_len bytes to clear it. 1 if it fired, 0 on time-out, negative errno. */
+ * read_len bytes to clear it. 1 if it fired, 0 on time-out, negative errno
+ * (-EIO: the device was removed; it will never fire again). */
 int bp_intr_wait(int fd, unsigned read_len, int timeout_ms);
 
 #endif

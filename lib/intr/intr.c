@@ -58,12 +58,14 @@ int bp_intr_unmask(struct bp_intr_handle *h)
 	return h->unmask ? h->unmask(h) : 0;
 }
 
-/* Reads what the fd holds so that it stops being readable. */
-static void drain(int fd, unsigned read_len)
+/* Reads what the fd holds so that it stops being readable; 0, or -errno when
+ * the fd is broken for good (a UIO device removed under us answers EIO). */
+static int drain(int fd, unsigned read_len)
 {
 	uint64_t buf;
-	if (read_len && read(fd, &buf, read_len) < 0 && errno != EAGAIN)
-		BP_LOG(DEBUG, "interrupt fd %d: read failed: %s", fd, strerror(errno));
+	if (read_len && read(fd, &buf, read_len) < 0 && errno != EAGAIN && errno != EINTR)
+		return -errno;
+	return 0;
 }
 
 static void *intr_main(void *unused)
@@ -91,8 +93,18 @@ static void *intr_main(void *unused)
 			}
 			ic.busy = (int)slot;
 			pthread_mutex_unlock(&ic.lock);
-			drain(s.fd, s.read_len);
-			s.cb(s.arg);
+			/* A source that can never fire again (its device was removed:
+			 * UIO then reports an error or a hang-up, and is readable
+			 * forever) leaves the set, or the level-triggered wait would
+			 * spin; the registration stays until its owner unregisters. */
+			int err = ev[i].events & (EPOLLERR | EPOLLHUP) ? -EIO : drain(s.fd, s.read_len);
+			if (err) {
+				BP_LOG(WARNING, "interrupt fd %d fails (%s): its device is gone; no more interrupts from it",
+				       s.fd, strerror(-err));
+				epoll_ctl(ic.epfd, EPOLL_CTL_DEL, s.fd, NULL);
+			} else {
+				s.cb(s.arg);
+			}
 			pthread_mutex_lock(&ic.lock);
 			ic.busy = -1;
 			pthread_cond_broadcast(&ic.idle);
@@ -211,6 +223,8 @@ int bp_intr_wait(int fd, unsigned read_len, int timeout_ms)
 		return -errno;
 	if (n == 0)
 		return 0;
-	drain(fd, read_len);
-	return 1;
+	if (p.revents & (POLLERR | POLLHUP | POLLNVAL))
+		return -EIO; /* the device behind it is gone */
+	int err = drain(fd, read_len);
+	return err ? err : 1;
 }

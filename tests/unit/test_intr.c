@@ -4,8 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <unistd.h>
 #include <pthread.h>
+#include <time.h>
 #include <sys/eventfd.h>
 #include <linux/vfio.h>
 #include <bypass/env.h>
@@ -82,6 +84,48 @@ TEST(intr_callbacks_run_on_one_thread_once_per_interrupt_until_unregistered)
 	bp_intr_shutdown();
 	close(fd);
 	CHECK_EQ(open_fds(), before); /* the thread's epoll and eventfd are gone */
+}
+
+static double cpu_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* A UIO device removed under us leaves an fd that reports an error and stays
+ * readable forever: the thread must drop it, not spin on it, and keep serving
+ * the others. A pipe whose writer closed behaves the same (EPOLLHUP). */
+TEST(intr_a_source_whose_device_is_gone_is_dropped_and_the_thread_does_not_spin)
+{
+	int before = open_fds();
+	int p[2], fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	CHECK(fd >= 0);
+	CHECK_EQ(pipe2(p, O_CLOEXEC | O_NONBLOCK), 0);
+	struct counter gone = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, -1 };
+	struct counter live = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, -1 };
+	CHECK_EQ(bp_intr_callback_register(p[0], 4, count_cb, &gone), 0);
+	CHECK_EQ(bp_intr_callback_register(fd, 8, count_cb, &live), 0);
+	uint32_t count = 1;
+	CHECK_EQ(write(p[1], &count, 4), 4);
+	CHECK(wait_calls(&gone, 1)); /* an interrupt while the device was there */
+	close(p[1]);                 /* the device goes */
+	CHECK_EQ(bp_intr_wait(p[0], 4, 1000), -EIO);
+	double t0 = cpu_seconds();
+	for (int i = 1; i <= 20; i++) { /* ~200 ms in which the others still work */
+		poke(fd);
+		CHECK(wait_calls(&live, i));
+		usleep(10000);
+	}
+	double used = cpu_seconds() - t0;
+	CHECK(used < 0.05); /* a spinning thread would take most of the 200 ms */
+	CHECK_EQ(gone.calls, 1);
+	CHECK_EQ(bp_intr_callback_unregister(p[0], count_cb, &gone), 0); /* still registered */
+	CHECK_EQ(bp_intr_callback_unregister(fd, count_cb, &live), 0);
+	bp_intr_shutdown();
+	close(p[0]);
+	close(fd);
+	CHECK_EQ(open_fds(), before);
 }
 
 /* ---- a fake VFIO device ---- */
