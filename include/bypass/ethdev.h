@@ -212,9 +212,12 @@ int bp_eth_stats_reset(uint16_t port);
 void bp_ether_format_addr(char *buf, size_t len, const struct bp_ether_addr *a);
 
 /* ---- events and interrupts ---- */
-/* cb(port, event, arg) on every such event (up to 8 callbacks per port). */
+/* cb(port, event, arg) on every such event (up to 8 callbacks per port), on
+ * the interrupt thread. A callback may stop or close its own port. */
 int bp_eth_dev_callback_register(uint16_t port, enum bp_eth_event_type event, bp_eth_event_cb cb,
 				 void *arg);
+/* When it returns, the callback is not running and will not run again, so arg
+ * may be freed (from within the callback itself it does not wait). */
 int bp_eth_dev_callback_unregister(uint16_t port, enum bp_eth_event_type event, bp_eth_event_cb cb,
 				   void *arg);
 /* rx interrupts of a port started with conf.rx_intr. Arming a queue makes

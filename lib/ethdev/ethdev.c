@@ -12,14 +12,19 @@
 struct bp_eth_fp bp_eth_fp[BP_MAX_ETHPORTS];
 static struct bp_eth_dev ports[BP_MAX_ETHPORTS];
 
-/* Event callbacks: registered from any thread, run on the interrupt thread. */
+/* Event callbacks: registered from any thread, run on the interrupt thread.
+ * A slot being run is not reused, and unregistering waits for it to return
+ * (unless the callback unregisters itself), so that arg may be freed then. */
 #define MAX_CALLBACKS 8
 static struct {
 	bp_eth_event_cb cb;
 	void *arg;
 	enum bp_eth_event_type event;
+	bool running;
+	pthread_t runner;
 } callbacks[BP_MAX_ETHPORTS][MAX_CALLBACKS];
 static pthread_mutex_t callbacks_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t callbacks_idle = PTHREAD_COND_INITIALIZER;
 
 /* Unconfigured or stopped ports answer bursts with nothing, instead of crashing
  * an application that polls too early. */
@@ -126,7 +131,8 @@ void bp_eth_dev_release(struct bp_eth_dev *dev)
 {
 	fp_reset(dev->port_id);
 	pthread_mutex_lock(&callbacks_lock);
-	memset(callbacks[dev->port_id], 0, sizeof(callbacks[0]));
+	for (unsigned i = 0; i < MAX_CALLBACKS; i++)
+		callbacks[dev->port_id][i].cb = NULL; /* (one may be running: it closed the port) */
 	pthread_mutex_unlock(&callbacks_lock);
 	memset(dev, 0, sizeof(*dev));
 }
@@ -469,7 +475,7 @@ int bp_eth_dev_callback_register(uint16_t port, enum bp_eth_event_type event, bp
 	int rc = -ENOSPC;
 	pthread_mutex_lock(&callbacks_lock);
 	for (unsigned i = 0; i < MAX_CALLBACKS && rc; i++)
-		if (!callbacks[port][i].cb) {
+		if (!callbacks[port][i].cb && !callbacks[port][i].running) {
 			callbacks[port][i].cb = cb;
 			callbacks[port][i].arg = arg;
 			callbacks[port][i].event = event;
@@ -492,6 +498,8 @@ int bp_eth_dev_callback_unregister(uint16_t port, enum bp_eth_event_type event, 
 		if (callbacks[port][i].cb == cb && callbacks[port][i].arg == arg &&
 		    callbacks[port][i].event == event) {
 			callbacks[port][i].cb = NULL;
+			while (callbacks[port][i].running && !pthread_equal(callbacks[port][i].runner, pthread_self()))
+				pthread_cond_wait(&callbacks_idle, &callbacks_lock);
 			rc = 0;
 		}
 	pthread_mutex_unlock(&callbacks_lock);
@@ -500,13 +508,23 @@ int bp_eth_dev_callback_unregister(uint16_t port, enum bp_eth_event_type event, 
 
 void bp_eth_dev_event(struct bp_eth_dev *dev, enum bp_eth_event_type event)
 {
-	typeof(callbacks[0]) run;
+	uint16_t port = dev->port_id; /* a callback may close the port, which clears dev */
 	pthread_mutex_lock(&callbacks_lock);
-	memcpy(run, callbacks[dev->port_id], sizeof(run));
+	for (unsigned i = 0; i < MAX_CALLBACKS; i++) {
+		typeof(callbacks[0][0]) *c = &callbacks[port][i];
+		if (!c->cb || c->event != event)
+			continue;
+		bp_eth_event_cb cb = c->cb;
+		void *arg = c->arg;
+		c->running = true;
+		c->runner = pthread_self();
+		pthread_mutex_unlock(&callbacks_lock);
+		cb(port, event, arg);
+		pthread_mutex_lock(&callbacks_lock);
+		c->running = false;
+		pthread_cond_broadcast(&callbacks_idle);
+	}
 	pthread_mutex_unlock(&callbacks_lock);
-	for (unsigned i = 0; i < MAX_CALLBACKS; i++)
-		if (run[i].cb && run[i].event == event)
-			run[i].cb(dev->port_id, event, run[i].arg);
 }
 
 /* A started port with rx interrupts, and one of its rx queues. */

@@ -744,6 +744,61 @@ TEST(e1000_model_link_changes_reach_the_callback_within_a_second)
 	CHECK(rig_down());
 }
 
+/* A link callback that closes its own port on link down (a common way to
+ * react to it): the driver must not touch the freed adapter afterwards
+ * (ASan would see it), and every mbuf comes back. */
+static void close_on_down(uint16_t port, enum bp_eth_event_type ev, void *arg)
+{
+	struct bp_eth_link link;
+	if (ev == BP_ETH_EVENT_LINK && bp_eth_link_get(port, &link, false) == 0 && !link.up)
+		bp_eth_dev_close(port);
+	on_link(port, ev, arg);
+}
+
+TEST(e1000_model_a_link_callback_may_close_its_own_port)
+{
+	const struct bp_eth_conf conf = { .size = sizeof(conf), .link_intr = 1 };
+	struct link_log log = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, { 0 } };
+	CHECK(rig_up_conf(1, 64, 64, 4096, 0, &conf));
+	CHECK_EQ(bp_eth_dev_callback_register(0, BP_ETH_EVENT_LINK, close_on_down, &log), 0);
+	inject(rig.m[0], 0, 10); /* mbufs in flight when it closes */
+	e1000_model_set_link(rig.m[0], false);
+	CHECK(link_event(&log, 1));
+	CHECK(!bp_eth_dev_is_valid_port(0));
+	CHECK_EQ(bp_mempool_in_use_count(rig.mp), 0);
+	CHECK(rig_down());
+}
+
+/* Unregistering waits for a callback that is running, so its arg may be
+ * freed as soon as unregister returns. */
+struct slow_cb {
+	struct link_log log;
+	volatile int finished;
+};
+
+static void slow_link(uint16_t port, enum bp_eth_event_type ev, void *arg)
+{
+	struct slow_cb *c = arg;
+	on_link(port, ev, &c->log); /* says it started */
+	usleep(200 * 1000);
+	c->finished = 1;
+}
+
+TEST(e1000_model_unregister_waits_for_a_running_callback)
+{
+	const struct bp_eth_conf conf = { .size = sizeof(conf), .link_intr = 1 };
+	struct slow_cb c = { { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, { 0 } }, 0 };
+	CHECK(rig_up_conf(1, 64, 64, 4096, 0, &conf));
+	CHECK_EQ(bp_eth_dev_callback_register(0, BP_ETH_EVENT_LINK, slow_link, &c), 0);
+	e1000_model_set_link(rig.m[0], false);
+	CHECK(link_event(&c.log, 1)); /* running now, for 200 ms */
+	CHECK_EQ(bp_eth_dev_callback_unregister(0, BP_ETH_EVENT_LINK, slow_link, &c), 0);
+	CHECK(c.finished);
+	e1000_model_set_link(rig.m[0], true);
+	CHECK(!link_event(&c.log, 2)); /* and it runs no more */
+	CHECK(rig_down());
+}
+
 struct delayed {
 	struct e1000_model *m;
 	unsigned delay_ms;
