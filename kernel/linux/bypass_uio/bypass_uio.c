@@ -27,6 +27,11 @@
 #include <linux/spinlock.h>
 #include <linux/uio_driver.h>
 
+/* Newer kernels name it PCI_IRQ_INTX (6.10 dropped PCI_IRQ_LEGACY). */
+#ifndef PCI_IRQ_INTX
+#define PCI_IRQ_INTX PCI_IRQ_LEGACY
+#endif
+
 #define DRV_NAME "bypass_uio"
 #define DRV_VERSION "0.1"
 
@@ -54,8 +59,9 @@ struct bu_dev {
 	bool irq_requested;
 	bool removed;
 
-	spinlock_t mask_lock;	/* masked: MSI/MSI-X vectors masked through irqcontrol */
-	bool masked;
+	spinlock_t mask_lock;	/* irq_live, masked */
+	bool irq_live;		/* irqcontrol may act: the vector is ours */
+	bool masked;		/* MSI/MSI-X vector masked through irqcontrol */
 };
 
 static irqreturn_t bu_interrupt(int irq, void *arg)
@@ -78,29 +84,32 @@ static int bu_irqcontrol(struct uio_info *info, s32 on)
 {
 	struct bu_dev *bu = info->priv;
 	unsigned long flags;
+	int err = 0;
 
-	switch (bu->mode) {
-	case BU_LEGACY:
+	if (bu->mode == BU_NONE)
+		return -ENOSYS;
+	/*
+	 * remove() frees the vector before UIO stops calling us: from then on
+	 * a write must neither unmask INTx (no handler left on a shared line)
+	 * nor touch a vector we no longer own.
+	 */
+	spin_lock_irqsave(&bu->mask_lock, flags);
+	if (!bu->irq_live) {
+		err = -ENODEV;
+	} else if (bu->mode == BU_LEGACY) {
 		pci_intx(bu->pdev, !!on);
-		return 0;
-	case BU_MSI:
-	case BU_MSIX:
+	} else if (on && bu->masked) {
 		/* The interrupt core masks the vector at the device (MSI-X
 		 * vector control, MSI mask bits where present); keep the
 		 * enable/disable calls balanced. */
-		spin_lock_irqsave(&bu->mask_lock, flags);
-		if (on && bu->masked) {
-			enable_irq(bu->irq);
-			bu->masked = false;
-		} else if (!on && !bu->masked) {
-			disable_irq_nosync(bu->irq);
-			bu->masked = true;
-		}
-		spin_unlock_irqrestore(&bu->mask_lock, flags);
-		return 0;
-	default:
-		return -ENOSYS;
+		enable_irq(bu->irq);
+		bu->masked = false;
+	} else if (!on && !bu->masked) {
+		disable_irq_nosync(bu->irq);
+		bu->masked = true;
 	}
+	spin_unlock_irqrestore(&bu->mask_lock, flags);
+	return err;
 }
 
 /* Under bu->lock. */
@@ -110,16 +119,15 @@ static void bu_free_irq(struct bu_dev *bu)
 
 	if (!bu->irq_requested)
 		return;
-	if (bu->mode == BU_LEGACY) {
+	spin_lock_irqsave(&bu->mask_lock, flags);
+	bu->irq_live = false;
+	if (bu->mode == BU_LEGACY)
 		/* Left asserting on a shared line, it would storm the others. */
 		pci_intx(bu->pdev, 0);
-	} else {
-		spin_lock_irqsave(&bu->mask_lock, flags);
-		if (bu->masked)
-			enable_irq(bu->irq);
-		bu->masked = false;
-		spin_unlock_irqrestore(&bu->mask_lock, flags);
-	}
+	else if (bu->masked)
+		enable_irq(bu->irq);
+	bu->masked = false;
+	spin_unlock_irqrestore(&bu->mask_lock, flags);
 	free_irq(bu->irq, bu);
 	bu->irq_requested = false;
 }
@@ -127,6 +135,7 @@ static void bu_free_irq(struct bu_dev *bu)
 static int bu_open(struct uio_info *info, struct inode *inode)
 {
 	struct bu_dev *bu = info->priv;
+	unsigned long flags;
 	int err = 0;
 
 	mutex_lock(&bu->lock);
@@ -145,6 +154,9 @@ static int bu_open(struct uio_info *info, struct inode *inode)
 				goto out;
 			}
 			bu->irq_requested = true;
+			spin_lock_irqsave(&bu->mask_lock, flags);
+			bu->irq_live = true;
+			spin_unlock_irqrestore(&bu->mask_lock, flags);
 		}
 	}
 	bu->openers++;
@@ -216,7 +228,7 @@ static void bu_free_bar_names(struct bu_dev *bu)
 static void bu_setup_irq(struct bu_dev *bu)
 {
 	static const unsigned int flags[] = {
-		[BU_MSIX] = PCI_IRQ_MSIX, [BU_MSI] = PCI_IRQ_MSI, [BU_LEGACY] = PCI_IRQ_LEGACY,
+		[BU_MSIX] = PCI_IRQ_MSIX, [BU_MSI] = PCI_IRQ_MSI, [BU_LEGACY] = PCI_IRQ_INTX,
 	};
 	struct pci_dev *pdev = bu->pdev;
 	enum bu_mode m;
