@@ -24,6 +24,7 @@ struct bp_memzone {
 	bool iova_contig;      /* device addresses are contiguous across pages */
 	bp_iova_t *page_iova;  /* per page, when not iova_contig */
 	bool dma_mapped;       /* registered with the IOMMU */
+	int fd;                /* the file behind the zone, from offset 0 (a memfd) */
 	char name[32];
 	struct bp_memzone *next;
 };
@@ -31,6 +32,10 @@ struct bp_memzone {
 /* Reserves `len` bytes, zeroed. Returns NULL with errno set and one logged line. */
 struct bp_memzone *bp_memzone_reserve(const char *name, size_t len);
 void bp_memzone_free(struct bp_memzone *mz);
+/* Calls fn on every zone, under the zones' lock (fn must not reserve or free
+ * zones), until fn returns non-zero; returns that value. A vhost-user port
+ * shares the zones with its peer this way. */
+int bp_memzone_walk(int (*fn)(const struct bp_memzone *mz, void *arg), void *arg);
 
 /* Device address of an address inside the zone. */
 static inline bp_iova_t bp_memzone_iova(const struct bp_memzone *mz, const void *p)

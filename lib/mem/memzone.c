@@ -64,17 +64,23 @@ static int huge_fd(const char *name)
 	return fd;
 }
 
-static void *map_huge(const char *name, size_t len)
+/* Maps len bytes of the file fd, shared, populated. The zone keeps the fd:
+ * a vhost-user peer is handed it to map the same pages (SET_MEM_TABLE). On
+ * failure the fd is closed. */
+static void *map_shared(int fd, size_t len, int *out_fd)
 {
-	int fd = huge_fd(name);
+	void *va = MAP_FAILED;
 	if (fd < 0)
 		return MAP_FAILED;
-	void *va = MAP_FAILED;
 	if (ftruncate(fd, (off_t)len) == 0)
 		va = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, 0);
-	int saved = errno;
-	close(fd); /* the mapping keeps the pages */
-	errno = saved;
+	if (va == MAP_FAILED) {
+		int saved = errno;
+		close(fd);
+		errno = saved;
+		return MAP_FAILED;
+	}
+	*out_fd = fd;
 	return va;
 }
 
@@ -176,11 +182,12 @@ struct bp_memzone *bp_memzone_reserve(const char *name, size_t len)
 	}
 	snprintf(mz->name, sizeof(mz->name), "%s", name);
 	mz->len = len;
+	mz->fd = -1;
 	pthread_mutex_lock(&mem.lock);
 	if (!bp_env_no_huge()) {
 		mz->page_size = bp_env_huge_page_size();
 		mz->map_len = BP_ALIGN_UP(len, mz->page_size);
-		mz->va = map_huge(name, mz->map_len);
+		mz->va = map_shared(huge_fd(name), mz->map_len, &mz->fd);
 	}
 	if (!bp_env_no_huge() && mz->va == MAP_FAILED) {
 		char p[128];
@@ -212,8 +219,8 @@ struct bp_memzone *bp_memzone_reserve(const char *name, size_t len)
 		}
 		mz->page_size = (size_t)sysconf(_SC_PAGESIZE);
 		mz->map_len = BP_ALIGN_UP(len, mz->page_size);
-		mz->va = mmap(NULL, mz->map_len, PROT_READ | PROT_WRITE,
-			      MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+		/* ordinary pages, but in a memfd all the same: shareable */
+		mz->va = map_shared(memfd_create(name, MFD_CLOEXEC), mz->map_len, &mz->fd);
 		if (mz->va == MAP_FAILED) {
 			BP_LOG(ERR, "%s: cannot map %zu bytes: %s", name, mz->map_len, strerror(errno));
 			goto fail;
@@ -222,6 +229,7 @@ struct bp_memzone *bp_memzone_reserve(const char *name, size_t len)
 	int rc = zone_attach(mz);
 	if (rc < 0) {
 		munmap(mz->va, mz->map_len);
+		close(mz->fd);
 		free(mz->page_iova);
 		errno = -rc;
 		free(mz);
@@ -253,8 +261,20 @@ void bp_memzone_free(struct bp_memzone *mz)
 		mem.ops.unmap(mz->iova, mz->map_len);
 	pthread_mutex_unlock(&mem.lock);
 	munmap(mz->va, mz->map_len);
+	if (mz->fd >= 0)
+		close(mz->fd);
 	free(mz->page_iova);
 	free(mz);
+}
+
+int bp_memzone_walk(int (*fn)(const struct bp_memzone *mz, void *arg), void *arg)
+{
+	int rc = 0;
+	pthread_mutex_lock(&mem.lock);
+	for (struct bp_memzone *z = mem.zones; z && rc == 0; z = z->next)
+		rc = fn(z, arg);
+	pthread_mutex_unlock(&mem.lock);
+	return rc;
 }
 
 void *bp_mem_iova_to_va(bp_iova_t iova, size_t len)
