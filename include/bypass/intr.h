@@ -55,7 +55,9 @@ const char *bp_intr_mode_name(enum bp_intr_mode m);
 /* ---- the control thread ---- */
 typedef void (*bp_intr_cb)(void *arg);
 /* Runs cb(arg) on the interrupt thread each time fd becomes readable, after
- * reading read_len bytes from it (0: the callback reads). 0 or negative errno. */
+ * reading read_len bytes from it. With read_len 0 the callback reads, and it
+ * also runs when fd reports an error or hang-up (a socket whose peer is gone),
+ * after which fd leaves the set. 0 or negative errno. */
 int bp_intr_callback_register(int fd, unsigned read_len, bp_intr_cb cb, void *arg);
 /* When it returns, cb(arg) for fd is not running and will not run again (from
  * within the callback itself it does not wait). 0, or -ENOENT. */

@@ -97,8 +97,15 @@ static void *intr_main(void *unused)
 			 * UIO then reports an error or a hang-up, and is readable
 			 * forever) leaves the set, or the level-triggered wait would
 			 * spin; the registration stays until its owner unregisters. */
-			int err = ev[i].events & (EPOLLERR | EPOLLHUP) ? -EIO : drain(s.fd, s.read_len);
-			if (err) {
+			bool gone = ev[i].events & (EPOLLERR | EPOLLHUP);
+			int err = gone ? -EIO : drain(s.fd, s.read_len);
+			if (s.read_len == 0) {
+				/* The callback reads, and so sees the end itself (a
+				 * socket whose peer closed): it runs once more. */
+				s.cb(s.arg);
+				if (gone)
+					epoll_ctl(ic.epfd, EPOLL_CTL_DEL, s.fd, NULL);
+			} else if (err) {
 				BP_LOG(WARNING, "interrupt fd %d fails (%s): its device is gone; no more interrupts from it",
 				       s.fd, strerror(-err));
 				epoll_ctl(ic.epfd, EPOLL_CTL_DEL, s.fd, NULL);
