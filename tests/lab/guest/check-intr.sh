@@ -81,21 +81,21 @@ awk -v p="$idle_poll" 'BEGIN { exit !(p >= 50) }' &&
 # 2. Link down and up through QEMU's monitor: testpmd's callback hears both,
 #    within a second; then traffic flows again.
 if receiver link --forward-mode=rxonly --verify --stream=11 --rx-count=500 --duration=120; then
-	"$bypass" lab monitor set_link nic1 off >/dev/null
+	mon=$("$bypass" lab monitor set_link nic1 off 2>&1; echo "(set_link off: exit $?)")
 	down=$(wait_line "$tmp/link" "^port 0: link down" 1)
-	"$bypass" lab monitor set_link nic1 on >/dev/null
+	mon+=" $("$bypass" lab monitor set_link nic1 on 2>&1; echo "(set_link on: exit $?)")"
 	up=$(wait_line "$tmp/link" "^port 0: link up 1000 Mbps full-duplex" 1)
 	sender 11 500 1000; src=$?
 	wait $rpid; rc=$?
 else
-	down="" up="" src=99 rc=99
+	down="" up="" src=99 rc=99 mon=""
 fi
 out=$(cat "$tmp/link")
 if [ -n "$down" ] && [ -n "$up" ] && [ $src = 0 ] && [ $rc = 0 ] &&
 	[ "$(field "$out" 0 verify: verified)" = 500 ] && [ "$(field "$out" 0 verify: bad)" = 0 ]; then
 	ok "$drv: link down heard in ${down} s, up in ${up} s; then 500 frames verified"
 else
-	fail "$drv: link events" "down after '${down}' s, up after '${up}' s (want both under 1), sender $src, receiver $rc" "$out"
+	fail "$drv: link events" "down after '${down}' s, up after '${up}' s (want both under 1), sender $src, receiver $rc" "monitor: $mon" "$out"
 fi
 
 # 3. Adaptive: polls through a burst, sleeps once it is over. The burst comes
