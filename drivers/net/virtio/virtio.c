@@ -1,0 +1,327 @@
+/* SPDX-License-Identifier: MIT
+ * virtio-net ports: what every transport shares (virtio 1.2 §5.1).
+ *
+ * Features are negotiated at configure; queues are recorded at set-up and
+ * built at start, all in one memory zone (a vhost-user peer maps each zone
+ * it is given, and takes at most 8); stop has the transport stop the device
+ * before the rings are emptied and freed, so every start begins clean.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+#include <unistd.h>
+#include <sys/eventfd.h>
+#include <sys/random.h>
+#include <bypass/log.h>
+#include "virtio.h"
+
+static const char *feature_names(uint64_t f, char *buf, size_t len)
+{
+	static const struct { int bit; const char *name; } names[] = {
+		{ VIRTIO_F_VERSION_1, "VERSION_1" }, { VIRTIO_F_IN_ORDER, "IN_ORDER" },
+		{ VIRTIO_RING_F_EVENT_IDX, "EVENT_IDX" }, { VIRTIO_F_RING_PACKED, "RING_PACKED" },
+		{ VIRTIO_NET_F_MQ, "MQ" }, { VIRTIO_NET_F_MAC, "MAC" }, { VIRTIO_NET_F_STATUS, "STATUS" },
+		{ VIRTIO_F_ACCESS_PLATFORM, "ACCESS_PLATFORM" },
+	};
+	size_t used = 0;
+	buf[0] = 0;
+	for (size_t i = 0; i < BP_ARRAY_SIZE(names); i++)
+		if (f & VIRTIO_BIT(names[i].bit))
+			used += (size_t)snprintf(buf + used, used < len ? len - used : 0, "%s%s",
+						 used ? " " : "", names[i].name);
+	return buf;
+}
+
+static void virtio_info(struct bp_eth_dev *dev, struct bp_eth_dev_info *info)
+{
+	struct virtio_dev *vd = dev->priv;
+	info->max_rx_queues = info->max_tx_queues = vd->max_pairs;
+	info->rx_desc_min = info->tx_desc_min = VIRTIO_RING_MIN;
+	info->rx_desc_max = info->tx_desc_max = VIRTIO_RING_MAX;
+	info->max_rx_pktlen = BP_ETHER_MAX_LEN;
+	info->min_rx_bufsize = BP_ETHER_MAX_LEN;
+}
+
+static int virtio_configure(struct bp_eth_dev *dev)
+{
+	struct virtio_dev *vd = dev->priv;
+	char buf[160];
+
+	if (dev->nb_rx_queues != dev->nb_tx_queues) {
+		BP_LOG(ERR, "%s: virtio queues come in pairs: configure as many rx as tx queues (%u, %u)",
+		       dev->name, dev->nb_rx_queues, dev->nb_tx_queues);
+		return -EINVAL;
+	}
+	if (dev->nb_rx_queues > vd->max_pairs) {
+		BP_LOG(ERR, "%s: %u queue pairs asked for, the device has %u%s", dev->name, dev->nb_rx_queues,
+		       vd->max_pairs, vd->max_pairs == 1 ? " (give queues=N to the device)" : "");
+		return -EINVAL;
+	}
+	if (!(vd->offered & VIRTIO_BIT(VIRTIO_F_VERSION_1))) {
+		BP_LOG(ERR, "%s: the device offers only legacy virtio (no VERSION_1); not supported over %s",
+		       dev->name, vd->tr->name);
+		return -ENOTSUP;
+	}
+	uint64_t want = VIRTIO_BIT(VIRTIO_F_VERSION_1);
+	if (vd->want_event_idx)
+		want |= VIRTIO_BIT(VIRTIO_RING_F_EVENT_IDX);
+	if (vd->want_in_order)
+		want |= VIRTIO_BIT(VIRTIO_F_IN_ORDER);
+	if (dev->nb_rx_queues > 1)
+		want |= VIRTIO_BIT(VIRTIO_NET_F_MQ);
+	vd->features = vd->offered & want;
+	vd->nb_vq = (uint16_t)(2 * dev->nb_rx_queues);
+	BP_LOG(INFO, "%s: features %s", dev->name, feature_names(vd->features, buf, sizeof(buf)));
+	return 0;
+}
+
+static struct virtqueue *vq_alloc(struct bp_eth_dev *dev, uint16_t index, uint16_t nb, bool is_tx)
+{
+	struct virtio_dev *vd = dev->priv;
+	struct virtqueue *vq;
+	uint16_t max = vd->tr->queue_max(vd, index);
+
+	if (!bp_is_power_of_2(nb) || nb < VIRTIO_RING_MIN || nb > VIRTIO_RING_MAX || (max && nb > max)) {
+		BP_LOG(ERR, "%s: a ring of %u descriptors: give a power of two from %u to %u", dev->name, nb,
+		       VIRTIO_RING_MIN, max && max < VIRTIO_RING_MAX ? max : VIRTIO_RING_MAX);
+		errno = EINVAL;
+		return NULL;
+	}
+	if (posix_memalign((void **)&vq, BP_CACHE_LINE, sizeof(*vq)) != 0)
+		return NULL;
+	memset(vq, 0, sizeof(*vq));
+	vq->nb = nb;
+	vq->index = index;
+	vq->is_tx = is_tx;
+	vq->dev = vd;
+	vq->kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	vq->call_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (is_tx) {
+		vq->tx_sw = calloc(nb, sizeof(*vq->tx_sw));
+		vq->free_ids = calloc(nb, sizeof(*vq->free_ids));
+	} else {
+		vq->rx_sw = calloc(nb, sizeof(*vq->rx_sw));
+	}
+	if (vq->kick_fd < 0 || vq->call_fd < 0 || !vq->rx_sw || (is_tx && !vq->free_ids)) {
+		int err = errno ? errno : ENOMEM;
+		if (vq->kick_fd >= 0)
+			close(vq->kick_fd);
+		if (vq->call_fd >= 0)
+			close(vq->call_fd);
+		free(vq->rx_sw);
+		free(vq->free_ids);
+		free(vq);
+		errno = err;
+		return NULL;
+	}
+	vd->vq[index] = vq;
+	return vq;
+}
+
+static void vq_free(struct virtio_dev *vd, uint16_t index)
+{
+	struct virtqueue *vq = vd->vq[index];
+	if (!vq)
+		return;
+	close(vq->kick_fd);
+	close(vq->call_fd);
+	free(vq->rx_sw);
+	free(vq->free_ids);
+	free(vq);
+	vd->vq[index] = NULL;
+}
+
+static int virtio_rxq_setup(struct bp_eth_dev *dev, uint16_t q, uint16_t nb_desc, struct bp_mempool *mp)
+{
+	uint32_t room = bp_pktmbuf_data_room(mp);
+	if (room < BP_PKTMBUF_HEADROOM + dev->conf.max_rx_pktlen) {
+		BP_LOG(ERR, "%s: pool %s has %u bytes per mbuf; frames of %u need %u (headroom included): "
+			    "create it with a larger data room", dev->name, mp->name, room,
+		       dev->conf.max_rx_pktlen, BP_PKTMBUF_HEADROOM + dev->conf.max_rx_pktlen);
+		return -EINVAL;
+	}
+	struct virtqueue *vq = vq_alloc(dev, (uint16_t)(2 * q), nb_desc, false);
+	if (!vq)
+		return -errno;
+	vq->mp = mp;
+	vq->rearm = bp_pktmbuf_rx_rearm(mp, dev->port_id);
+	/* the header goes in the headroom: each buffer offers headroom-less room + header */
+	vq->rx_buf_len = room - BP_PKTMBUF_HEADROOM + VIRTIO_NET_HDR_LEN;
+	dev->rx_queues[q] = vq;
+	dev->rxq_stats[q] = &vq->st;
+	return 0;
+}
+
+static int virtio_txq_setup(struct bp_eth_dev *dev, uint16_t q, uint16_t nb_desc)
+{
+	struct virtqueue *vq = vq_alloc(dev, (uint16_t)(2 * q + 1), nb_desc, true);
+	if (!vq)
+		return -errno;
+	dev->tx_queues[q] = vq;
+	dev->txq_stats[q] = &vq->st;
+	return 0;
+}
+
+static void virtio_rxq_release(struct bp_eth_dev *dev, uint16_t q) { vq_free(dev->priv, (uint16_t)(2 * q)); }
+static void virtio_txq_release(struct bp_eth_dev *dev, uint16_t q) { vq_free(dev->priv, (uint16_t)(2 * q + 1)); }
+
+static void rings_free(struct virtio_dev *vd)
+{
+	for (uint16_t i = 0; i < vd->nb_vq; i++)
+		if (vd->vq[i])
+			vq_drain(vd->vq[i]);
+	bp_memzone_free(vd->mz);
+	vd->mz = NULL;
+}
+
+static int virtio_start(struct bp_eth_dev *dev)
+{
+	struct virtio_dev *vd = dev->priv;
+	size_t total = 0;
+	int rc;
+
+	for (uint16_t i = 0; i < vd->nb_vq; i++)
+		total += vq_ring_size(vd->vq[i]->nb, vd->vq[i]->is_tx);
+	char name[32];
+	snprintf(name, sizeof(name), "virtio_rings_%u", dev->port_id);
+	vd->mz = bp_memzone_reserve(name, total);
+	if (!vd->mz)
+		return -errno;
+	size_t off = 0;
+	for (uint16_t i = 0; i < vd->nb_vq; i++) {
+		struct virtqueue *vq = vd->vq[i];
+		vq->event_idx = vd->features & VIRTIO_BIT(VIRTIO_RING_F_EVENT_IDX);
+		vq->in_order = vd->features & VIRTIO_BIT(VIRTIO_F_IN_ORDER);
+		if ((rc = vq_init(vq, (char *)vd->mz->va + off, bp_memzone_iova(vd->mz, (char *)vd->mz->va + off))) < 0) {
+			BP_LOG(ERR, "%s: pool %s cannot fill rx ring %u (%u mbufs): make the pool larger",
+			       dev->name, vq->mp->name, i / 2, vq->nb);
+			rings_free(vd);
+			return rc;
+		}
+		off += vq_ring_size(vq->nb, vq->is_tx);
+	}
+	if ((rc = vd->tr->start(vd)) < 0) {
+		rings_free(vd);
+		return rc;
+	}
+	for (uint16_t q = 0; q < dev->nb_rx_queues; q++)
+		dev->rx_intr_fd[q] = dev->conf.rx_intr ? vd->vq[2 * q]->call_fd : -1;
+	return 0;
+}
+
+static int virtio_stop(struct bp_eth_dev *dev)
+{
+	struct virtio_dev *vd = dev->priv;
+	vd->tr->stop(vd);
+	rings_free(vd);
+	for (uint16_t q = 0; q < BP_MAX_QUEUES_PER_PORT; q++)
+		dev->rx_intr_fd[q] = -1;
+	if (dev->link.up) {
+		dev->link.up = 0;
+		bp_eth_dev_event(dev, BP_ETH_EVENT_LINK);
+	}
+	return 0;
+}
+
+static void virtio_close(struct bp_eth_dev *dev)
+{
+	struct virtio_dev *vd = dev->priv;
+	vd->tr->close(vd);
+	free(vd);
+	dev->priv = NULL;
+}
+
+static int virtio_link_update(struct bp_eth_dev *dev, int wait)
+{
+	(void)dev, (void)wait; /* the transport keeps dev->link current */
+	return 0;
+}
+
+static int virtio_promisc(struct bp_eth_dev *dev, int on)
+{
+	(void)dev, (void)on; /* without a control queue the device passes every frame */
+	return 0;
+}
+
+static int virtio_rx_intr_enable(struct bp_eth_dev *dev, uint16_t q)
+{
+	struct virtio_dev *vd = dev->priv;
+	vq_intr_enable(vd->vq[2 * q]); /* a frame already there: bp_eth_rx_intr_wait looks */
+	return 0;
+}
+
+static int virtio_rx_intr_disable(struct bp_eth_dev *dev, uint16_t q)
+{
+	struct virtio_dev *vd = dev->priv;
+	vq_intr_disable(vd->vq[2 * q]);
+	return 0;
+}
+
+void virtio_link_changed(struct virtio_dev *vd, bool up)
+{
+	struct bp_eth_dev *dev = vd->eth;
+	if (dev->link.up == up)
+		return;
+	dev->link.up = up;
+	if (up)
+		BP_LOG(INFO, "%s: link up", dev->name);
+	else
+		BP_LOG(WARNING, "%s: link down (the peer is gone)", dev->name);
+	bp_eth_dev_event(dev, BP_ETH_EVENT_LINK);
+}
+
+static const struct bp_eth_dev_ops virtio_ops = {
+	.configure = virtio_configure,
+	.start = virtio_start,
+	.stop = virtio_stop,
+	.close = virtio_close,
+	.info_get = virtio_info,
+	.rx_queue_setup = virtio_rxq_setup,
+	.tx_queue_setup = virtio_txq_setup,
+	.rx_queue_release = virtio_rxq_release,
+	.tx_queue_release = virtio_txq_release,
+	.link_update = virtio_link_update,
+	.promiscuous_set = virtio_promisc,
+	.rx_intr_enable = virtio_rx_intr_enable,
+	.rx_intr_disable = virtio_rx_intr_disable,
+	.rx_queue_count = virtio_rx_queue_count,
+};
+
+int virtio_port_create(const struct virtio_transport *tr, void *tr_priv, const struct virtio_port_args *a,
+		       struct virtio_dev **out)
+{
+	struct virtio_dev *vd = calloc(1, sizeof(*vd));
+	if (!vd)
+		return -ENOMEM;
+	struct bp_eth_dev *dev = bp_eth_dev_allocate(a->name);
+	if (!dev) {
+		int rc = -errno;
+		free(vd);
+		return rc;
+	}
+	vd->eth = dev;
+	vd->tr = tr;
+	vd->tr_priv = tr_priv;
+	vd->offered = tr->features(vd);
+	vd->max_pairs = a->queues ? a->queues : 1;
+	vd->want_in_order = a->in_order != 0;
+	vd->want_event_idx = a->event_idx != 0;
+	dev->priv = vd;
+	dev->ops = &virtio_ops;
+	dev->driver_name = "net_virtio";
+	dev->rx_burst = virtio_rx;
+	dev->tx_burst = virtio_tx;
+	dev->link = (struct bp_eth_link){ .speed_mbps = 10000, .full_duplex = 1 };
+	for (uint16_t q = 0; q < BP_MAX_QUEUES_PER_PORT; q++)
+		dev->rx_intr_fd[q] = -1;
+	if (a->mac) {
+		dev->mac = *a->mac;
+	} else {
+		if (getrandom(dev->mac.b, sizeof(dev->mac.b), 0) != (ssize_t)sizeof(dev->mac.b))
+			memset(dev->mac.b, 0x5a, sizeof(dev->mac.b));
+		dev->mac.b[0] = (uint8_t)((dev->mac.b[0] & 0xfe) | 0x02); /* unicast, locally administered */
+	}
+	*out = vd;
+	return 0;
+}

@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: MIT
+ * The virtio-net PMD: one driver, several ways to reach the device.
+ *
+ * virtio.c holds what every virtio-net device shares (features, ports,
+ * queues), virtqueue.c the data path over split virtqueues (virtio 1.2 §2.7),
+ * and each transport a small table of operations (struct virtio_transport):
+ * vhost_user.c speaks the vhost-user protocol to a backend process over a
+ * UNIX socket (the rings live in our memory, shared with the backend through
+ * the fds of the memory zones).
+ */
+#ifndef BYPASS_VIRTIO_H
+#define BYPASS_VIRTIO_H
+
+#include <bypass/ethdev.h>
+#include <bypass/mem.h>
+#include "virtio_regs.h"
+
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "the virtio PMD writes rings in host order: it supports little-endian hosts only"
+#endif
+
+#define VIRTIO_MAX_QUEUE_PAIRS 8
+#define VIRTIO_MAX_VQS (2 * VIRTIO_MAX_QUEUE_PAIRS)
+#define VIRTIO_MAX_BURST 64
+#define VIRTIO_RING_MIN 64
+#define VIRTIO_RING_MAX 4096
+#define VIRTIO_TX_FREE_THRESH 32 /* reclaim when fewer descriptors are free */
+
+/* What the tx ring remembers of a descriptor chain, by its head. */
+struct vq_tx_slot {
+	struct bp_mbuf *m;
+	uint16_t ndesc;
+};
+
+/* One split virtqueue: rx queue q is virtqueue 2q, tx queue q is 2q + 1
+ * (§5.1.2). The first line is what every burst touches. */
+struct virtqueue {
+	struct vring_desc *desc;
+	struct vring_avail *avail;
+	struct vring_used *used;
+	uint16_t mask;      /* nb - 1 */
+	uint16_t avail_idx; /* our copy of avail->idx: the next slot to offer */
+	uint16_t used_cons; /* the next used entry to read */
+	uint16_t nb_free;   /* descriptors not offered to the device */
+	uint16_t kicked;    /* avail_idx when the device was last considered for a kick */
+	uint16_t next_desc; /* in order: the next descriptor to use */
+	uint16_t clean;     /* in order: the oldest descriptor in flight */
+	bool event_idx;
+	bool in_order;
+	int kick_fd;
+	uint64_t rearm; /* rx: what a fresh mbuf gets */
+	struct bp_mempool *mp;
+	union {
+		struct bp_mbuf **rx_sw;        /* rx: the mbuf behind each descriptor */
+		struct vq_tx_slot *tx_sw;      /* tx: the chain behind each head */
+	};
+	uint16_t *free_ids;                    /* tx without IN_ORDER: free descriptors */
+	struct virtio_net_hdr *hdrs;           /* tx: a header per descriptor, for frames with no headroom */
+	bp_iova_t hdrs_iova;
+	struct bp_eth_queue_stats st;
+
+	/* control */
+	uint16_t nb;
+	uint16_t index;  /* virtqueue index */
+	bool is_tx;
+	bool armed;      /* rx interrupt armed */
+	uint32_t rx_buf_len; /* rx: bytes each descriptor offers, header included */
+	int call_fd;     /* eventfd the device signals (rx interrupts) */
+	bp_iova_t desc_iova, avail_iova, used_iova;
+	struct virtio_dev *dev;
+} BP_CACHE_ALIGNED;
+
+struct virtio_dev;
+
+/* A way to reach the device. Every call is control path. */
+struct virtio_transport {
+	const char *name;
+	/* Features the device offers (§2.2). */
+	uint64_t (*features)(struct virtio_dev *vd);
+	/* Largest ring the device takes for virtqueue index (0: no such queue). */
+	uint16_t (*queue_max)(struct virtio_dev *vd, uint16_t index);
+	/* Tells the device the negotiated features and every ring in vd->vq[],
+	 * then lets it run. */
+	int (*start)(struct virtio_dev *vd);
+	/* Stops the device from touching the rings (they may be freed after). */
+	void (*stop)(struct virtio_dev *vd);
+	/* Frees the transport's state. */
+	void (*close)(struct virtio_dev *vd);
+};
+
+struct virtio_dev {
+	struct bp_eth_dev *eth;
+	const struct virtio_transport *tr;
+	void *tr_priv;
+	uint64_t offered;    /* features the device offers */
+	uint64_t features;   /* negotiated */
+	uint16_t max_pairs;  /* queue pairs the device has */
+	uint16_t nb_vq;      /* virtqueues in use: 2 per configured pair */
+	struct virtqueue *vq[VIRTIO_MAX_VQS];
+	uint16_t nb_desc[VIRTIO_MAX_VQS];       /* asked for at queue set-up */
+	struct bp_mempool *rx_mp[VIRTIO_MAX_QUEUE_PAIRS];
+	struct bp_memzone *mz; /* every ring of the port, built at start */
+	bool want_in_order;
+	bool want_event_idx;
+};
+
+/* Ring layout (§2.7): descriptor table, then the available ring (with
+ * used_event), then the used ring (with avail_event), then for tx a header
+ * per descriptor. */
+size_t vq_ring_size(uint16_t nb, bool is_tx);
+
+/* ---- virtqueue.c ---- */
+uint16_t virtio_rx(void *rxq, struct bp_mbuf **pkts, uint16_t n);
+uint16_t virtio_tx(void *txq, struct bp_mbuf **pkts, uint16_t n);
+uint32_t virtio_rx_queue_count(void *rxq);
+/* Lays out a ring at va/iova (vq_ring_size(nb) bytes), fills an rx ring
+ * with mbufs; 0 or -ENOBUFS. */
+int vq_init(struct virtqueue *vq, void *va, bp_iova_t iova);
+/* Returns every mbuf the ring holds. */
+void vq_drain(struct virtqueue *vq);
+/* rx interrupts: after enable, the device signals call_fd for the next
+ * frame; returns true if a frame is already there (no signal will come). */
+bool vq_intr_enable(struct virtqueue *vq);
+void vq_intr_disable(struct virtqueue *vq);
+
+/* ---- virtio.c: a transport creates the port ---- */
+struct virtio_port_args {
+	const char *name;
+	uint16_t queues;       /* queue pairs wanted (0: 1) */
+	int in_order;          /* -1: when offered, 0: never */
+	int event_idx;         /* -1: when offered, 0: never */
+	const struct bp_ether_addr *mac; /* NULL: random, locally administered */
+};
+int virtio_port_create(const struct virtio_transport *tr, void *tr_priv,
+		       const struct virtio_port_args *a, struct virtio_dev **out);
+/* The transport tells the port its link changed (interrupt thread). */
+void virtio_link_changed(struct virtio_dev *vd, bool up);
+
+#endif

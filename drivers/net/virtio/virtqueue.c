@@ -1,0 +1,351 @@
+/* SPDX-License-Identifier: MIT
+ * The virtio-net data path over split virtqueues (virtio 1.2 §2.7).
+ *
+ * rx: every descriptor always holds an mbuf. A used entry (§2.7.8) hands its
+ *     mbuf out; a fresh one takes its place in the same descriptor, which is
+ *     offered again at once — or, when the pool is short, the frame is dropped
+ *     and its own buffer offered again, so the device never runs dry. The
+ *     12-byte net header (§5.1.6) lands in the mbuf's headroom, just before
+ *     the frame: no copy, no second descriptor. One avail->idx store per burst.
+ * tx: the header goes into the frame's headroom (VERSION_1 implies any
+ *     layout, §2.6.4), so a frame is one descriptor; chained mbufs and frames
+ *     without headroom take a header descriptor from the queue's own array.
+ *     With IN_ORDER (§2.7.9 "In-order use of descriptors") the device uses
+ *     descriptors in the order offered and may report a batch with one used
+ *     entry: reclaim counts used->idx and walks our own order, never reading
+ *     an entry. Without it, heads come back from the used ring and their
+ *     chains go on a free stack.
+ * Notifications (§2.7.10, §2.7.7): one kick per burst at most, only when the
+ *     device asks for it (NO_NOTIFY clear, or avail_event crossed with
+ *     EVENT_IDX); interrupts stay suppressed unless an rx queue is armed.
+ * Memory order: the device runs on another CPU (vhost-user) or is a device
+ *     (PCI): descriptors are written before the release store of avail->idx;
+ *     used entries are read after the acquire load of used->idx; a full
+ *     fence separates publishing avail->idx from reading the device's
+ *     notification wish (a store then a load: §2.7.13 step 4).
+ */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+#include <bypass/log.h>
+#include "virtio.h"
+
+static inline uint16_t *avail_used_event(struct virtqueue *vq)
+{
+	return &vq->avail->ring[vq->mask + 1];
+}
+static inline volatile uint16_t *used_avail_event(struct virtqueue *vq)
+{
+	return (volatile uint16_t *)&vq->used->ring[vq->mask + 1];
+}
+
+/* Offsets of the used ring and of the tx headers in a ring of nb. The used
+ * ring starts a cache line of its own: the device writes it, we write the
+ * rest. */
+static size_t used_off(uint16_t nb)
+{
+	size_t desc = (size_t)nb * sizeof(struct vring_desc);
+	size_t avail = 4 + 2 * (size_t)nb + 2;
+	return BP_ALIGN_UP(desc + avail, (size_t)BP_CACHE_LINE);
+}
+static size_t hdrs_off(uint16_t nb)
+{
+	return BP_ALIGN_UP(used_off(nb) + 4 + 8 * (size_t)nb + 2, (size_t)BP_CACHE_LINE);
+}
+
+size_t vq_ring_size(uint16_t nb, bool is_tx)
+{
+	return BP_ALIGN_UP(hdrs_off(nb) + (is_tx ? (size_t)nb * VIRTIO_NET_HDR_LEN : 0), (size_t)BP_CACHE_LINE);
+}
+
+/* Publishes avail_idx and kicks the device if it wants to hear of it. */
+static inline void vq_publish(struct virtqueue *vq)
+{
+	uint16_t new_idx = vq->avail_idx, old = vq->kicked;
+	__atomic_store_n(&vq->avail->idx, new_idx, __ATOMIC_RELEASE);
+	/* the device may have gone to sleep after reading the old idx: read its
+	 * wish only after our store is visible */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	bool kick = vq->event_idx ? vring_need_event(*used_avail_event(vq), new_idx, old)
+				  : !(__atomic_load_n(&vq->used->flags, __ATOMIC_RELAXED) & VRING_USED_F_NO_NOTIFY);
+	vq->kicked = new_idx;
+	if (bp_unlikely(kick)) {
+		uint64_t one = 1;
+		if (write(vq->kick_fd, &one, sizeof(one)) < 0) {
+			/* an eventfd write fails only on overflow: the device is
+			 * not reading kicks, and polls anyway */
+		}
+	}
+}
+
+/* ---- rx ---- */
+
+static inline void rx_offer(struct virtqueue *vq, uint16_t id, const struct bp_mbuf *m)
+{
+	vq->desc[id].addr = bp_mbuf_data_iova(m) - VIRTIO_NET_HDR_LEN;
+	vq->avail->ring[vq->avail_idx++ & vq->mask] = id;
+}
+
+static uint16_t get_some(struct bp_mempool *mp, struct bp_mbuf **out, uint16_t want)
+{
+	uint16_t n = 0;
+	while (n < want && bp_mempool_get(mp, (void **)&out[n]) == 0)
+		n++;
+	return n;
+}
+
+uint16_t virtio_rx(void *qp, struct bp_mbuf **pkts, uint16_t n)
+{
+	struct virtqueue *vq = qp;
+	struct bp_mbuf *fresh[VIRTIO_MAX_BURST];
+	uint16_t cons = vq->used_cons;
+	uint16_t ready = (uint16_t)(__atomic_load_n(&vq->used->idx, __ATOMIC_ACQUIRE) - cons);
+	uint16_t got = 0, nfresh, used = 0;
+	uint64_t bytes = 0;
+
+	if (ready == 0)
+		return 0;
+	if (ready > n)
+		ready = n;
+	if (ready > VIRTIO_MAX_BURST)
+		ready = VIRTIO_MAX_BURST;
+	nfresh = ready;
+	if (bp_unlikely(bp_mempool_get_bulk(vq->mp, (void **)fresh, ready) < 0))
+		nfresh = get_some(vq->mp, fresh, ready);
+	for (uint16_t i = 0; i < ready; i++) {
+		const struct vring_used_elem *e = &vq->used->ring[(uint16_t)(cons + i) & vq->mask];
+		uint32_t id = e->id, len = e->len;
+		if (bp_unlikely(id > vq->mask)) {
+			/* a device bug: nothing to hand out or offer again */
+			vq->st.errors++;
+			continue;
+		}
+		struct bp_mbuf *m = vq->rx_sw[id];
+		if (bp_unlikely(len <= VIRTIO_NET_HDR_LEN || len > vq->rx_buf_len)) {
+			vq->st.errors++;
+		} else if (bp_likely(used < nfresh)) {
+			len -= VIRTIO_NET_HDR_LEN;
+			m->data_len = (uint16_t)len;
+			m->pkt_len = len;
+			m->ol_flags = 0;
+			m->packet_type = 0;
+			m->vlan_tci = 0;
+			pkts[got++] = m;
+			bytes += len;
+			m = fresh[used++];
+			m->rearm = vq->rearm;
+			vq->rx_sw[id] = m;
+		} else {
+			vq->st.nombuf++; /* dropped: its buffer is offered again */
+		}
+		rx_offer(vq, (uint16_t)id, m);
+	}
+	if (bp_unlikely(used < nfresh))
+		bp_mempool_put_bulk(vq->mp, (void **)&fresh[used], nfresh - used);
+	vq->used_cons = (uint16_t)(cons + ready);
+	vq_publish(vq);
+	vq->st.packets += got;
+	vq->st.bytes += bytes;
+	return got;
+}
+
+uint32_t virtio_rx_queue_count(void *qp)
+{
+	struct virtqueue *vq = qp;
+	return (uint16_t)(__atomic_load_n(&vq->used->idx, __ATOMIC_ACQUIRE) - vq->used_cons);
+}
+
+bool vq_intr_enable(struct virtqueue *vq)
+{
+	vq->armed = true;
+	if (vq->event_idx)
+		__atomic_store_n(avail_used_event(vq), vq->used_cons, __ATOMIC_RELAXED);
+	else
+		__atomic_store_n(&vq->avail->flags, 0, __ATOMIC_RELAXED);
+	/* a frame used before the device saw the wish raises nothing */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	return __atomic_load_n(&vq->used->idx, __ATOMIC_ACQUIRE) != vq->used_cons;
+}
+
+void vq_intr_disable(struct virtqueue *vq)
+{
+	vq->armed = false;
+	if (vq->event_idx) /* half a ring-index space away: never crossed soon */
+		__atomic_store_n(avail_used_event(vq), (uint16_t)(vq->used_cons + 0x8000), __ATOMIC_RELAXED);
+	else
+		__atomic_store_n(&vq->avail->flags, VRING_AVAIL_F_NO_INTERRUPT, __ATOMIC_RELAXED);
+}
+
+/* ---- tx ---- */
+
+static uint16_t tx_reclaim(struct virtqueue *vq)
+{
+	uint16_t cons = vq->used_cons;
+	uint16_t done = (uint16_t)(__atomic_load_n(&vq->used->idx, __ATOMIC_ACQUIRE) - cons);
+	struct bp_mbuf *free_list[VIRTIO_MAX_BURST];
+	uint16_t nfree = 0, freed = 0;
+
+	for (uint16_t i = 0; i < done; i++) {
+		uint16_t head;
+		if (vq->in_order) {
+			head = vq->clean;
+			vq->clean = (uint16_t)((head + vq->tx_sw[head].ndesc) & vq->mask);
+		} else {
+			head = (uint16_t)vq->used->ring[(uint16_t)(cons + i) & vq->mask].id;
+			if (bp_unlikely(head > vq->mask))
+				continue; /* a device bug */
+		}
+		struct vq_tx_slot *s = &vq->tx_sw[head];
+		uint16_t nd = s->ndesc;
+		if (!vq->in_order) { /* its chain goes back on the free stack */
+			uint16_t d = head;
+			for (uint16_t k = 0; k < nd; k++) {
+				vq->free_ids[vq->nb_free + k] = d;
+				d = vq->desc[d].next;
+			}
+		}
+		vq->nb_free = (uint16_t)(vq->nb_free + nd);
+		freed = (uint16_t)(freed + nd);
+		if (nfree == VIRTIO_MAX_BURST) {
+			bp_pktmbuf_free_bulk(free_list, nfree);
+			nfree = 0;
+		}
+		free_list[nfree++] = s->m;
+		s->m = NULL;
+	}
+	if (nfree)
+		bp_pktmbuf_free_bulk(free_list, nfree);
+	vq->used_cons = (uint16_t)(cons + done);
+	return freed;
+}
+
+/* The next descriptor to fill. */
+static inline uint16_t tx_take(struct virtqueue *vq)
+{
+	vq->nb_free--;
+	if (vq->in_order) {
+		uint16_t d = vq->next_desc;
+		vq->next_desc = (uint16_t)((d + 1) & vq->mask);
+		return d;
+	}
+	return vq->free_ids[vq->nb_free];
+}
+
+uint16_t virtio_tx(void *qp, struct bp_mbuf **pkts, uint16_t n)
+{
+	struct virtqueue *vq = qp;
+	uint16_t sent, refused = 0;
+	uint64_t bytes = 0;
+
+	if (vq->nb_free < VIRTIO_TX_FREE_THRESH || vq->nb_free < n || n == 0)
+		tx_reclaim(vq);
+	for (sent = 0; sent < n; sent++) {
+		struct bp_mbuf *m = pkts[sent];
+		bool push = m->nb_segs == 1 && m->data_off >= VIRTIO_NET_HDR_LEN && m->refcnt == 1;
+		uint16_t ndesc = (uint16_t)(m->nb_segs + !push);
+		if (bp_unlikely(ndesc > vq->nb_free)) {
+			if (ndesc <= vq->nb)
+				break; /* no room now: the caller keeps the rest */
+			/* more segments than the ring holds: never sendable */
+			bp_pktmbuf_free(m);
+			refused++;
+			continue;
+		}
+		uint16_t head = tx_take(vq), d = head;
+		if (bp_likely(push)) {
+			struct virtio_net_hdr *h = bp_pktmbuf_mtod_offset(m, struct virtio_net_hdr *, -VIRTIO_NET_HDR_LEN);
+			memset(h, 0, sizeof(*h));
+			vq->desc[d].addr = bp_mbuf_data_iova(m) - VIRTIO_NET_HDR_LEN;
+			vq->desc[d].len = m->data_len + VIRTIO_NET_HDR_LEN;
+			vq->desc[d].flags = 0;
+		} else {
+			memset(&vq->hdrs[d], 0, sizeof(vq->hdrs[d]));
+			struct bp_mbuf *seg = m;
+			vq->desc[d].addr = vq->hdrs_iova + (bp_iova_t)d * sizeof(*vq->hdrs);
+			vq->desc[d].len = VIRTIO_NET_HDR_LEN;
+			for (; seg; seg = seg->next) {
+				uint16_t nd = tx_take(vq);
+				vq->desc[d].flags = VRING_DESC_F_NEXT;
+				vq->desc[d].next = nd;
+				d = nd;
+				vq->desc[d].addr = bp_mbuf_data_iova(seg);
+				vq->desc[d].len = seg->data_len;
+				vq->desc[d].flags = 0;
+			}
+		}
+		vq->tx_sw[head].m = m;
+		vq->tx_sw[head].ndesc = ndesc;
+		vq->avail->ring[vq->avail_idx++ & vq->mask] = head;
+		bytes += m->pkt_len;
+	}
+	if (sent)
+		vq_publish(vq);
+	vq->st.packets += (uint64_t)(sent - refused);
+	vq->st.bytes += bytes;
+	vq->st.errors += refused;
+	return sent;
+}
+
+/* ---- set-up ---- */
+
+int vq_init(struct virtqueue *vq, void *va, bp_iova_t iova)
+{
+	uint16_t nb = vq->nb;
+	size_t desc = (size_t)nb * sizeof(struct vring_desc);
+
+	memset(va, 0, vq_ring_size(nb, vq->is_tx));
+	vq->desc = va;
+	vq->avail = (struct vring_avail *)((char *)va + desc);
+	vq->used = (struct vring_used *)((char *)va + used_off(nb));
+	vq->hdrs = vq->is_tx ? (struct virtio_net_hdr *)((char *)va + hdrs_off(nb)) : NULL;
+	vq->desc_iova = iova;
+	vq->avail_iova = iova + desc;
+	vq->used_iova = iova + used_off(nb);
+	vq->hdrs_iova = iova + hdrs_off(nb);
+	vq->mask = (uint16_t)(nb - 1);
+	vq->avail_idx = vq->used_cons = vq->kicked = 0;
+	vq->next_desc = vq->clean = 0;
+	vq->armed = false;
+	vq_intr_disable(vq);
+
+	if (vq->is_tx) {
+		vq->nb_free = nb;
+		for (uint16_t i = 0; i < nb; i++) {
+			vq->free_ids[i] = (uint16_t)(nb - 1 - i); /* the stack hands out 0 first */
+			vq->tx_sw[i] = (struct vq_tx_slot){ 0 };
+		}
+		return 0;
+	}
+	/* rx: every descriptor offers an mbuf, header room included */
+	vq->nb_free = 0;
+	for (uint16_t i = 0; i < nb; i++) {
+		struct bp_mbuf *m;
+		if (bp_mempool_get(vq->mp, (void **)&m) < 0) {
+			vq_drain(vq);
+			return -ENOBUFS;
+		}
+		m->rearm = vq->rearm;
+		m->next = NULL;
+		vq->rx_sw[i] = m;
+		vq->desc[i].len = vq->rx_buf_len;
+		vq->desc[i].flags = VRING_DESC_F_WRITE;
+		rx_offer(vq, i, m);
+	}
+	__atomic_store_n(&vq->avail->idx, vq->avail_idx, __ATOMIC_RELEASE);
+	vq->kicked = vq->avail_idx;
+	return 0;
+}
+
+void vq_drain(struct virtqueue *vq)
+{
+	for (uint16_t i = 0; i < vq->nb; i++) {
+		if (vq->is_tx) {
+			if (vq->tx_sw[i].m)
+				bp_pktmbuf_free(vq->tx_sw[i].m);
+			vq->tx_sw[i].m = NULL;
+		} else if (vq->rx_sw[i]) {
+			bp_pktmbuf_free(vq->rx_sw[i]);
+			vq->rx_sw[i] = NULL;
+		}
+	}
+}
