@@ -1,0 +1,370 @@
+/* SPDX-License-Identifier: MIT
+ * The virtio PMD (net_virtio_user) against the vhost-user backend model: a
+ * ring filled to the last descriptor, wrap-around at many burst sizes, a slow
+ * device, in-order batches reported by one used entry, out-of-order
+ * completion, chained and headroom-less frames, an empty pool, stop -> start,
+ * the backend vanishing and coming back, notification suppression and rx
+ * interrupts. Every frame is checked byte for byte; every mbuf must be back
+ * at the end. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bypass/env.h>
+#include <bypass/ethdev.h>
+#include <bypass/mempool.h>
+#include "../unit/harness.h"
+#include "../../apps/common/testpkt.h"
+#include "../../drivers/net/virtio/virtio_regs.h"
+#include "vhost_model.h"
+
+#define LEN 100
+#define F(b) VIRTIO_BIT(b)
+#define BASE_FEATURES (F(VIRTIO_F_VERSION_1) | F(VIRTIO_RING_F_EVENT_IDX) | F(VIRTIO_F_IN_ORDER))
+
+static const struct bp_ether_addr mac0 = { { 0x02, 0, 0, 0, 0x71, 0x00 } };
+
+static struct {
+	struct vmodel *m;
+	struct bp_mempool *mp;
+	char dir[64], sock[96];
+	uint8_t tmpl[TESTPKT_HDRS];
+	uint64_t next_tx, next_rx;
+} rig;
+
+static bool rig_up(uint64_t features, const char *devargs, uint16_t ring, uint32_t nb_mbufs,
+		   const struct bp_eth_conf *conf)
+{
+	char env[256];
+	memset(&rig, 0, sizeof(rig));
+	snprintf(rig.dir, sizeof(rig.dir), "/tmp/bp-vmodel-XXXXXX");
+	if (!mkdtemp(rig.dir))
+		return false;
+	snprintf(rig.sock, sizeof(rig.sock), "%s/sock", rig.dir);
+	struct vmodel_conf c = { .features = features, .queue_pairs = 1, .reply_ack = true };
+	rig.m = vmodel_create(rig.sock, &c);
+	snprintf(env, sizeof(env), "--no-huge -l 0 --log-level err --vdev net_virtio_user0,path=%s,mac=02:00:00:00:71:00%s%s",
+		 rig.sock, devargs ? "," : "", devargs ? devargs : "");
+	if (test_env(env) < 0)
+		return false;
+	rig.mp = bp_pktmbuf_pool_create("vmodel", nb_mbufs, 32, 0, BP_MBUF_DEFAULT_BUF_SIZE);
+	if (!rig.mp)
+		return false;
+	if (bp_eth_dev_configure(0, 1, 1, conf) < 0 || bp_eth_rx_queue_setup(0, 0, ring, rig.mp) < 0 ||
+	    bp_eth_tx_queue_setup(0, 0, ring) < 0 || bp_eth_dev_start(0) < 0)
+		return false;
+	testpkt_template(rig.tmpl, &mac0, &mac0, LEN, 0);
+	return true;
+}
+
+/* Every mbuf back in the pool, nothing faulted; then down. */
+static bool rig_down(void)
+{
+	bool ok = true;
+	if (bp_eth_dev_is_valid_port(0))
+		bp_eth_dev_close(0);
+	if (rig.mp && bp_mempool_in_use_count(rig.mp) != 0) {
+		printf("    %u mbufs still in use\n", bp_mempool_in_use_count(rig.mp));
+		ok = false;
+	}
+	bp_mempool_free(rig.mp);
+	if (rig.m && rig.m->faults) {
+		printf("    the device met %llu bad addresses\n", (unsigned long long)rig.m->faults);
+		ok = false;
+	}
+	bp_cleanup();
+	if (rig.m)
+		vmodel_destroy(rig.m);
+	rmdir(rig.dir);
+	return ok;
+}
+
+static struct bp_mbuf *frame(uint32_t len)
+{
+	struct bp_mbuf *m = bp_pktmbuf_alloc(rig.mp);
+	if (!m)
+		return NULL;
+	testpkt_template(rig.tmpl, &mac0, &mac0, len, 0);
+	testpkt_fill(bp_pktmbuf_mtod(m, uint8_t *), rig.tmpl, len, rig.next_tx++);
+	m->data_len = (uint16_t)len;
+	m->pkt_len = len;
+	return m;
+}
+
+/* Sends up to n fresh frames; returns how many the port took. */
+static uint16_t send_some(uint16_t n)
+{
+	struct bp_mbuf *b[512];
+	for (uint16_t i = 0; i < n; i++)
+		b[i] = frame(LEN);
+	uint16_t took = bp_eth_tx_burst(0, 0, b, n);
+	bp_pktmbuf_free_bulk(&b[took], n - took);
+	rig.next_tx -= n - took;
+	return took;
+}
+
+/* The frames on the model's wire, in order, each checked; the count. */
+static long check_out(void)
+{
+	long n = 0;
+	struct model_frame *f;
+	while ((f = fq_pop(&rig.m->out))) {
+		uint64_t seq;
+		bool good = testpkt_check(f->data, f->len, &seq) == TESTPKT_OK && seq == rig.next_rx;
+		free(f);
+		if (!good)
+			return -1;
+		rig.next_rx++;
+		n++;
+	}
+	return n;
+}
+
+static void inject(unsigned n, uint32_t len)
+{
+	uint8_t buf[2048];
+	for (unsigned i = 0; i < n; i++) {
+		testpkt_template(rig.tmpl, &mac0, &mac0, len, 0);
+		testpkt_fill(buf, rig.tmpl, len, rig.next_tx++);
+		fq_push(&rig.m->in, buf, len);
+	}
+}
+
+/* Receives what is there; checks each frame; returns the count (-1: bad). */
+static long receive_all(void)
+{
+	struct bp_mbuf *b[64];
+	long total = 0;
+	uint16_t n;
+	while ((n = bp_eth_rx_burst(0, 0, b, 64)) > 0) {
+		for (uint16_t i = 0; i < n; i++) {
+			uint64_t seq = UINT64_MAX;
+			if (testpkt_check(bp_pktmbuf_mtod(b[i], uint8_t *), b[i]->data_len, &seq) != TESTPKT_OK ||
+			    seq != rig.next_rx || b[i]->pkt_len != b[i]->data_len || b[i]->port != 0) {
+				printf("    frame seq %llu (want %llu) len %u\n", (unsigned long long)seq, (unsigned long long)rig.next_rx, b[i]->data_len);
+				bp_pktmbuf_free_bulk(b, n);
+				return -1;
+			}
+			rig.next_rx++;
+		}
+		total += n;
+		bp_pktmbuf_free_bulk(b, n);
+	}
+	return total;
+}
+
+TEST(virtio_model_tx_fills_the_ring_to_the_last_descriptor_then_waits)
+{
+	CHECK(rig_up(BASE_FEATURES, NULL, 64, 1024, NULL));
+	CHECK_EQ(rig.m->negotiated & BASE_FEATURES, BASE_FEATURES);
+	CHECK_EQ(send_some(100), 64); /* every descriptor, no more */
+	CHECK_EQ(send_some(10), 0);
+	CHECK_EQ(vmodel_tx(rig.m, 0, 1000), 64);
+	CHECK_EQ(send_some(100), 64); /* all of them free again */
+	CHECK_EQ(vmodel_tx(rig.m, 0, 1000), 64);
+	CHECK_EQ(check_out(), 128);
+	bp_eth_tx_done_cleanup(0, 0);
+	CHECK(rig_down());
+}
+
+TEST(virtio_model_wraps_at_every_burst_size_in_order_and_out_of_order)
+{
+	for (int mode = 0; mode < 3; mode++) {
+		/* 0: IN_ORDER, an entry per buffer; 1: IN_ORDER, one entry per
+		 * batch; 2: no IN_ORDER, each batch completed in reverse */
+		uint64_t f = mode == 2 ? BASE_FEATURES & ~F(VIRTIO_F_IN_ORDER) : BASE_FEATURES;
+		CHECK(rig_up(f, NULL, 64, 1024, NULL));
+		rig.m->one_used = mode == 1;
+		rig.m->reverse = mode == 2;
+		long sent = 0;
+		for (unsigned burst = 1; burst <= 64; burst++)
+			for (int rep = 0; rep < 5; rep++) {
+				sent += send_some((uint16_t)burst);
+				vmodel_tx(rig.m, 0, 1 + (burst * 7 + (unsigned)rep) % 40); /* a slow device */
+			}
+		while (vmodel_tx(rig.m, 0, 64))
+			;
+		CHECK(sent > 2000);
+		CHECK_EQ(check_out(), sent);
+		/* rx the same way */
+		rig.next_tx = rig.next_rx = 0;
+		long got = 0, injected = 0;
+		for (unsigned burst = 1; burst <= 64; burst++) {
+			inject(burst, 60 + burst * 20);
+			injected += burst;
+			while (vmodel_rx(rig.m, 0, 1 + burst % 17))
+				;
+			long r = receive_all();
+			if (r < 0)
+				printf("    mode %d, burst %u: a frame did not verify\n", mode, burst);
+			CHECK(r >= 0);
+			got += r;
+		}
+		CHECK_EQ(got, injected);
+		bp_eth_tx_done_cleanup(0, 0);
+		CHECK(rig_down());
+	}
+}
+
+TEST(virtio_model_chained_and_headroomless_frames_take_a_header_descriptor)
+{
+	CHECK(rig_up(BASE_FEATURES & ~F(VIRTIO_F_IN_ORDER), NULL, 64, 1024, NULL));
+	/* a frame in two segments */
+	struct bp_mbuf *a = frame(LEN), *b = bp_pktmbuf_alloc(rig.mp);
+	CHECK(a && b);
+	memcpy(bp_pktmbuf_mtod(b, uint8_t *), bp_pktmbuf_mtod(a, uint8_t *) + 40, LEN - 40);
+	a->data_len = 40;
+	b->data_len = LEN - 40;
+	a->next = b;
+	a->nb_segs = 2;
+	/* one with no headroom */
+	struct bp_mbuf *c = frame(LEN);
+	memmove((char *)c->buf_addr, bp_pktmbuf_mtod(c, char *), LEN);
+	c->data_off = 0;
+	struct bp_mbuf *v[2] = { a, c };
+	CHECK_EQ(bp_eth_tx_burst(0, 0, v, 2), 2);
+	CHECK_EQ(vmodel_tx(rig.m, 0, 10), 2);
+	CHECK_EQ(check_out(), 2);
+	bp_eth_tx_done_cleanup(0, 0);
+	CHECK(rig_down());
+}
+
+TEST(virtio_model_rx_with_an_empty_pool_drops_counts_and_keeps_the_ring_full)
+{
+	CHECK(rig_up(BASE_FEATURES, NULL, 64, 160, NULL));
+	/* take every free mbuf: the ring holds 64, we hold the rest */
+	struct bp_mbuf *held[160];
+	unsigned nheld = 0;
+	while (nheld < 160 && (held[nheld] = bp_pktmbuf_alloc(rig.mp)))
+		nheld++;
+	inject(10, LEN);
+	CHECK_EQ(vmodel_rx(rig.m, 0, 64), 10);
+	struct bp_mbuf *b[64];
+	CHECK_EQ(bp_eth_rx_burst(0, 0, b, 64), 0);
+	struct bp_eth_stats st;
+	bp_eth_stats_get(0, &st);
+	CHECK_EQ(st.rx_nombuf, 10);
+	bp_pktmbuf_free_bulk(held, nheld);
+	/* every buffer was offered again: a full ring of frames fits */
+	rig.next_rx = rig.next_tx;
+	inject(64, LEN);
+	CHECK_EQ(vmodel_rx(rig.m, 0, 64), 64);
+	CHECK_EQ(receive_all(), 64);
+	CHECK(rig_down());
+}
+
+TEST(virtio_model_stop_start_returns_every_mbuf_and_runs_again)
+{
+	CHECK(rig_up(BASE_FEATURES, NULL, 128, 1024, NULL));
+	for (int round = 0; round < 3; round++) {
+		CHECK_EQ(send_some(50), 50);
+		CHECK_EQ(vmodel_tx(rig.m, 0, 20), 20); /* 30 left in flight */
+		CHECK_EQ(check_out(), 20);
+		inject(5, LEN);
+		CHECK_EQ(vmodel_rx(rig.m, 0, 64), 5); /* never received by the app */
+		CHECK_EQ(bp_eth_dev_stop(0), 0);
+		CHECK_EQ(bp_mempool_in_use_count(rig.mp), 0);
+		CHECK_EQ(bp_eth_dev_start(0), 0);
+		/* the 30 sent but never taken and the 5 never read are gone */
+		fq_clear(&rig.m->in);
+		rig.next_rx = rig.next_tx;
+		CHECK_EQ(send_some(64), 64);
+		CHECK_EQ(vmodel_tx(rig.m, 0, 128), 64);
+		CHECK_EQ(check_out(), 64);
+		rig.next_rx = rig.next_tx;
+	}
+	CHECK(rig.m->stops >= 6); /* both rings, each stop */
+	bp_eth_tx_done_cleanup(0, 0);
+	CHECK(rig_down());
+}
+
+static int link_events;
+static void on_link(uint16_t port, enum bp_eth_event_type ev, void *arg)
+{
+	(void)port, (void)ev, (void)arg;
+	__atomic_fetch_add(&link_events, 1, __ATOMIC_SEQ_CST);
+}
+
+TEST(virtio_model_backend_gone_takes_the_link_down_and_a_restart_reconnects)
+{
+	CHECK(rig_up(BASE_FEATURES, NULL, 64, 1024, NULL));
+	link_events = 0;
+	CHECK_EQ(bp_eth_dev_callback_register(0, BP_ETH_EVENT_LINK, on_link, NULL), 0);
+	struct bp_eth_link l;
+	bp_eth_link_get(0, &l, false);
+	CHECK_EQ(l.up, 1);
+	CHECK_EQ(send_some(10), 10);
+	vmodel_hangup(rig.m);
+	for (int i = 0; i < 5000 && __atomic_load_n(&link_events, __ATOMIC_SEQ_CST) == 0; i++)
+		usleep(1000);
+	CHECK_EQ(link_events, 1);
+	bp_eth_link_get(0, &l, false);
+	CHECK_EQ(l.up, 0);
+	CHECK_EQ(send_some(64), 54); /* the ring is ours: it fills, nothing breaks */
+	CHECK_EQ(bp_eth_dev_stop(0), 0);
+	CHECK_EQ(bp_mempool_in_use_count(rig.mp), 0);
+	CHECK_EQ(bp_eth_dev_start(0), 0); /* connects again */
+	CHECK_EQ(rig.m->connections, 2);
+	bp_eth_link_get(0, &l, false);
+	CHECK_EQ(l.up, 1);
+	rig.next_rx = rig.next_tx;
+	CHECK_EQ(send_some(20), 20);
+	CHECK_EQ(vmodel_tx(rig.m, 0, 64), 20);
+	CHECK_EQ(check_out(), 20);
+	bp_eth_dev_callback_unregister(0, BP_ETH_EVENT_LINK, on_link, NULL);
+	bp_eth_tx_done_cleanup(0, 0);
+	CHECK(rig_down());
+}
+
+TEST(virtio_model_kicks_only_when_the_device_asks_at_most_one_per_burst)
+{
+	for (int ev = 0; ev < 2; ev++) {
+		uint64_t f = ev ? BASE_FEATURES : BASE_FEATURES & ~F(VIRTIO_RING_F_EVENT_IDX);
+		CHECK(rig_up(f, NULL, 256, 2048, NULL));
+		/* a polling device: no kick at all */
+		rig.m->want_kicks = false;
+		vmodel_tx(rig.m, 0, 1); /* publishes its wish */
+		uint64_t k0 = rig.m->kicks;
+		for (int i = 0; i < 200; i++) {
+			CHECK_EQ(send_some(32), 32);
+			vmodel_tx(rig.m, 0, 64);
+		}
+		CHECK_EQ(rig.m->kicks - k0, 0);
+		/* a device that sleeps between batches: one kick per burst */
+		rig.m->want_kicks = true;
+		vmodel_tx(rig.m, 0, 64);
+		k0 = rig.m->kicks;
+		for (int i = 0; i < 200; i++) {
+			CHECK_EQ(send_some(32), 32);
+			vmodel_tx(rig.m, 0, 64);
+		}
+		CHECK(rig.m->kicks - k0 >= 199 && rig.m->kicks - k0 <= 200);
+		CHECK_EQ(check_out(), 400 * 32);
+		/* and no interrupt was asked for while polling */
+		CHECK_EQ(rig.m->calls, 0);
+		bp_eth_tx_done_cleanup(0, 0);
+		CHECK(rig_down());
+	}
+}
+
+TEST(virtio_model_rx_interrupt_wakes_a_sleeping_queue_once)
+{
+	struct bp_eth_conf conf = { .size = sizeof(conf), .rx_intr = 1 };
+	for (int ev = 0; ev < 2; ev++) {
+		uint64_t f = ev ? BASE_FEATURES : BASE_FEATURES & ~F(VIRTIO_RING_F_EVENT_IDX);
+		CHECK(rig_up(f, NULL, 64, 1024, &conf));
+		CHECK(bp_eth_rx_intr_fd(0, 0) >= 0);
+		CHECK_EQ(bp_eth_rx_intr_wait(0, 0, 10), 0); /* nothing: times out */
+		CHECK_EQ(bp_eth_rx_intr_enable(0, 0), 0);
+		inject(3, LEN);
+		CHECK_EQ(vmodel_rx(rig.m, 0, 64), 3);
+		CHECK_EQ(rig.m->calls, 1);
+		CHECK_EQ(bp_eth_rx_intr_disable(0, 0), 0);
+		CHECK_EQ(receive_all(), 3);
+		inject(3, LEN);
+		CHECK_EQ(vmodel_rx(rig.m, 0, 64), 3);
+		CHECK_EQ(rig.m->calls, 1); /* disarmed: no more */
+		CHECK_EQ(receive_all(), 3);
+		CHECK(rig_down());
+	}
+}
