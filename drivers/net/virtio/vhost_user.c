@@ -13,14 +13,17 @@
  * SET_VRING_CALL, NUM, BASE, ADDR, KICK (the backend takes a ring as ready at
  * its kick), then SET_VRING_ENABLE; at stop GET_VRING_BASE per ring, which
  * stops it. While started the socket is watched: the peer closing it takes
- * the link down; the next start connects again.
+ * the link down, and the port tries every 100 ms to reach a backend at the
+ * same path again, which then resumes the rings where they stand (link up).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <errno.h>
 #include <unistd.h>
+#include <pthread.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <sys/un.h>
 #include <bypass/env.h>
 #include <bypass/intr.h>
@@ -84,6 +87,9 @@ struct vhu {
 	uint64_t proto;          /* negotiated protocol features */
 	uint16_t queue_pairs;    /* the backend's (MQ), else 1 */
 	bool watching;
+	bool started;
+	int retry_fd;            /* a timerfd while the peer is gone and we are started */
+	pthread_mutex_t lock;    /* started, retry_fd */
 	struct virtio_dev *vd;
 };
 
@@ -200,7 +206,7 @@ static int vhu_fd(struct vhu *u, uint32_t req, uint32_t index, int fd)
 }
 
 /* Connects and learns what the backend offers. */
-static int vhu_connect(struct vhu *u)
+static int vhu_connect(struct vhu *u, bool quiet)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct timeval tv = { .tv_sec = VHU_TIMEOUT_S };
@@ -212,7 +218,8 @@ static int vhu_connect(struct vhu *u)
 	setsockopt(u->sock, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	if (connect(u->sock, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		int rc = -errno;
-		BP_LOG(ERR, "%s: cannot connect to the vhost-user socket %s: %s; start the backend first "
+		if (!quiet)
+			BP_LOG(ERR, "%s: cannot connect to the vhost-user socket %s: %s; start the backend first "
 			    "(e.g. dpdk-testpmd --vdev net_vhost0,iface=%s)", u->name, u->path, strerror(errno), u->path);
 		close(u->sock);
 		u->sock = -1;
@@ -264,6 +271,7 @@ static int add_zone(const struct bp_memzone *mz, void *arg)
 }
 
 static void on_socket(void *arg);
+static void on_retry(void *arg);
 
 static void vhu_watch(struct vhu *u, bool on)
 {
@@ -274,6 +282,36 @@ static void vhu_watch(struct vhu *u, bool on)
 	if (!on)
 		bp_intr_callback_unregister(u->sock, on_socket, u);
 	u->watching = on;
+}
+
+/* While the peer is gone, the interrupt thread tries to reach it again
+ * every RETRY_MS; the first try that works resumes the rings. */
+#define RETRY_MS 100
+static void retry_start(struct vhu *u)
+{
+	struct itimerspec t = { .it_interval = { 0, RETRY_MS * 1000000L }, .it_value = { 0, RETRY_MS * 1000000L } };
+	int fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (fd < 0 || timerfd_settime(fd, 0, &t, NULL) < 0 || bp_intr_callback_register(fd, 8, on_retry, u) < 0) {
+		BP_LOG(WARNING, "%s: cannot watch for the backend's return; stop and start the port once it is back",
+		       u->name);
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	u->retry_fd = fd;
+}
+
+/* Stops the retries; when it returns none is running. */
+static void retry_stop(struct vhu *u)
+{
+	pthread_mutex_lock(&u->lock);
+	int fd = u->retry_fd;
+	u->retry_fd = -1;
+	pthread_mutex_unlock(&u->lock);
+	if (fd >= 0) {
+		bp_intr_callback_unregister(fd, on_retry, u);
+		close(fd);
+	}
 }
 
 /* While started the backend sends nothing here: readable means it is gone. */
@@ -289,8 +327,12 @@ static void on_socket(void *arg)
 	if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
 		bp_intr_callback_unregister(u->sock, on_socket, u);
 		u->watching = false;
-		shutdown(u->sock, SHUT_RDWR); /* start connects again */
-		virtio_link_changed(u->vd, false);
+		shutdown(u->sock, SHUT_RDWR);
+		virtio_link_changed(u->vd, false); /* a callback may stop the port */
+		pthread_mutex_lock(&u->lock);
+		if (u->started && u->retry_fd < 0)
+			retry_start(u);
+		pthread_mutex_unlock(&u->lock);
 	}
 }
 
@@ -315,24 +357,32 @@ static bool socket_alive(struct vhu *u)
 	return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
-static int vhu_start(struct virtio_dev *vd)
+/* A connection to a backend that offers at least what was negotiated. */
+static int vhu_reconnect(struct vhu *u, bool quiet)
 {
-	struct vhu *u = vd->tr_priv;
-	int rc;
-
-	if (!socket_alive(u)) { /* the backend went away since: connect again */
-		if (u->sock >= 0)
-			close(u->sock);
-		u->sock = -1;
-		if ((rc = vhu_connect(u)) < 0)
-			return rc;
-		if ((vd->features & ~vhu_features(vd)) || u->queue_pairs * 2 < vd->nb_vq) {
-			BP_LOG(ERR, "%s: the backend at %s came back offering less than before; close and "
-				    "create the port again", u->name, u->path);
-			return -EPROTO;
-		}
+	struct virtio_dev *vd = u->vd;
+	if (u->sock >= 0)
+		close(u->sock);
+	u->sock = -1;
+	int rc = vhu_connect(u, quiet);
+	if (rc < 0)
+		return rc;
+	if ((vd->features & ~vhu_features(vd)) || u->queue_pairs * 2 < vd->nb_vq) {
+		BP_LOG(ERR, "%s: the backend at %s came back offering less than before; close and "
+			    "create the port again", u->name, u->path);
+		return -EPROTO;
 	}
+	return 0;
+}
+
+/* Features, memory and rings to the backend, and go. A new backend resuming
+ * rings that ran before starts where the used ring stands: what the old one
+ * took but never returned is offered again. */
+static int vhu_rings(struct vhu *u, bool resume)
+{
+	struct virtio_dev *vd = u->vd;
 	uint64_t f = vd->features | (u->features & VIRTIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES));
+	int rc;
 	if ((rc = vhu_simple(u, VHU_SET_FEATURES, f, true)) < 0)
 		return rc;
 
@@ -356,9 +406,10 @@ static int vhu_start(struct virtio_dev *vd)
 		a.p.addr.desc = (uintptr_t)vq->desc;
 		a.p.addr.used = (uintptr_t)vq->used;
 		a.p.addr.avail = (uintptr_t)vq->avail;
+		uint16_t base = resume ? __atomic_load_n(&vq->used->idx, __ATOMIC_ACQUIRE) : 0;
 		if ((rc = vhu_fd(u, VHU_SET_VRING_CALL, i, vq->call_fd)) < 0 ||
 		    (rc = vhu_state(u, VHU_SET_VRING_NUM, i, vq->nb)) < 0 ||
-		    (rc = vhu_state(u, VHU_SET_VRING_BASE, i, 0)) < 0 ||
+		    (rc = vhu_state(u, VHU_SET_VRING_BASE, i, base)) < 0 ||
 		    (rc = vhu_call(u, &a, NULL, 0, false)) < 0 ||
 		    (rc = vhu_fd(u, VHU_SET_VRING_KICK, i, vq->kick_fd)) < 0)
 			return rc;
@@ -368,14 +419,56 @@ static int vhu_start(struct virtio_dev *vd)
 			if ((rc = vhu_state(u, VHU_SET_VRING_ENABLE, i, 1)) < 0)
 				return rc;
 	vhu_watch(u, true);
+	if (resume) /* the rings may hold work the backend never heard of */
+		for (uint16_t i = 0; i < vd->nb_vq; i++) {
+			uint64_t one = 1;
+			if (write(vd->vq[i]->kick_fd, &one, sizeof(one)) < 0) {
+				/* only on overflow: it has a kick pending anyway */
+			}
+		}
 	virtio_link_changed(vd, true);
+	return 0;
+}
+
+static void on_retry(void *arg)
+{
+	struct vhu *u = arg;
+	if (vhu_reconnect(u, true) < 0 || vhu_rings(u, true) < 0)
+		return; /* next tick */
+	BP_LOG(NOTICE, "%s: the vhost-user backend at %s is back; the rings resume", u->name, u->path);
+	pthread_mutex_lock(&u->lock);
+	int fd = u->retry_fd;
+	u->retry_fd = -1;
+	pthread_mutex_unlock(&u->lock);
+	if (fd >= 0) {
+		bp_intr_callback_unregister(fd, on_retry, u); /* ourselves: no wait */
+		close(fd);
+	}
+}
+
+static int vhu_start(struct virtio_dev *vd)
+{
+	struct vhu *u = vd->tr_priv;
+	int rc;
+	/* the backend went away since: connect again */
+	if (!socket_alive(u) && (rc = vhu_reconnect(u, false)) < 0)
+		return rc;
+	if ((rc = vhu_rings(u, false)) < 0)
+		return rc;
+	pthread_mutex_lock(&u->lock);
+	u->started = true;
+	pthread_mutex_unlock(&u->lock);
 	return 0;
 }
 
 static void vhu_stop(struct virtio_dev *vd)
 {
 	struct vhu *u = vd->tr_priv;
-	vhu_watch(u, false);
+	pthread_mutex_lock(&u->lock);
+	u->started = false;
+	pthread_mutex_unlock(&u->lock);
+	vhu_watch(u, false); /* no on_socket runs after this */
+	retry_stop(u);       /* nor on_retry */
 	if (!socket_alive(u))
 		return; /* nobody to stop */
 	for (uint16_t i = 0; i < vd->nb_vq; i++) {
@@ -389,8 +482,10 @@ static void vhu_close(struct virtio_dev *vd)
 {
 	struct vhu *u = vd->tr_priv;
 	vhu_watch(u, false);
+	retry_stop(u);
 	if (u->sock >= 0)
 		close(u->sock);
+	pthread_mutex_destroy(&u->lock);
 	free(u);
 }
 
@@ -459,7 +554,9 @@ static int virtio_user_probe(const char *name, const char *args)
 	snprintf(u->path, sizeof(u->path), "%s", path);
 	snprintf(u->name, sizeof(u->name), "%s", name);
 	u->sock = -1;
-	if ((rc = vhu_connect(u)) < 0)
+	u->retry_fd = -1;
+	pthread_mutex_init(&u->lock, NULL);
+	if ((rc = vhu_connect(u, false)) < 0)
 		goto out;
 	if (queues > u->queue_pairs) {
 		BP_LOG(ERR, "%s: queues=%lu, but the backend at %s has %u queue pair(s)", name, queues, path,
