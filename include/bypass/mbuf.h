@@ -141,8 +141,19 @@ static inline int bp_pktmbuf_alloc_bulk(struct bp_mempool *mp, struct bp_mbuf **
 {
 	if (bp_mempool_get_bulk(mp, (void **)mbufs, n) < 0)
 		return -ENOBUFS;
-	for (uint32_t i = 0; i < n; i++)
-		bp_pktmbuf_reset(mbufs[i]);
+	/* Every mbuf of a packet pool has the pool's data room: the rearm word
+	 * comes from the pool, not from each mbuf's second cache line. */
+	const uint64_t rearm = bp_mbuf_rearm_word(BP_MIN((uint16_t)BP_PKTMBUF_HEADROOM, bp_pktmbuf_data_room(mp)),
+						  BP_MBUF_PORT_INVALID);
+	for (uint32_t i = 0; i < n; i++) {
+		struct bp_mbuf *m = mbufs[i];
+		m->rearm = rearm;
+		m->ol_flags = 0;
+		m->pkt_len = 0;
+		m->data_len = 0;
+		m->vlan_tci = 0;
+		m->packet_type = 0; /* next is NULL already: a free mbuf's invariant */
+	}
 	return 0;
 }
 
