@@ -196,6 +196,7 @@ int fwd_loop(void *arg)
 	uint32_t idle = 0;
 	while (!stop) {
 		unsigned busy = 0;
+		const uint64_t t0 = cfg.record_cycles ? bp_rdtsc() : 0;
 		for (unsigned i = 0; i < w->n; i++) {
 			struct stream *s = w->s[i];
 			switch (s->mode) {
@@ -211,6 +212,12 @@ int fwd_loop(void *arg)
 		}
 		if (busy) {
 			idle = 0;
+			if (cfg.record_cycles) {
+				/* as DPDK's testpmd counts: cycles of the polls that moved
+				 * packets, per packet received (sent, for txonly) */
+				w->busy_cycles += bp_rdtsc() - t0;
+				w->busy_packets += busy;
+			}
 			if (bp_unlikely(cfg.rx_count || cfg.tx_count != UINT64_MAX))
 				check_done();
 		} else if (w->epfd >= 0 && ++idle >= cfg.idle_polls) {

@@ -51,6 +51,7 @@ static void usage(const char *prog)
 	       "                        p50/p99/p99.9/max of send-to-receive time (same clock: one machine)\n"
 	       "  --eth-peer=MAC        txonly: send to this address (default: the paired port's)\n"
 	       "  --tx-rate=PPS         txonly: send at most PPS packets per second per port\n"
+	       "  --record-core-cycles  print busy TSC cycles per packet moved at exit (as DPDK's testpmd)\n"
 	       "  --verify              rxonly: check every packet's sequence and checksum;\n"
 	       "                        txonly: also check what comes back on the same port\n"
 	       "  --stream=N            txonly: tag frames with stream N (0..65535); --verify: count\n"
@@ -109,7 +110,7 @@ static int parse_app_args(int argc, char **argv)
 		{ "stream", required_argument, 0, 'S' },      { "rx-mode", required_argument, 0, 'M' },
 		{ "idle-polls", required_argument, 0, 'I' },  { "no-lsc-interrupt", no_argument, 0, 'L' },
 		{ "first-seq", required_argument, 0, 'F' },   { "latency", no_argument, 0, 'T' },
-		{ "eth-peer", required_argument, 0, 'E' },
+		{ "eth-peer", required_argument, 0, 'E' },   { "record-core-cycles", no_argument, 0, 'Y' },
 		{ 0, 0, 0, 0 },
 	};
 	int c;
@@ -190,6 +191,9 @@ static int parse_app_args(int argc, char **argv)
 			break;
 		case 'T':
 			cfg.latency = true;
+			break;
+		case 'Y':
+			cfg.record_cycles = true;
 			break;
 		case 'E': {
 			unsigned b[6];
@@ -527,6 +531,14 @@ int main(int argc, char **argv)
 		sleeps += work[l].sleeps;
 	printf("cpu: %.1f%% of a core (%.2f s over %.2f s); the lcores slept %llu times\n",
 	       wall > 0 ? 100 * cpu / wall : 0, cpu, wall, (unsigned long long)sleeps);
+	if (cfg.record_cycles) {
+		uint64_t cyc = 0, pk = 0;
+		for (uint32_t l = 0; l < BP_MAX_LCORE; l++)
+			cyc += work[l].busy_cycles, pk += work[l].busy_packets;
+		printf("busy cycles/packet: %.2f (%llu TSC cycles in polls that moved packets / %llu packets, at %.0f MHz)\n",
+		       pk ? (double)cyc / (double)pk : 0.0, (unsigned long long)cyc, (unsigned long long)pk,
+		       (double)bp_tsc_hz() / 1e6);
+	}
 	rc = 0;
 out:
 	for (uint32_t l = 0; l < BP_MAX_LCORE; l++)

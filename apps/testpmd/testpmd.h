@@ -56,6 +56,7 @@ struct testpmd_cfg {
 	bool no_lsc;         /* no link-change interrupts */
 	uint64_t first_seq;  /* txonly: the first frame's sequence number */
 	bool latency;        /* txonly stamps its send time; --verify measures */
+	bool record_cycles;  /* --record-core-cycles: TSC cycles per packet moved */
 	bool eth_peer_set;
 	struct bp_ether_addr eth_peer; /* txonly: the destination address */
 };
@@ -74,6 +75,7 @@ struct lcore_work {
 	unsigned n;
 	int epfd;        /* the rx queues' interrupt fds, when they may sleep */
 	uint64_t sleeps; /* times the lcore slept on them */
+	uint64_t busy_cycles, busy_packets; /* --record-core-cycles */
 };
 extern struct lcore_work work[BP_MAX_LCORE];
 
