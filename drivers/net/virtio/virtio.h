@@ -55,8 +55,7 @@ struct virtqueue {
 		struct vq_tx_slot *tx_sw;      /* tx: the chain behind each head */
 	};
 	uint16_t *free_ids;                    /* tx without IN_ORDER: free descriptors */
-	struct virtio_net_hdr *hdrs;           /* tx: a header per descriptor, for frames with no headroom */
-	bp_iova_t hdrs_iova;
+	bp_iova_t hdr_iova;                    /* tx: the all-zero net header every frame uses */
 	struct bp_eth_queue_stats st;
 
 	/* control */
@@ -105,8 +104,8 @@ struct virtio_dev {
 };
 
 /* Ring layout (§2.7): descriptor table, then the available ring (with
- * used_event), then the used ring (with avail_event), then for tx a header
- * per descriptor. */
+ * used_event), then the used ring (with avail_event), then for tx the net
+ * header all its frames share. */
 size_t vq_ring_size(uint16_t nb, bool is_tx);
 
 /* ---- virtqueue.c ---- */

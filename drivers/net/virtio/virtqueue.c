@@ -7,9 +7,13 @@
  *     and its own buffer offered again, so the device never runs dry. The
  *     12-byte net header (§5.1.6) lands in the mbuf's headroom, just before
  *     the frame: no copy, no second descriptor. One avail->idx store per burst.
- * tx: the header goes into the frame's headroom (VERSION_1 implies any
- *     layout, §2.6.4), so a frame is one descriptor; chained mbufs and frames
- *     without headroom take a header descriptor from the queue's own array.
+ * tx: a frame is a chain of two descriptors (VERSION_1 implies any layout,
+ *     §2.6.4): the queue's one all-zero net header, then the frame. The
+ *     header's descriptor and the available ring's entries come out the same
+ *     on every lap, so they are compared, not written, and stay shared with
+ *     the device: per frame only its address and length travel. (A header in
+ *     the frame's headroom would save a descriptor but cost a cache line per
+ *     frame, written here and read there.)
  *     With IN_ORDER (§2.7.9 "In-order use of descriptors") the device uses
  *     descriptors in the order offered and may report a batch with one used
  *     entry: reclaim counts used->idx and walks our own order, never reading
@@ -55,7 +59,7 @@ static size_t hdrs_off(uint16_t nb)
 
 size_t vq_ring_size(uint16_t nb, bool is_tx)
 {
-	return BP_ALIGN_UP(hdrs_off(nb) + (is_tx ? (size_t)nb * VIRTIO_NET_HDR_LEN : 0), (size_t)BP_CACHE_LINE);
+	return hdrs_off(nb) + (is_tx ? (size_t)BP_CACHE_LINE : 0);
 }
 
 /* Publishes avail_idx and kicks the device if it wants to hear of it. */
@@ -231,18 +235,30 @@ static inline uint16_t tx_take(struct virtqueue *vq)
 	return vq->free_ids[vq->nb_free];
 }
 
+/* Writes v at p unless it is there already: a descriptor field that stays
+ * the same from one lap of the ring to the next then never leaves the cache
+ * line the device shares with us. */
+#define SET_IF_CHANGED(p, v)                                                         \
+	do {                                                                         \
+		if ((p) != (v))                                                      \
+			(p) = (v);                                                   \
+	} while (0)
+
 uint16_t virtio_tx(void *qp, struct bp_mbuf **pkts, uint16_t n)
 {
 	struct virtqueue *vq = qp;
-	uint16_t sent, refused = 0;
+	struct vring_desc *const desc = vq->desc;
+	uint16_t *const avail_ring = vq->avail->ring;
+	const uint16_t mask = vq->mask;
+	const uint64_t hdr = vq->hdr_iova;
+	uint16_t sent, refused = 0, avail_idx = vq->avail_idx;
 	uint64_t bytes = 0;
 
 	if (vq->nb_free < VIRTIO_TX_FREE_THRESH || vq->nb_free < n || n == 0)
 		tx_reclaim(vq);
 	for (sent = 0; sent < n; sent++) {
 		struct bp_mbuf *m = pkts[sent];
-		bool push = m->nb_segs == 1 && m->data_off >= VIRTIO_NET_HDR_LEN && m->refcnt == 1;
-		uint16_t ndesc = (uint16_t)(m->nb_segs + !push);
+		uint16_t ndesc = (uint16_t)(m->nb_segs + 1);
 		if (bp_unlikely(ndesc > vq->nb_free)) {
 			if (ndesc <= vq->nb)
 				break; /* no room now: the caller keeps the rest */
@@ -251,33 +267,29 @@ uint16_t virtio_tx(void *qp, struct bp_mbuf **pkts, uint16_t n)
 			refused++;
 			continue;
 		}
+		/* The chain: the queue's one all-zero net header (no offloads:
+		 * §5.1.6.2), then the frame's segments. The header's descriptor
+		 * is the same every lap; only the frame's address and length
+		 * change. */
 		uint16_t head = tx_take(vq), d = head;
-		if (bp_likely(push)) {
-			struct virtio_net_hdr *h = bp_pktmbuf_mtod_offset(m, struct virtio_net_hdr *, -VIRTIO_NET_HDR_LEN);
-			memset(h, 0, sizeof(*h));
-			vq->desc[d].addr = bp_mbuf_data_iova(m) - VIRTIO_NET_HDR_LEN;
-			vq->desc[d].len = m->data_len + VIRTIO_NET_HDR_LEN;
-			vq->desc[d].flags = 0;
-		} else {
-			memset(&vq->hdrs[d], 0, sizeof(vq->hdrs[d]));
-			struct bp_mbuf *seg = m;
-			vq->desc[d].addr = vq->hdrs_iova + (bp_iova_t)d * sizeof(*vq->hdrs);
-			vq->desc[d].len = VIRTIO_NET_HDR_LEN;
-			for (; seg; seg = seg->next) {
-				uint16_t nd = tx_take(vq);
-				vq->desc[d].flags = VRING_DESC_F_NEXT;
-				vq->desc[d].next = nd;
-				d = nd;
-				vq->desc[d].addr = bp_mbuf_data_iova(seg);
-				vq->desc[d].len = seg->data_len;
-				vq->desc[d].flags = 0;
-			}
+		SET_IF_CHANGED(desc[d].addr, hdr);
+		SET_IF_CHANGED(desc[d].len, (uint32_t)VIRTIO_NET_HDR_LEN);
+		SET_IF_CHANGED(desc[d].flags, (uint16_t)VRING_DESC_F_NEXT);
+		for (struct bp_mbuf *seg = m; seg; seg = seg->next) {
+			uint16_t nd = tx_take(vq);
+			SET_IF_CHANGED(desc[d].next, nd);
+			d = nd;
+			desc[d].addr = bp_mbuf_data_iova(seg);
+			desc[d].len = seg->data_len;
+			SET_IF_CHANGED(desc[d].flags, (uint16_t)(seg->next ? VRING_DESC_F_NEXT : 0));
 		}
 		vq->tx_sw[head].m = m;
 		vq->tx_sw[head].ndesc = ndesc;
-		vq->avail->ring[vq->avail_idx++ & vq->mask] = head;
+		SET_IF_CHANGED(avail_ring[avail_idx & mask], head);
+		avail_idx++;
 		bytes += m->pkt_len;
 	}
+	vq->avail_idx = avail_idx;
 	if (sent)
 		vq_publish(vq);
 	vq->st.packets += (uint64_t)(sent - refused);
@@ -297,11 +309,10 @@ int vq_init(struct virtqueue *vq, void *va, bp_iova_t iova)
 	vq->desc = va;
 	vq->avail = (struct vring_avail *)((char *)va + desc);
 	vq->used = (struct vring_used *)((char *)va + used_off(nb));
-	vq->hdrs = vq->is_tx ? (struct virtio_net_hdr *)((char *)va + hdrs_off(nb)) : NULL;
 	vq->desc_iova = iova;
 	vq->avail_iova = iova + desc;
 	vq->used_iova = iova + used_off(nb);
-	vq->hdrs_iova = iova + hdrs_off(nb);
+	vq->hdr_iova = iova + hdrs_off(nb); /* tx: zeroed with the ring, never written again */
 	vq->mask = (uint16_t)(nb - 1);
 	vq->avail_idx = vq->used_cons = vq->kicked = 0;
 	vq->next_desc = vq->clean = 0;
