@@ -84,6 +84,12 @@ static void close_rings(struct vmodel_state *s)
 	}
 }
 
+/* packed: the wrap counter of free-running index idx (starts at 1) */
+static bool pwrap(const struct vring_state *r, uint16_t idx)
+{
+	return !((idx >> __builtin_ctz(r->num)) & 1);
+}
+
 struct msg {
 	uint32_t request, flags, size;
 	union {
@@ -184,8 +190,15 @@ static bool handle(struct vmodel *m, int fd)
 	case 8: /* SET_VRING_NUM */
 		s->vq[idx].num = (uint16_t)msg.p.state.num;
 		break;
-	case 10: /* SET_VRING_BASE */
-		s->vq[idx].last_avail = s->vq[idx].used_idx = (uint16_t)msg.p.state.num;
+	case 10: /* SET_VRING_BASE; packed: position, wrap counter in bit 15 */
+		if (m->negotiated & VIRTIO_BIT(VIRTIO_F_RING_PACKED)) {
+			uint16_t pos = msg.p.state.num & 0x7fff;
+			bool wrap = msg.p.state.num >> 15;
+			s->vq[idx].last_avail = (uint16_t)(wrap ? pos : pos + s->vq[idx].num);
+		} else {
+			s->vq[idx].last_avail = (uint16_t)msg.p.state.num;
+		}
+		s->vq[idx].used_idx = s->vq[idx].last_avail;
 		break;
 	case 9: /* SET_VRING_ADDR */
 		idx = msg.p.addr.index;
@@ -212,6 +225,9 @@ static bool handle(struct vmodel *m, int fd)
 	case 11: /* GET_VRING_BASE: stops the ring */
 		s->vq[idx].ready = s->vq[idx].enabled = false;
 		msg.p.state.num = s->vq[idx].last_avail;
+		if (m->negotiated & VIRTIO_BIT(VIRTIO_F_RING_PACKED) && s->vq[idx].num)
+			msg.p.state.num = (s->vq[idx].last_avail & (s->vq[idx].num - 1)) |
+					  (pwrap(&s->vq[idx], s->vq[idx].last_avail) ? 0x8000 : 0);
 		m->stops++;
 		reply(fd, &msg, 8);
 		ack = false;
@@ -362,6 +378,10 @@ static struct vring_state *live_ring(struct vmodel *m, unsigned i)
 	return r->ready && r->enabled && r->desc && r->avail && r->used ? r : NULL;
 }
 
+static unsigned packed_tx(struct vmodel *m, struct vring_state *r, unsigned budget);
+static unsigned packed_rx(struct vmodel *m, struct vring_state *r, unsigned budget);
+static bool is_packed(const struct vmodel *m) { return m->negotiated & VIRTIO_BIT(VIRTIO_F_RING_PACKED); }
+
 unsigned vmodel_tx(struct vmodel *m, uint16_t q, unsigned budget)
 {
 	struct vmodel_state *s = m->st;
@@ -373,6 +393,10 @@ unsigned vmodel_tx(struct vmodel *m, uint16_t q, unsigned budget)
 	if (!r)
 		goto out;
 	take_kicks(m, r);
+	if (is_packed(m)) {
+		n = packed_tx(m, r, budget);
+		goto out;
+	}
 	uint16_t mask = (uint16_t)(r->num - 1);
 	uint16_t avail = __atomic_load_n(&r->avail->idx, __ATOMIC_ACQUIRE);
 	while (r->last_avail != avail && n < budget && n < 4096) {
@@ -411,6 +435,10 @@ unsigned vmodel_rx(struct vmodel *m, uint16_t q, unsigned budget)
 	if (!r)
 		goto out;
 	take_kicks(m, r);
+	if (is_packed(m)) {
+		n = packed_rx(m, r, budget);
+		goto out;
+	}
 	uint16_t mask = (uint16_t)(r->num - 1);
 	uint16_t avail = __atomic_load_n(&r->avail->idx, __ATOMIC_ACQUIRE);
 	/* Out of order, a device fills the batch's buffers back to front; the
@@ -440,5 +468,118 @@ unsigned vmodel_rx(struct vmodel *m, uint16_t q, unsigned budget)
 	finish(m, r, ids, lens, n, false, false); /* rx: every length counts */
 out:
 	pthread_mutex_unlock(&s->lock);
+	return n;
+}
+
+/* ---- the device side of a packed ring (§2.8) ---- */
+
+static struct vring_packed_desc *pdesc(struct vring_state *r, uint16_t idx)
+{
+	return &((struct vring_packed_desc *)r->desc)[idx & (r->num - 1)];
+}
+static bool p_avail(struct vring_state *r, uint16_t idx)
+{
+	uint16_t f = __atomic_load_n(&pdesc(r, idx)->flags, __ATOMIC_ACQUIRE);
+	bool w = pwrap(r, idx);
+	return !!(f & VRING_PACKED_DESC_F_AVAIL) == w && !!(f & VRING_PACKED_DESC_F_USED) != w;
+}
+/* Marks a used descriptor at the device's used position. */
+static void p_used(struct vring_state *r, uint16_t at, uint16_t id, uint32_t len)
+{
+	struct vring_packed_desc *d = pdesc(r, at);
+	d->id = id;
+	d->len = len;
+	uint16_t f = pwrap(r, at) ? VRING_PACKED_DESC_F_AVAIL | VRING_PACKED_DESC_F_USED : 0;
+	__atomic_store_n(&d->flags, f, __ATOMIC_RELEASE);
+}
+static void p_finish(struct vmodel *m, struct vring_state *r, unsigned n)
+{
+	struct vring_packed_event *drv = (struct vring_packed_event *)r->avail; /* the driver's area */
+	struct vring_packed_event *dev = (struct vring_packed_event *)r->used;  /* ours */
+	__atomic_store_n(&dev->flags, m->want_kicks ? VRING_PACKED_EVENT_ENABLE : VRING_PACKED_EVENT_DISABLE,
+			 __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (n && __atomic_load_n(&drv->flags, __ATOMIC_RELAXED) == VRING_PACKED_EVENT_ENABLE && r->call >= 0) {
+		uint64_t one = 1;
+		if (write(r->call, &one, sizeof(one)) == sizeof(one))
+			m->calls++;
+	}
+}
+
+static unsigned packed_tx(struct vmodel *m, struct vring_state *r, unsigned budget)
+{
+	static uint8_t frame[MODEL_FRAME_MAX + HDR];
+	uint16_t ids[4096], nds[4096];
+	unsigned n = 0;
+	while (n < budget && n < 4096 && p_avail(r, r->last_avail)) {
+		uint32_t len = 0;
+		uint16_t nd = 0, id = 0;
+		for (;;) {
+			struct vring_packed_desc *d = pdesc(r, (uint16_t)(r->last_avail + nd));
+			uint8_t *p = gpa_ptr(m, d->addr, d->len);
+			if (p && len + d->len <= sizeof(frame))
+				memcpy(frame + len, p, d->len);
+			len += d->len;
+			id = d->id; /* the buffer id: in the chain's last descriptor (§2.8.6) */
+			nd++;
+			if (!(d->flags & VRING_DESC_F_NEXT) || nd == r->num)
+				break;
+		}
+		if (len >= HDR)
+			fq_push(&m->out, frame + HDR, len - HDR);
+		ids[n] = id;
+		nds[n] = nd;
+		r->last_avail = (uint16_t)(r->last_avail + nd);
+		n++;
+	}
+	/* used descriptors, in completion order, each at the position after the
+	 * previous one's chain; in order, one may stand for the batch */
+	uint16_t at = r->used_idx, total = 0;
+	for (unsigned k = 0; k < n; k++)
+		total = (uint16_t)(total + nds[k]);
+	if (m->one_used && n) {
+		p_used(r, at, ids[n - 1], 0);
+	} else {
+		for (unsigned k = 0; k < n; k++) {
+			unsigned j = m->reverse ? n - 1 - k : k;
+			p_used(r, at, ids[j], 0);
+			at = (uint16_t)(at + nds[j]);
+		}
+	}
+	r->used_idx = (uint16_t)(r->used_idx + total);
+	p_finish(m, r, n);
+	return n;
+}
+
+static unsigned packed_rx(struct vmodel *m, struct vring_state *r, unsigned budget)
+{
+	uint16_t ids[4096];
+	uint32_t lens[4096];
+	unsigned n = 0, batch = 0;
+	while (batch < budget && batch < fq_count(&m->in) && p_avail(r, (uint16_t)(r->last_avail + batch)))
+		batch++;
+	for (; n < batch; n++) {
+		/* out of order: the batch's buffers are filled back to front */
+		uint16_t idx = (uint16_t)(r->last_avail + (m->reverse ? batch - 1 - n : n));
+		struct vring_packed_desc *d = pdesc(r, idx);
+		struct model_frame *f = fq_pop(&m->in);
+		uint8_t *p = gpa_ptr(m, d->addr, d->len);
+		if (!(d->flags & VRING_DESC_F_WRITE) || !p || d->len < HDR + f->len) {
+			m->faults++;
+			free(f);
+			break;
+		}
+		struct virtio_net_hdr h = { .num_buffers = 1 };
+		memcpy(p, &h, HDR);
+		memcpy(p + HDR, f->data, f->len);
+		ids[n] = d->id;
+		lens[n] = HDR + f->len;
+		free(f);
+	}
+	for (unsigned k = 0; k < n; k++)
+		p_used(r, (uint16_t)(r->used_idx + k), ids[k], lens[k]);
+	r->last_avail = (uint16_t)(r->last_avail + n);
+	r->used_idx = (uint16_t)(r->used_idx + n);
+	p_finish(m, r, n);
 	return n;
 }

@@ -6,7 +6,10 @@
  * memory speed. Notifications are eventfds: a kick per ring for the backend,
  * a call per ring for us (rx interrupts).
  *
- *   --vdev net_virtio_user0,path=SOCKET[,queues=N][,in_order=0|1][,event_idx=0|1][,mac=MAC]
+ *   --vdev net_virtio_user0,path=SOCKET[,queues=N][,packed=0|1][,in_order=0|1][,event_idx=0|1][,mac=MAC]
+ *
+ * packed: the packed layout (§2.8) when the backend offers it (the default),
+ * packed=0 keeps split rings (§2.7), packed=1 insists on packed.
  *
  * The frontend's sequence: SET_OWNER, GET_FEATURES, GET/SET_PROTOCOL_FEATURES,
  * GET_QUEUE_NUM (MQ); at start SET_FEATURES, SET_MEM_TABLE, per ring
@@ -406,7 +409,10 @@ static int vhu_rings(struct vhu *u, bool resume)
 		a.p.addr.desc = (uintptr_t)vq->desc;
 		a.p.addr.used = (uintptr_t)vq->used;
 		a.p.addr.avail = (uintptr_t)vq->avail;
-		uint16_t base = resume ? __atomic_load_n(&vq->used->idx, __ATOMIC_ACQUIRE) : 0;
+		/* split: the used index; packed: the device's position, wrap
+		 * counter in bit 15 (1 at first) */
+		uint16_t base = vq->packed ? (resume ? vq_packed_device_base(vq) : 0x8000)
+					   : resume ? __atomic_load_n(&vq->used->idx, __ATOMIC_ACQUIRE) : 0;
 		if ((rc = vhu_fd(u, VHU_SET_VRING_CALL, i, vq->call_fd)) < 0 ||
 		    (rc = vhu_state(u, VHU_SET_VRING_NUM, i, vq->nb)) < 0 ||
 		    (rc = vhu_state(u, VHU_SET_VRING_BASE, i, base)) < 0 ||
@@ -516,7 +522,7 @@ static int virtio_user_probe(const char *name, const char *args)
 {
 	static const char *const keys[] = { "path", "queues", "in_order", "event_idx", "mac", "packed", NULL };
 	struct bp_kvargs *kv = bp_kvargs_parse(args, keys);
-	unsigned long queues = 1, in_order = 1, event_idx = 1, packed = 0;
+	unsigned long queues = 1, in_order = 1, event_idx = 1, packed = 2;
 	struct bp_ether_addr mac;
 	struct vhu *u = NULL;
 	int rc = -EINVAL;
@@ -527,7 +533,7 @@ static int virtio_user_probe(const char *name, const char *args)
 	if (bp_kvargs_get_uint(kv, name, "queues", 1, VIRTIO_MAX_QUEUE_PAIRS, &queues) < 0 ||
 	    bp_kvargs_get_uint(kv, name, "in_order", 0, 1, &in_order) < 0 ||
 	    bp_kvargs_get_uint(kv, name, "event_idx", 0, 1, &event_idx) < 0 ||
-	    bp_kvargs_get_uint(kv, name, "packed", 0, 1, &packed) < 0)
+	    (bp_kvargs_get(kv, "packed") && bp_kvargs_get_uint(kv, name, "packed", 0, 1, &packed) < 0))
 		goto out;
 	if (!path || !*path) {
 		BP_LOG(ERR, "%s: give the vhost-user socket: --vdev %s,path=/path/to/socket", name, name);
@@ -540,11 +546,6 @@ static int virtio_user_probe(const char *name, const char *args)
 	}
 	if (mac_s && parse_mac(mac_s, &mac) < 0) {
 		BP_LOG(ERR, "%s: mac=%s is not an address like 02:00:00:00:00:01", name, mac_s);
-		goto out;
-	}
-	if (packed) {
-		BP_LOG(ERR, "%s: packed virtqueues are not built yet; use packed=0 (split)", name);
-		rc = -ENOTSUP;
 		goto out;
 	}
 	if (!(u = calloc(1, sizeof(*u)))) {
@@ -565,7 +566,8 @@ static int virtio_user_probe(const char *name, const char *args)
 		goto out;
 	}
 	struct virtio_port_args a = { .name = name, .queues = (uint16_t)queues, .in_order = (int)in_order,
-				      .event_idx = (int)event_idx, .mac = mac_s ? &mac : NULL };
+				      .event_idx = (int)event_idx, .packed = packed == 2 ? -1 : (int)packed,
+				      .mac = mac_s ? &mac : NULL };
 	if ((rc = virtio_port_create(&vhu_transport, u, &a, &u->vd)) < 0)
 		goto out;
 	u = NULL; /* the port owns it */
@@ -581,6 +583,7 @@ out:
 
 const struct bp_vdev_driver bp_vdev_net_virtio_user = {
 	.name = "net_virtio_user",
-	.params = "path=<vhost-user socket>,queues=<1..8>,in_order=0|1,event_idx=0|1,mac=<address>",
+	.params = "path=<vhost-user socket>,queues=<1..8>,packed=0|1 (default: packed when offered),in_order=0|1,"
+		  "event_idx=0|1,mac=<address>",
 	.probe = virtio_user_probe,
 };

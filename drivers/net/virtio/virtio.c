@@ -68,6 +68,12 @@ static int virtio_configure(struct bp_eth_dev *dev)
 		want |= VIRTIO_BIT(VIRTIO_RING_F_EVENT_IDX);
 	if (vd->want_in_order)
 		want |= VIRTIO_BIT(VIRTIO_F_IN_ORDER);
+	if (vd->want_packed)
+		want |= VIRTIO_BIT(VIRTIO_F_RING_PACKED);
+	if (vd->want_packed > 0 && !(vd->offered & VIRTIO_BIT(VIRTIO_F_RING_PACKED))) {
+		BP_LOG(ERR, "%s: packed=1, but the device offers split virtqueues only; drop packed=1", dev->name);
+		return -ENOTSUP;
+	}
 	if (dev->nb_rx_queues > 1)
 		want |= VIRTIO_BIT(VIRTIO_NET_F_MQ);
 	vd->features = vd->offered & want;
@@ -181,8 +187,10 @@ static int virtio_start(struct bp_eth_dev *dev)
 	size_t total = 0;
 	int rc;
 
+	bool packed = vd->features & VIRTIO_BIT(VIRTIO_F_RING_PACKED);
+	size_t (*ring_size)(uint16_t, bool) = packed ? vq_packed_ring_size : vq_ring_size;
 	for (uint16_t i = 0; i < vd->nb_vq; i++)
-		total += vq_ring_size(vd->vq[i]->nb, vd->vq[i]->is_tx);
+		total += ring_size(vd->vq[i]->nb, vd->vq[i]->is_tx);
 	char name[32];
 	snprintf(name, sizeof(name), "virtio_rings_%u", dev->port_id);
 	vd->mz = bp_memzone_reserve(name, total);
@@ -193,14 +201,19 @@ static int virtio_start(struct bp_eth_dev *dev)
 		struct virtqueue *vq = vd->vq[i];
 		vq->event_idx = vd->features & VIRTIO_BIT(VIRTIO_RING_F_EVENT_IDX);
 		vq->in_order = vd->features & VIRTIO_BIT(VIRTIO_F_IN_ORDER);
-		if ((rc = vq_init(vq, (char *)vd->mz->va + off, bp_memzone_iova(vd->mz, (char *)vd->mz->va + off))) < 0) {
+		vq->packed = packed;
+		void *va = (char *)vd->mz->va + off;
+		rc = (packed ? vq_init_packed : vq_init)(vq, va, bp_memzone_iova(vd->mz, va));
+		if (rc < 0) {
 			BP_LOG(ERR, "%s: pool %s cannot fill rx ring %u (%u mbufs): make the pool larger",
 			       dev->name, vq->mp->name, i / 2, vq->nb);
 			rings_free(vd);
 			return rc;
 		}
-		off += vq_ring_size(vq->nb, vq->is_tx);
+		off += ring_size(vq->nb, vq->is_tx);
 	}
+	dev->rx_burst = packed ? virtio_rx_packed : virtio_rx;
+	dev->tx_burst = packed ? virtio_tx_packed : virtio_tx;
 	if ((rc = vd->tr->start(vd)) < 0) {
 		rings_free(vd);
 		return rc;
@@ -247,15 +260,30 @@ static int virtio_promisc(struct bp_eth_dev *dev, int on)
 static int virtio_rx_intr_enable(struct bp_eth_dev *dev, uint16_t q)
 {
 	struct virtio_dev *vd = dev->priv;
-	vq_intr_enable(vd->vq[2 * q]); /* a frame already there: bp_eth_rx_intr_wait looks */
+	struct virtqueue *vq = vd->vq[2 * q];
+	/* a frame already there: bp_eth_rx_intr_wait looks */
+	if (vq->packed)
+		vq_intr_enable_packed(vq);
+	else
+		vq_intr_enable(vq);
 	return 0;
 }
 
 static int virtio_rx_intr_disable(struct bp_eth_dev *dev, uint16_t q)
 {
 	struct virtio_dev *vd = dev->priv;
-	vq_intr_disable(vd->vq[2 * q]);
+	struct virtqueue *vq = vd->vq[2 * q];
+	if (vq->packed)
+		vq_intr_disable_packed(vq);
+	else
+		vq_intr_disable(vq);
 	return 0;
+}
+
+static uint32_t virtio_queue_count(void *rxq)
+{
+	struct virtqueue *vq = rxq;
+	return vq->packed ? virtio_rx_queue_count_packed(rxq) : virtio_rx_queue_count(rxq);
 }
 
 void virtio_link_changed(struct virtio_dev *vd, bool up)
@@ -285,7 +313,7 @@ static const struct bp_eth_dev_ops virtio_ops = {
 	.promiscuous_set = virtio_promisc,
 	.rx_intr_enable = virtio_rx_intr_enable,
 	.rx_intr_disable = virtio_rx_intr_disable,
-	.rx_queue_count = virtio_rx_queue_count,
+	.rx_queue_count = virtio_queue_count,
 };
 
 int virtio_port_create(const struct virtio_transport *tr, void *tr_priv, const struct virtio_port_args *a,
@@ -307,6 +335,7 @@ int virtio_port_create(const struct virtio_transport *tr, void *tr_priv, const s
 	vd->max_pairs = a->queues ? a->queues : 1;
 	vd->want_in_order = a->in_order != 0;
 	vd->want_event_idx = a->event_idx != 0;
+	vd->want_packed = (int8_t)a->packed;
 	dev->priv = vd;
 	dev->ops = &virtio_ops;
 	dev->driver_name = "net_virtio";

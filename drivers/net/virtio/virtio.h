@@ -35,9 +35,18 @@ struct vq_tx_slot {
 /* One split virtqueue: rx queue q is virtqueue 2q, tx queue q is 2q + 1
  * (§5.1.2). The first line is what every burst touches. */
 struct virtqueue {
-	struct vring_desc *desc;
-	struct vring_avail *avail;
-	struct vring_used *used;
+	union {
+		struct vring_desc *desc;               /* split */
+		struct vring_packed_desc *pdesc;       /* packed */
+	};
+	union {
+		struct vring_avail *avail;             /* split */
+		struct vring_packed_event *driver_event; /* packed: ours */
+	};
+	union {
+		struct vring_used *used;               /* split */
+		struct vring_packed_event *device_event; /* packed: the device's */
+	};
 	uint16_t mask;      /* nb - 1 */
 	uint16_t avail_idx; /* our copy of avail->idx: the next slot to offer */
 	uint16_t used_cons; /* the next used entry to read */
@@ -47,6 +56,9 @@ struct virtqueue {
 	uint16_t clean;     /* in order: the oldest descriptor in flight */
 	bool event_idx;
 	bool in_order;
+	bool packed;
+	bool avail_wrap;    /* packed: the driver's wrap counter (§2.8.1) */
+	bool used_wrap;     /* packed: the wrap counter of the next used descriptor */
 	int kick_fd;
 	uint64_t rearm; /* rx: what a fresh mbuf gets */
 	struct bp_mempool *mp;
@@ -54,7 +66,7 @@ struct virtqueue {
 		struct bp_mbuf **rx_sw;        /* rx: the mbuf behind each descriptor */
 		struct vq_tx_slot *tx_sw;      /* tx: the chain behind each head */
 	};
-	uint16_t *free_ids;                    /* tx without IN_ORDER: free descriptors */
+	uint16_t *free_ids;                    /* tx without IN_ORDER: free descriptors (packed: buffer ids) */
 	bp_iova_t hdr_iova;                    /* tx: the all-zero net header every frame uses */
 	struct bp_eth_queue_stats st;
 
@@ -101,6 +113,7 @@ struct virtio_dev {
 	struct bp_memzone *mz; /* every ring of the port, built at start */
 	bool want_in_order;
 	bool want_event_idx;
+	int8_t want_packed; /* -1: when offered, 0: never, 1: required */
 };
 
 /* Ring layout (§2.7): descriptor table, then the available ring (with
@@ -122,12 +135,25 @@ void vq_drain(struct virtqueue *vq);
 bool vq_intr_enable(struct virtqueue *vq);
 void vq_intr_disable(struct virtqueue *vq);
 
+/* ---- packed.c: the same over packed virtqueues (§2.8) ---- */
+size_t vq_packed_ring_size(uint16_t nb, bool is_tx);
+uint16_t virtio_rx_packed(void *rxq, struct bp_mbuf **pkts, uint16_t n);
+uint16_t virtio_tx_packed(void *txq, struct bp_mbuf **pkts, uint16_t n);
+uint32_t virtio_rx_queue_count_packed(void *rxq);
+int vq_init_packed(struct virtqueue *vq, void *va, bp_iova_t iova);
+bool vq_intr_enable_packed(struct virtqueue *vq);
+void vq_intr_disable_packed(struct virtqueue *vq);
+/* Where the device stands: the first descriptor it has not marked used,
+ * with its wrap counter in bit 15 (what SET_VRING_BASE takes for packed). */
+uint16_t vq_packed_device_base(struct virtqueue *vq);
+
 /* ---- virtio.c: a transport creates the port ---- */
 struct virtio_port_args {
 	const char *name;
 	uint16_t queues;       /* queue pairs wanted (0: 1) */
 	int in_order;          /* -1: when offered, 0: never */
 	int event_idx;         /* -1: when offered, 0: never */
+	int packed;            /* -1: when offered, 0: never, 1: required */
 	const struct bp_ether_addr *mac; /* NULL: random, locally administered */
 };
 int virtio_port_create(const struct virtio_transport *tr, void *tr_priv,

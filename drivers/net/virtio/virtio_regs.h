@@ -78,6 +78,30 @@ static inline int vring_need_event(uint16_t event, uint16_t new_idx, uint16_t ol
 	return (uint16_t)(new_idx - event - 1) < (uint16_t)(new_idx - old);
 }
 
+/* Packed virtqueue (§2.8): one ring of descriptors that both sides write.
+ * A descriptor is available when its AVAIL bit equals the driver's wrap
+ * counter and its USED bit does not; the device marks it used by setting
+ * both to its own wrap counter (§2.8.1). */
+#define VRING_PACKED_DESC_F_AVAIL (1u << 7)
+#define VRING_PACKED_DESC_F_USED (1u << 15)
+
+struct vring_packed_desc { /* §2.8.13 */
+	uint64_t addr;
+	uint32_t len;
+	uint16_t id;
+	uint16_t flags;
+};
+
+/* Event suppression (§2.8.10, §2.8.14): the driver's area tells the device
+ * when to interrupt us, the device's area when to kick it. */
+#define VRING_PACKED_EVENT_ENABLE 0
+#define VRING_PACKED_EVENT_DISABLE 1
+#define VRING_PACKED_EVENT_DESC 2 /* at off_wrap; needs EVENT_IDX */
+struct vring_packed_event {
+	uint16_t off_wrap; /* bits 0-14: descriptor index, bit 15: wrap counter */
+	uint16_t flags;
+};
+
 /* Net header (§5.1.6). With VERSION_1 it is always 12 bytes (num_buffers
  * included, MRG_RXBUF or not). It precedes every frame, in both directions. */
 struct virtio_net_hdr {
