@@ -85,19 +85,11 @@ int main(int argc, char **argv)
 	static char buf[65536];
 	size_t got = 0;
 	const char *echo = NULL;
-	double deadline = now() + 10, resend_at = now() + 2;
+	double deadline = now() + 10;
 	while (now() < deadline && got < sizeof(buf) - 1) {
 		struct pollfd p = { fd, POLLIN, 0 };
-		if (poll(&p, 1, 200) <= 0) {
-			/* Not even an echo: the line was lost on the way (the
-			 * port not yet open on QEMU's side); say it once more. */
-			if (got == 0 && resend_at && now() > resend_at) {
-				resend_at = 0;
-				if (write(fd, line, (size_t)n) != n)
-					break;
-			}
+		if (poll(&p, 1, 200) <= 0)
 			continue;
-		}
 		ssize_t r = read(fd, buf + got, sizeof(buf) - 1 - got);
 		if (r <= 0)
 			break;
