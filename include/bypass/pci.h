@@ -63,7 +63,11 @@ int bp_pci_addr_normalize(const char *in, char out[BP_PCI_ADDR_LEN]);
 /* Config space. Return 0 or negative errno. */
 int bp_pci_cfg_read(struct bp_pci_device *dev, uint32_t off, void *buf, uint32_t len);
 int bp_pci_cfg_write(struct bp_pci_device *dev, uint32_t off, const void *buf, uint32_t len);
-/* Sets the Bus Master Enable bit in the command register (PCI 3.0 §6.2.2). */
+/* A BAR by reads and writes (1, 2 or 4 bytes): I/O-port BARs, which cannot
+ * be mapped (legacy virtio). Control path: each is a system call. */
+int bp_pci_bar_read(struct bp_pci_device *dev, unsigned bar, uint32_t off, void *buf, uint32_t len);
+int bp_pci_bar_write(struct bp_pci_device *dev, unsigned bar, uint32_t off, const void *buf, uint32_t len);
+/* Sets Bus Master, Memory and I/O Space Enable in the command register (PCI 3.0 §6.2.2). */
 int bp_pci_enable_bus_master(struct bp_pci_device *dev);
 /* Interrupts as fds in dev->intr (intr.h), asking for `want` vectors: vector 0
  * for link and other causes, 1..want-1 for queues. MSI-X when the device

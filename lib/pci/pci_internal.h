@@ -14,6 +14,8 @@ struct pci_dev {
 	int dev_fd;       /* VFIO device fd, or /dev/uioN */
 	int cfg_fd;       /* UIO: sysfs config file */
 	uint64_t cfg_off; /* VFIO: offset of the config region */
+	uint64_t bar_off[BP_PCI_MAX_BARS]; /* VFIO: offset of each BAR's region (for I/O BARs) */
+	int io_fd[BP_PCI_MAX_BARS];        /* UIO: the sysfs resourceN file of an I/O BAR, once used */
 	int lock_fd;
 	bool uio_irqcontrol;              /* UIO: the driver unmasks on write(1) */
 	const struct bp_pci_model *model; /* BP_PCI_MODEL */

@@ -244,8 +244,10 @@ int bp_vfio_open(struct pci_dev *pd)
 	pd->cfg_off = cfg.offset;
 	for (unsigned i = 0; i < BP_PCI_MAX_BARS && i < info.num_regions; i++) {
 		struct vfio_region_info r = { .argsz = sizeof(r), .index = VFIO_PCI_BAR0_REGION_INDEX + i };
-		if (ioctl(pd->dev_fd, VFIO_DEVICE_GET_REGION_INFO, &r) < 0 || !r.size ||
-		    !(r.flags & VFIO_REGION_INFO_FLAG_MMAP))
+		if (ioctl(pd->dev_fd, VFIO_DEVICE_GET_REGION_INFO, &r) < 0 || !r.size)
+			continue;
+		pd->bar_off[i] = r.offset; /* read/write reach it, mapped or not (I/O BARs) */
+		if (!(r.flags & VFIO_REGION_INFO_FLAG_MMAP))
 			continue;
 		void *va = mmap(NULL, r.size, PROT_READ | PROT_WRITE, MAP_SHARED, pd->dev_fd, (off_t)r.offset);
 		if (va == MAP_FAILED) {

@@ -53,8 +53,9 @@ static size_t event_off(uint16_t nb)
 	return BP_ALIGN_UP((size_t)nb * sizeof(struct vring_packed_desc), (size_t)BP_CACHE_LINE);
 }
 
-size_t vq_packed_ring_size(uint16_t nb, bool is_tx)
+size_t vq_packed_ring_size(uint16_t nb, bool is_tx, size_t align)
 {
+	(void)align; /* packed rings have no legacy layout */
 	/* descriptors; our event area; the device's, a line of its own; the
 	 * tx header */
 	return event_off(nb) + 2 * BP_CACHE_LINE + (is_tx ? BP_CACHE_LINE : 0);
@@ -76,18 +77,14 @@ static inline void publish(struct virtqueue *vq)
 		kick = vring_need_event(e, new_idx, old);
 	}
 	vq->kicked = new_idx;
-	if (bp_unlikely(kick)) {
-		uint64_t one = 1;
-		if (write(vq->kick_fd, &one, sizeof(one)) < 0) {
-			/* only on overflow: a kick is pending anyway */
-		}
-	}
+	if (bp_unlikely(kick))
+		vq_notify(vq);
 }
 
 static inline void offer_rx(struct virtqueue *vq, uint16_t id, const struct bp_mbuf *m)
 {
 	struct vring_packed_desc *d = &vq->pdesc[vq->avail_idx & vq->mask];
-	d->addr = bp_mbuf_data_iova(m) - VIRTIO_NET_HDR_LEN;
+	d->addr = bp_mbuf_data_iova(m) - vq->hdr_len;
 	d->len = vq->rx_buf_len;
 	d->id = id;
 	__atomic_store_n(&d->flags, (uint16_t)(VRING_DESC_F_WRITE | avail_bits(vq, vq->avail_idx)), __ATOMIC_RELEASE);
@@ -127,10 +124,10 @@ uint16_t virtio_rx_packed(void *qp, struct bp_mbuf **pkts, uint16_t n)
 			continue;
 		}
 		struct bp_mbuf *m = vq->rx_sw[id];
-		if (bp_unlikely(len <= VIRTIO_NET_HDR_LEN || len > vq->rx_buf_len)) {
+		if (bp_unlikely(len <= vq->hdr_len || len > vq->rx_buf_len)) {
 			vq->st.errors++;
 		} else if (bp_likely(used < nfresh)) {
-			len -= VIRTIO_NET_HDR_LEN;
+			len -= vq->hdr_len;
 			m->data_len = (uint16_t)len;
 			m->pkt_len = len;
 			m->ol_flags = 0;
@@ -243,7 +240,7 @@ uint16_t virtio_tx_packed(void *qp, struct bp_mbuf **pkts, uint16_t n)
 		/* the head last: it makes the whole chain available at once */
 		struct vring_packed_desc *h = &ring[head & mask];
 		h->addr = vq->hdr_iova;
-		h->len = VIRTIO_NET_HDR_LEN;
+		h->len = vq->hdr_len;
 		h->id = id;
 		__atomic_store_n(&h->flags, (uint16_t)(VRING_DESC_F_NEXT | avail_bits(vq, head)), __ATOMIC_RELEASE);
 		vq->tx_sw[id].m = m;
@@ -265,7 +262,7 @@ uint16_t virtio_tx_packed(void *qp, struct bp_mbuf **pkts, uint16_t n)
 int vq_init_packed(struct virtqueue *vq, void *va, bp_iova_t iova)
 {
 	uint16_t nb = vq->nb;
-	memset(va, 0, vq_packed_ring_size(nb, vq->is_tx));
+	memset(va, 0, vq_packed_ring_size(nb, vq->is_tx, 0));
 	vq->pdesc = va;
 	vq->driver_event = (struct vring_packed_event *)((char *)va + event_off(nb));
 	vq->device_event = (struct vring_packed_event *)((char *)va + event_off(nb) + BP_CACHE_LINE);

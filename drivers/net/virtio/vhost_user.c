@@ -502,6 +502,8 @@ static const struct virtio_transport vhu_transport = {
 	.start = vhu_start,
 	.stop = vhu_stop,
 	.close = vhu_close,
+	.hdr_len = VIRTIO_NET_HDR_LEN,
+	.used_align = BP_CACHE_LINE,
 };
 
 static int parse_mac(const char *s, struct bp_ether_addr *mac)

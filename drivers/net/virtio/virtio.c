@@ -58,12 +58,17 @@ static int virtio_configure(struct bp_eth_dev *dev)
 		       vd->max_pairs, vd->max_pairs == 1 ? " (give queues=N to the device)" : "");
 		return -EINVAL;
 	}
-	if (!(vd->offered & VIRTIO_BIT(VIRTIO_F_VERSION_1))) {
+	if (!(vd->offered & VIRTIO_BIT(VIRTIO_F_VERSION_1)) && vd->tr->hdr_len != 10) {
 		BP_LOG(ERR, "%s: the device offers only legacy virtio (no VERSION_1); not supported over %s",
 		       dev->name, vd->tr->name);
 		return -ENOTSUP;
 	}
-	uint64_t want = VIRTIO_BIT(VIRTIO_F_VERSION_1);
+	if (dev->conf.rx_intr && vd->tr->no_rx_intr) {
+		BP_LOG(ERR, "%s: rx interrupts over %s are not built yet; poll this port", dev->name, vd->tr->name);
+		return -ENOTSUP;
+	}
+	uint64_t want = VIRTIO_BIT(VIRTIO_F_VERSION_1) | VIRTIO_BIT(VIRTIO_NET_F_MAC) |
+			VIRTIO_BIT(VIRTIO_NET_F_STATUS) | VIRTIO_BIT(VIRTIO_F_ACCESS_PLATFORM);
 	if (vd->want_event_idx)
 		want |= VIRTIO_BIT(VIRTIO_RING_F_EVENT_IDX);
 	if (vd->want_in_order)
@@ -87,6 +92,12 @@ static struct virtqueue *vq_alloc(struct bp_eth_dev *dev, uint16_t index, uint16
 	struct virtio_dev *vd = dev->priv;
 	struct virtqueue *vq;
 	uint16_t max = vd->tr->queue_max(vd, index);
+	if (max && (nb > max || (vd->tr->fixed_size && nb != max))) {
+		/* as DPDK's virtio does: the device's size, not an error */
+		BP_LOG(NOTICE, "%s: %u descriptors asked for, the device's rings %s %u: using %u", dev->name, nb,
+		       vd->tr->fixed_size ? "have (legacy: fixed)" : "take at most", max, max);
+		nb = max;
+	}
 
 	if (!bp_is_power_of_2(nb) || nb < VIRTIO_RING_MIN || nb > VIRTIO_RING_MAX || (max && nb > max)) {
 		BP_LOG(ERR, "%s: a ring of %u descriptors: give a power of two from %u to %u", dev->name, nb,
@@ -101,6 +112,8 @@ static struct virtqueue *vq_alloc(struct bp_eth_dev *dev, uint16_t index, uint16
 	vq->index = index;
 	vq->is_tx = is_tx;
 	vq->dev = vd;
+	vq->hdr_len = vd->tr->hdr_len;
+	vq->used_align = vd->tr->used_align;
 	vq->kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	vq->call_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (is_tx) {
@@ -153,7 +166,7 @@ static int virtio_rxq_setup(struct bp_eth_dev *dev, uint16_t q, uint16_t nb_desc
 	vq->mp = mp;
 	vq->rearm = bp_pktmbuf_rx_rearm(mp, dev->port_id);
 	/* the header goes in the headroom: each buffer offers headroom-less room + header */
-	vq->rx_buf_len = room - BP_PKTMBUF_HEADROOM + VIRTIO_NET_HDR_LEN;
+	vq->rx_buf_len = room - BP_PKTMBUF_HEADROOM + vq->hdr_len;
 	dev->rx_queues[q] = vq;
 	dev->rxq_stats[q] = &vq->st;
 	return 0;
@@ -188,9 +201,11 @@ static int virtio_start(struct bp_eth_dev *dev)
 	int rc;
 
 	bool packed = vd->features & VIRTIO_BIT(VIRTIO_F_RING_PACKED);
-	size_t (*ring_size)(uint16_t, bool) = packed ? vq_packed_ring_size : vq_ring_size;
+	size_t (*ring_size)(uint16_t, bool, size_t) = packed ? vq_packed_ring_size : vq_ring_size;
+	/* each ring at a page boundary: what a legacy device's page frame number needs */
+	const size_t page = 4096;
 	for (uint16_t i = 0; i < vd->nb_vq; i++)
-		total += ring_size(vd->vq[i]->nb, vd->vq[i]->is_tx);
+		total += BP_ALIGN_UP(ring_size(vd->vq[i]->nb, vd->vq[i]->is_tx, vd->tr->used_align), page);
 	char name[32];
 	snprintf(name, sizeof(name), "virtio_rings_%u", dev->port_id);
 	vd->mz = bp_memzone_reserve(name, total);
@@ -210,7 +225,7 @@ static int virtio_start(struct bp_eth_dev *dev)
 			rings_free(vd);
 			return rc;
 		}
-		off += ring_size(vq->nb, vq->is_tx);
+		off += BP_ALIGN_UP(ring_size(vq->nb, vq->is_tx, vd->tr->used_align), page);
 	}
 	dev->rx_burst = packed ? virtio_rx_packed : virtio_rx;
 	dev->tx_burst = packed ? virtio_tx_packed : virtio_tx;
@@ -247,7 +262,12 @@ static void virtio_close(struct bp_eth_dev *dev)
 
 static int virtio_link_update(struct bp_eth_dev *dev, int wait)
 {
-	(void)dev, (void)wait; /* the transport keeps dev->link current */
+	struct virtio_dev *vd = dev->priv;
+	bool up;
+	(void)wait;
+	/* a transport that reads the link; else it keeps dev->link current */
+	if (vd->tr->link && dev->state == BP_ETH_STARTED && vd->tr->link(vd, &up) == 0)
+		dev->link.up = up;
 	return 0;
 }
 

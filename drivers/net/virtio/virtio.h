@@ -13,10 +13,27 @@
 
 #include <bypass/ethdev.h>
 #include <bypass/mem.h>
+#include <unistd.h>
 #include "virtio_regs.h"
 
 #if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "the virtio PMD writes rings in host order: it supports little-endian hosts only"
+/* Tells the device that queue vq has new work (data path). */
+static inline void vq_notify(struct virtqueue *vq)
+{
+	if (vq->notify_addr) {
+		__atomic_thread_fence(__ATOMIC_RELEASE); /* ring writes before the doorbell */
+		*vq->notify_addr = vq->index;
+	} else if (vq->kick_fd >= 0) {
+		uint64_t one = 1;
+		if (write(vq->kick_fd, &one, sizeof(one)) < 0) {
+			/* only on overflow: a kick is pending anyway */
+		}
+	} else {
+		vq->dev->tr->notify(vq);
+	}
+}
+
 #endif
 
 #define VIRTIO_MAX_QUEUE_PAIRS 8
@@ -59,7 +76,9 @@ struct virtqueue {
 	bool packed;
 	bool avail_wrap;    /* packed: the driver's wrap counter (§2.8.1) */
 	bool used_wrap;     /* packed: the wrap counter of the next used descriptor */
-	int kick_fd;
+	uint8_t hdr_len;    /* net header: 12 (VERSION_1), 10 (legacy without MRG_RXBUF, §5.1.6.1) */
+	volatile uint16_t *notify_addr; /* PCI modern: where to write our index; else NULL */
+	int kick_fd;        /* vhost-user: the eventfd the backend waits on; else -1 */
 	uint64_t rearm; /* rx: what a fresh mbuf gets */
 	struct bp_mempool *mp;
 	union {
@@ -76,6 +95,7 @@ struct virtqueue {
 	bool is_tx;
 	bool armed;      /* rx interrupt armed */
 	uint32_t rx_buf_len; /* rx: bytes each descriptor offers, header included */
+	uint32_t used_align; /* split: the used ring's alignment (4096 for legacy PCI, §2.7) */
 	int call_fd;     /* eventfd the device signals (rx interrupts) */
 	bp_iova_t desc_iova, avail_iova, used_iova;
 	struct virtio_dev *dev;
@@ -97,6 +117,15 @@ struct virtio_transport {
 	void (*stop)(struct virtio_dev *vd);
 	/* Frees the transport's state. */
 	void (*close)(struct virtio_dev *vd);
+	/* Tells the device a queue has work, where neither notify_addr nor
+	 * kick_fd can (legacy PCI's I/O port). */
+	void (*notify)(struct virtqueue *vq);
+	/* Reads the link from the device (NULL: the transport reports changes). */
+	int (*link)(struct virtio_dev *vd, bool *up);
+	uint8_t hdr_len;     /* 12, or 10 for a legacy device */
+	uint32_t used_align; /* split ring's used-ring alignment: 4096 for legacy */
+	bool fixed_size;     /* the device sets the ring size (legacy) */
+	bool no_rx_intr;     /* rx interrupts not offered through this transport yet */
 };
 
 struct virtio_dev {
@@ -119,7 +148,7 @@ struct virtio_dev {
 /* Ring layout (§2.7): descriptor table, then the available ring (with
  * used_event), then the used ring (with avail_event), then for tx the net
  * header all its frames share. */
-size_t vq_ring_size(uint16_t nb, bool is_tx);
+size_t vq_ring_size(uint16_t nb, bool is_tx, size_t used_align);
 
 /* ---- virtqueue.c ---- */
 uint16_t virtio_rx(void *rxq, struct bp_mbuf **pkts, uint16_t n);
@@ -136,7 +165,7 @@ bool vq_intr_enable(struct virtqueue *vq);
 void vq_intr_disable(struct virtqueue *vq);
 
 /* ---- packed.c: the same over packed virtqueues (§2.8) ---- */
-size_t vq_packed_ring_size(uint16_t nb, bool is_tx);
+size_t vq_packed_ring_size(uint16_t nb, bool is_tx, size_t used_align);
 uint16_t virtio_rx_packed(void *rxq, struct bp_mbuf **pkts, uint16_t n);
 uint16_t virtio_tx_packed(void *txq, struct bp_mbuf **pkts, uint16_t n);
 uint32_t virtio_rx_queue_count_packed(void *rxq);
@@ -160,5 +189,21 @@ int virtio_port_create(const struct virtio_transport *tr, void *tr_priv,
 		       const struct virtio_port_args *a, struct virtio_dev **out);
 /* The transport tells the port its link changed (interrupt thread). */
 void virtio_link_changed(struct virtio_dev *vd, bool up);
+
+/* Tells the device that queue vq has new work (data path). */
+static inline void vq_notify(struct virtqueue *vq)
+{
+	if (vq->notify_addr) {
+		__atomic_thread_fence(__ATOMIC_RELEASE); /* ring writes before the doorbell */
+		*vq->notify_addr = vq->index;
+	} else if (vq->kick_fd >= 0) {
+		uint64_t one = 1;
+		if (write(vq->kick_fd, &one, sizeof(one)) < 0) {
+			/* only on overflow: a kick is pending anyway */
+		}
+	} else {
+		vq->dev->tr->notify(vq);
+	}
+}
 
 #endif

@@ -46,20 +46,20 @@ static inline volatile uint16_t *used_avail_event(struct virtqueue *vq)
 /* Offsets of the used ring and of the tx headers in a ring of nb. The used
  * ring starts a cache line of its own: the device writes it, we write the
  * rest. */
-static size_t used_off(uint16_t nb)
+static size_t used_off(uint16_t nb, size_t align)
 {
 	size_t desc = (size_t)nb * sizeof(struct vring_desc);
 	size_t avail = 4 + 2 * (size_t)nb + 2;
-	return BP_ALIGN_UP(desc + avail, (size_t)BP_CACHE_LINE);
+	return BP_ALIGN_UP(desc + avail, align);
 }
-static size_t hdrs_off(uint16_t nb)
+static size_t hdrs_off(uint16_t nb, size_t align)
 {
-	return BP_ALIGN_UP(used_off(nb) + 4 + 8 * (size_t)nb + 2, (size_t)BP_CACHE_LINE);
+	return BP_ALIGN_UP(used_off(nb, align) + 4 + 8 * (size_t)nb + 2, (size_t)BP_CACHE_LINE);
 }
 
-size_t vq_ring_size(uint16_t nb, bool is_tx)
+size_t vq_ring_size(uint16_t nb, bool is_tx, size_t align)
 {
-	return hdrs_off(nb) + (is_tx ? (size_t)BP_CACHE_LINE : 0);
+	return hdrs_off(nb, align) + (is_tx ? (size_t)BP_CACHE_LINE : 0);
 }
 
 /* Publishes avail_idx and kicks the device if it wants to hear of it. */
@@ -73,20 +73,15 @@ static inline void vq_publish(struct virtqueue *vq)
 	bool kick = vq->event_idx ? vring_need_event(*used_avail_event(vq), new_idx, old)
 				  : !(__atomic_load_n(&vq->used->flags, __ATOMIC_RELAXED) & VRING_USED_F_NO_NOTIFY);
 	vq->kicked = new_idx;
-	if (bp_unlikely(kick)) {
-		uint64_t one = 1;
-		if (write(vq->kick_fd, &one, sizeof(one)) < 0) {
-			/* an eventfd write fails only on overflow: the device is
-			 * not reading kicks, and polls anyway */
-		}
-	}
+	if (bp_unlikely(kick))
+		vq_notify(vq);
 }
 
 /* ---- rx ---- */
 
 static inline void rx_offer(struct virtqueue *vq, uint16_t id, const struct bp_mbuf *m)
 {
-	vq->desc[id].addr = bp_mbuf_data_iova(m) - VIRTIO_NET_HDR_LEN;
+	vq->desc[id].addr = bp_mbuf_data_iova(m) - vq->hdr_len;
 	vq->avail->ring[vq->avail_idx++ & vq->mask] = id;
 }
 
@@ -125,10 +120,10 @@ uint16_t virtio_rx(void *qp, struct bp_mbuf **pkts, uint16_t n)
 			continue;
 		}
 		struct bp_mbuf *m = vq->rx_sw[id];
-		if (bp_unlikely(len <= VIRTIO_NET_HDR_LEN || len > vq->rx_buf_len)) {
+		if (bp_unlikely(len <= vq->hdr_len || len > vq->rx_buf_len)) {
 			vq->st.errors++;
 		} else if (bp_likely(used < nfresh)) {
-			len -= VIRTIO_NET_HDR_LEN;
+			len -= vq->hdr_len;
 			m->data_len = (uint16_t)len;
 			m->pkt_len = len;
 			m->ol_flags = 0;
@@ -273,7 +268,7 @@ uint16_t virtio_tx(void *qp, struct bp_mbuf **pkts, uint16_t n)
 		 * change. */
 		uint16_t head = tx_take(vq), d = head;
 		SET_IF_CHANGED(desc[d].addr, hdr);
-		SET_IF_CHANGED(desc[d].len, (uint32_t)VIRTIO_NET_HDR_LEN);
+		SET_IF_CHANGED(desc[d].len, (uint32_t)vq->hdr_len);
 		SET_IF_CHANGED(desc[d].flags, (uint16_t)VRING_DESC_F_NEXT);
 		for (struct bp_mbuf *seg = m; seg; seg = seg->next) {
 			uint16_t nd = tx_take(vq);
@@ -305,14 +300,15 @@ int vq_init(struct virtqueue *vq, void *va, bp_iova_t iova)
 	uint16_t nb = vq->nb;
 	size_t desc = (size_t)nb * sizeof(struct vring_desc);
 
-	memset(va, 0, vq_ring_size(nb, vq->is_tx));
+	size_t align = vq->used_align;
+	memset(va, 0, vq_ring_size(nb, vq->is_tx, align));
 	vq->desc = va;
 	vq->avail = (struct vring_avail *)((char *)va + desc);
-	vq->used = (struct vring_used *)((char *)va + used_off(nb));
+	vq->used = (struct vring_used *)((char *)va + used_off(nb, align));
 	vq->desc_iova = iova;
 	vq->avail_iova = iova + desc;
-	vq->used_iova = iova + used_off(nb);
-	vq->hdr_iova = iova + hdrs_off(nb); /* tx: zeroed with the ring, never written again */
+	vq->used_iova = iova + used_off(nb, align);
+	vq->hdr_iova = iova + hdrs_off(nb, align); /* tx: zeroed with the ring, never written again */
 	vq->mask = (uint16_t)(nb - 1);
 	vq->avail_idx = vq->used_cons = vq->kicked = 0;
 	vq->next_desc = vq->clean = 0;
