@@ -118,6 +118,15 @@ static inline int bp_mempool_get(struct bp_mempool *mp, void **obj)
 {
 	return bp_mempool_get_bulk(mp, obj, 1);
 }
+
+/* As many as the pool has, up to n (when a bulk get of n failed): the count. */
+static inline uint32_t bp_mempool_get_upto(struct bp_mempool *mp, void **objs, uint32_t n)
+{
+	uint32_t got = 0;
+	while (got < n && bp_mempool_get(mp, &objs[got]) == 0)
+		got++;
+	return got;
+}
 static inline void bp_mempool_put(struct bp_mempool *mp, void *obj)
 {
 	bp_mempool_put_bulk(mp, &obj, 1);

@@ -21,15 +21,6 @@
 
 /* ---- data path ---- */
 
-/* When the pool cannot give a whole burst: as many as it has. */
-static uint16_t get_some(struct bp_mempool *mp, struct bp_mbuf **out, uint16_t want)
-{
-	uint16_t n = 0;
-	while (n < want && bp_mempool_get(mp, (void **)&out[n]) == 0)
-		n++;
-	return n;
-}
-
 uint16_t e1000_rx(void *qp, struct bp_mbuf **pkts, uint16_t n)
 {
 	struct e1000_rxq *q = qp;
@@ -46,7 +37,7 @@ uint16_t e1000_rx(void *qp, struct bp_mbuf **pkts, uint16_t n)
 	bp_io_rmb(); /* the rest of each descriptor after its DD bit */
 	nfresh = ready;
 	if (bp_unlikely(bp_mempool_get_bulk(q->mp, (void **)fresh, ready) < 0))
-		nfresh = get_some(q->mp, fresh, ready);
+		nfresh = (uint16_t)bp_mempool_get_upto(q->mp, (void **)fresh, ready);
 	for (uint16_t i = 0; i < ready; i++) {
 		volatile struct e1000_rx_desc *d = &q->ring[idx];
 		struct bp_mbuf *m = q->sw[idx];

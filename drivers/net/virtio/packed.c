@@ -91,65 +91,30 @@ static inline void offer_rx(struct virtqueue *vq, uint16_t id, const struct bp_m
 	vq->avail_idx++;
 }
 
-static uint16_t get_some(struct bp_mempool *mp, struct bp_mbuf **out, uint16_t want)
-{
-	uint16_t n = 0;
-	while (n < want && bp_mempool_get(mp, (void **)&out[n]) == 0)
-		n++;
-	return n;
-}
-
 uint16_t virtio_rx_packed(void *qp, struct bp_mbuf **pkts, uint16_t n)
 {
 	struct virtqueue *vq = qp;
-	struct bp_mbuf *fresh[VIRTIO_MAX_BURST];
-	uint16_t cons = vq->used_cons, ready = 0, got = 0, used = 0, nfresh;
-	uint64_t bytes = 0;
+	struct vq_rx_burst b;
+	uint16_t cons = vq->used_cons, ready = 0;
 
-	if (n > VIRTIO_MAX_BURST)
-		n = VIRTIO_MAX_BURST;
+	n = BP_MIN(n, (uint16_t)VIRTIO_MAX_BURST);
 	while (ready < n && is_used(vq, (uint16_t)(cons + ready), load_flags(vq, (uint16_t)(cons + ready))))
 		ready++;
 	if (!ready)
 		return 0;
-	nfresh = ready;
-	if (bp_unlikely(bp_mempool_get_bulk(vq->mp, (void **)fresh, ready) < 0))
-		nfresh = get_some(vq->mp, fresh, ready);
+	vq_rx_begin(vq, &b, pkts, ready);
 	for (uint16_t i = 0; i < ready; i++) {
 		const struct vring_packed_desc *d = &vq->pdesc[(uint16_t)(cons + i) & vq->mask];
 		uint16_t id = d->id;
-		uint32_t len = d->len;
 		if (bp_unlikely(id > vq->mask)) {
 			vq->st.errors++; /* a device bug: its slot stays empty */
 			continue;
 		}
-		struct bp_mbuf *m = vq->rx_sw[id];
-		if (bp_unlikely(len <= vq->hdr_len || len > vq->rx_buf_len)) {
-			vq->st.errors++;
-		} else if (bp_likely(used < nfresh)) {
-			len -= vq->hdr_len;
-			m->data_len = (uint16_t)len;
-			m->pkt_len = len;
-			m->ol_flags = 0;
-			m->packet_type = 0;
-			m->vlan_tci = 0;
-			pkts[got++] = m;
-			bytes += len;
-			m = fresh[used++];
-			m->rearm = vq->rearm;
-			vq->rx_sw[id] = m;
-		} else {
-			vq->st.nombuf++; /* dropped: its buffer is offered again */
-		}
-		offer_rx(vq, id, m);
+		offer_rx(vq, id, vq_rx_take(vq, &b, id, d->len));
 	}
-	if (bp_unlikely(used < nfresh))
-		bp_mempool_put_bulk(vq->mp, (void **)&fresh[used], nfresh - used);
 	vq->used_cons = (uint16_t)(cons + ready);
 	publish(vq);
-	vq->st.packets += got;
-	vq->st.bytes += bytes;
-	return got;
+	return vq_rx_end(vq, &b);
 }
 
 uint32_t virtio_rx_queue_count_packed(void *qp)

@@ -18,22 +18,6 @@
 
 #if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "the virtio PMD writes rings in host order: it supports little-endian hosts only"
-/* Tells the device that queue vq has new work (data path). */
-static inline void vq_notify(struct virtqueue *vq)
-{
-	if (vq->notify_addr) {
-		__atomic_thread_fence(__ATOMIC_RELEASE); /* ring writes before the doorbell */
-		*vq->notify_addr = vq->index;
-	} else if (vq->kick_fd >= 0) {
-		uint64_t one = 1;
-		if (write(vq->kick_fd, &one, sizeof(one)) < 0) {
-			/* only on overflow: a kick is pending anyway */
-		}
-	} else {
-		vq->dev->tr->notify(vq);
-	}
-}
-
 #endif
 
 #define VIRTIO_MAX_QUEUE_PAIRS 8
@@ -189,6 +173,64 @@ int virtio_port_create(const struct virtio_transport *tr, void *tr_priv,
 		       const struct virtio_port_args *a, struct virtio_dev **out);
 /* The transport tells the port its link changed (interrupt thread). */
 void virtio_link_changed(struct virtio_dev *vd, bool up);
+
+/* What an rx burst carries from one used buffer to the next. */
+struct vq_rx_burst {
+	struct bp_mbuf **pkts;
+	struct bp_mbuf *fresh[VIRTIO_MAX_BURST];
+	uint16_t got, nfresh, used;
+	uint64_t bytes;
+};
+
+/* The buffer of rx descriptor id came back with len bytes (net header
+ * included): hands its mbuf out and puts a fresh one in its place, or, with
+ * no fresh mbuf or a bad length, drops the frame and keeps the buffer.
+ * Returns the mbuf to offer again under id. */
+static inline struct bp_mbuf *vq_rx_take(struct virtqueue *vq, struct vq_rx_burst *b, uint16_t id, uint32_t len)
+{
+	struct bp_mbuf *m = vq->rx_sw[id];
+	if (bp_unlikely(len <= vq->hdr_len || len > vq->rx_buf_len)) {
+		vq->st.errors++;
+		return m;
+	}
+	if (bp_unlikely(b->used == b->nfresh)) {
+		vq->st.nombuf++; /* dropped: its buffer is offered again */
+		return m;
+	}
+	len -= vq->hdr_len;
+	m->data_len = (uint16_t)len;
+	m->pkt_len = len;
+	m->ol_flags = 0;
+	m->packet_type = 0;
+	m->vlan_tci = 0;
+	b->pkts[b->got++] = m;
+	b->bytes += len;
+	m = b->fresh[b->used++];
+	m->rearm = vq->rearm;
+	vq->rx_sw[id] = m;
+	return m;
+}
+
+/* Takes fresh mbufs for n buffers (as many as the pool has), before the loop. */
+static inline void vq_rx_begin(struct virtqueue *vq, struct vq_rx_burst *b, struct bp_mbuf **pkts, uint16_t n)
+{
+	b->pkts = pkts;
+	b->got = b->used = 0;
+	b->bytes = 0;
+	b->nfresh = n;
+	if (bp_unlikely(bp_mempool_get_bulk(vq->mp, (void **)b->fresh, n) < 0))
+		b->nfresh = (uint16_t)bp_mempool_get_upto(vq->mp, (void **)b->fresh, n);
+}
+
+/* Gives back the fresh mbufs not used, counts; returns the frames handed out. */
+static inline uint16_t vq_rx_end(struct virtqueue *vq, struct vq_rx_burst *b)
+{
+	if (bp_unlikely(b->used < b->nfresh))
+		bp_mempool_put_bulk(vq->mp, (void **)&b->fresh[b->used], b->nfresh - b->used);
+	vq->st.packets += b->got;
+	vq->st.bytes += b->bytes;
+	return b->got;
+}
 
 /* Tells the device that queue vq has new work (data path). */
 static inline void vq_notify(struct virtqueue *vq)

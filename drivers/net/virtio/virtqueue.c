@@ -85,67 +85,29 @@ static inline void rx_offer(struct virtqueue *vq, uint16_t id, const struct bp_m
 	vq->avail->ring[vq->avail_idx++ & vq->mask] = id;
 }
 
-static uint16_t get_some(struct bp_mempool *mp, struct bp_mbuf **out, uint16_t want)
-{
-	uint16_t n = 0;
-	while (n < want && bp_mempool_get(mp, (void **)&out[n]) == 0)
-		n++;
-	return n;
-}
-
 uint16_t virtio_rx(void *qp, struct bp_mbuf **pkts, uint16_t n)
 {
 	struct virtqueue *vq = qp;
-	struct bp_mbuf *fresh[VIRTIO_MAX_BURST];
+	struct vq_rx_burst b;
 	uint16_t cons = vq->used_cons;
 	uint16_t ready = (uint16_t)(__atomic_load_n(&vq->used->idx, __ATOMIC_ACQUIRE) - cons);
-	uint16_t got = 0, nfresh, used = 0;
-	uint64_t bytes = 0;
 
 	if (ready == 0)
 		return 0;
-	if (ready > n)
-		ready = n;
-	if (ready > VIRTIO_MAX_BURST)
-		ready = VIRTIO_MAX_BURST;
-	nfresh = ready;
-	if (bp_unlikely(bp_mempool_get_bulk(vq->mp, (void **)fresh, ready) < 0))
-		nfresh = get_some(vq->mp, fresh, ready);
+	ready = BP_MIN(ready, BP_MIN(n, (uint16_t)VIRTIO_MAX_BURST));
+	vq_rx_begin(vq, &b, pkts, ready);
 	for (uint16_t i = 0; i < ready; i++) {
 		const struct vring_used_elem *e = &vq->used->ring[(uint16_t)(cons + i) & vq->mask];
-		uint32_t id = e->id, len = e->len;
+		uint32_t id = e->id;
 		if (bp_unlikely(id > vq->mask)) {
-			/* a device bug: nothing to hand out or offer again */
-			vq->st.errors++;
+			vq->st.errors++; /* a device bug: nothing to hand out or offer again */
 			continue;
 		}
-		struct bp_mbuf *m = vq->rx_sw[id];
-		if (bp_unlikely(len <= vq->hdr_len || len > vq->rx_buf_len)) {
-			vq->st.errors++;
-		} else if (bp_likely(used < nfresh)) {
-			len -= vq->hdr_len;
-			m->data_len = (uint16_t)len;
-			m->pkt_len = len;
-			m->ol_flags = 0;
-			m->packet_type = 0;
-			m->vlan_tci = 0;
-			pkts[got++] = m;
-			bytes += len;
-			m = fresh[used++];
-			m->rearm = vq->rearm;
-			vq->rx_sw[id] = m;
-		} else {
-			vq->st.nombuf++; /* dropped: its buffer is offered again */
-		}
-		rx_offer(vq, (uint16_t)id, m);
+		rx_offer(vq, (uint16_t)id, vq_rx_take(vq, &b, (uint16_t)id, e->len));
 	}
-	if (bp_unlikely(used < nfresh))
-		bp_mempool_put_bulk(vq->mp, (void **)&fresh[used], nfresh - used);
 	vq->used_cons = (uint16_t)(cons + ready);
 	vq_publish(vq);
-	vq->st.packets += got;
-	vq->st.bytes += bytes;
-	return got;
+	return vq_rx_end(vq, &b);
 }
 
 uint32_t virtio_rx_queue_count(void *qp)
