@@ -338,21 +338,53 @@ TEST(virtio_model_stopped_while_the_backend_is_gone_start_reconnects)
 	CHECK(rig_up(BASE_FEATURES, NULL, 64, 1024, NULL));
 	link_events = 0;
 	CHECK_EQ(bp_eth_dev_callback_register(0, BP_ETH_EVENT_LINK, on_link, NULL), 0);
+	struct bp_eth_link l;
 	CHECK_EQ(send_some(10), 10);
-	CHECK_EQ(bp_eth_dev_stop(0), 0); /* link down: event 1 */
+	CHECK_EQ(bp_eth_dev_stop(0), 0); /* the application's doing: no event */
+	bp_eth_link_get(0, &l, false);
+	CHECK_EQ(l.up, 0);
 	vmodel_hangup(rig.m);
-	usleep(300 * 1000); /* no retry runs while stopped: nothing to wait for */
-	CHECK_EQ(link_events, 1);
+	usleep(300 * 1000); /* no watch and no retry while stopped: nothing may come */
+	CHECK_EQ(link_events, 0);
+	CHECK_EQ(rig.m->connections, 1);
 	CHECK_EQ(bp_mempool_in_use_count(rig.mp), 0);
 	CHECK_EQ(bp_eth_dev_start(0), 0);
 	CHECK_EQ(rig.m->connections, 2);
-	CHECK_EQ(link_events, 2);
+	bp_eth_link_get(0, &l, false);
+	CHECK_EQ(l.up, 1);
+	CHECK_EQ(link_events, 0);
 	rig.next_rx = rig.next_tx;
 	CHECK_EQ(send_some(20), 20);
 	CHECK_EQ(vmodel_tx(rig.m, 0, 64), 20);
 	CHECK_EQ(check_out(), 20);
 	bp_eth_dev_callback_unregister(0, BP_ETH_EVENT_LINK, on_link, NULL);
 	bp_eth_tx_done_cleanup(0, 0);
+	CHECK(rig_down());
+}
+
+static void close_on_down(uint16_t port, enum bp_eth_event_type ev, void *arg)
+{
+	struct bp_eth_link l;
+	(void)ev, (void)arg;
+	bp_eth_link_get(port, &l, false);
+	if (!l.up)
+		bp_eth_dev_close(port); /* frees the transport under the caller */
+	__atomic_fetch_add(&link_events, 1, __ATOMIC_SEQ_CST);
+}
+
+TEST(virtio_model_a_link_callback_may_close_its_own_port)
+{
+	CHECK(rig_up(BASE_FEATURES, NULL, 64, 1024, NULL));
+	link_events = 0;
+	CHECK_EQ(bp_eth_dev_callback_register(0, BP_ETH_EVENT_LINK, close_on_down, NULL), 0);
+	CHECK_EQ(send_some(10), 10);
+	vmodel_hangup(rig.m);
+	CHECK(wait_events(1));
+	for (int i = 0; i < 5000 && bp_eth_dev_is_valid_port(0); i++)
+		usleep(1000);
+	CHECK(!bp_eth_dev_is_valid_port(0));
+	usleep(300 * 1000); /* no retry may run on the freed port (ASan would say) */
+	CHECK_EQ(link_events, 1);
 	CHECK(rig_down());
 }
 
@@ -420,6 +452,7 @@ TEST(virtio_model_packed_rings_pass_every_test_above)
 		virtio_model_stop_start_returns_every_mbuf_and_runs_again,
 		virtio_model_backend_gone_takes_the_link_down_and_its_return_resumes_the_rings,
 		virtio_model_stopped_while_the_backend_is_gone_start_reconnects,
+		virtio_model_a_link_callback_may_close_its_own_port,
 		virtio_model_kicks_only_when_the_device_asks_at_most_one_per_burst,
 		virtio_model_rx_interrupt_wakes_a_sleeping_queue_once,
 	};

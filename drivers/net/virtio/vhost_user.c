@@ -331,11 +331,12 @@ static void on_socket(void *arg)
 		bp_intr_callback_unregister(u->sock, on_socket, u);
 		u->watching = false;
 		shutdown(u->sock, SHUT_RDWR);
-		virtio_link_changed(u->vd, false); /* a callback may stop the port */
 		pthread_mutex_lock(&u->lock);
 		if (u->started && u->retry_fd < 0)
 			retry_start(u);
 		pthread_mutex_unlock(&u->lock);
+		/* last: a link callback may stop or close the port, and u with it */
+		virtio_link_changed(u->vd, false);
 	}
 }
 
@@ -426,13 +427,8 @@ static int vhu_rings(struct vhu *u, bool resume)
 				return rc;
 	vhu_watch(u, true);
 	if (resume) /* the rings may hold work the backend never heard of */
-		for (uint16_t i = 0; i < vd->nb_vq; i++) {
-			uint64_t one = 1;
-			if (write(vd->vq[i]->kick_fd, &one, sizeof(one)) < 0) {
-				/* only on overflow: it has a kick pending anyway */
-			}
-		}
-	virtio_link_changed(vd, true);
+		for (uint16_t i = 0; i < vd->nb_vq; i++)
+			vq_notify(vd->vq[i]);
 	return 0;
 }
 
@@ -450,6 +446,8 @@ static void on_retry(void *arg)
 		bp_intr_callback_unregister(fd, on_retry, u); /* ourselves: no wait */
 		close(fd);
 	}
+	/* last: a link callback may stop or close the port, and u with it */
+	virtio_link_changed(u->vd, true);
 }
 
 static int vhu_start(struct virtio_dev *vd)
@@ -464,6 +462,7 @@ static int vhu_start(struct virtio_dev *vd)
 	pthread_mutex_lock(&u->lock);
 	u->started = true;
 	pthread_mutex_unlock(&u->lock);
+	vd->eth->link.up = 1; /* the application started it: no event */
 	return 0;
 }
 
@@ -496,6 +495,7 @@ static void vhu_close(struct virtio_dev *vd)
 }
 
 static const struct virtio_transport vhu_transport = {
+	.eventfds = true,
 	.name = "vhost-user",
 	.features = vhu_features,
 	.queue_max = vhu_queue_max,

@@ -114,15 +114,16 @@ static struct virtqueue *vq_alloc(struct bp_eth_dev *dev, uint16_t index, uint16
 	vq->dev = vd;
 	vq->hdr_len = vd->tr->hdr_len;
 	vq->used_align = vd->tr->used_align;
-	vq->kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	vq->call_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	/* notifications as eventfds where the transport passes them on */
+	vq->kick_fd = vd->tr->eventfds ? eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK) : -1;
+	vq->call_fd = vd->tr->eventfds ? eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK) : -1;
 	if (is_tx) {
 		vq->tx_sw = calloc(nb, sizeof(*vq->tx_sw));
 		vq->free_ids = calloc(nb, sizeof(*vq->free_ids));
 	} else {
 		vq->rx_sw = calloc(nb, sizeof(*vq->rx_sw));
 	}
-	if (vq->kick_fd < 0 || vq->call_fd < 0 || !vq->rx_sw || (is_tx && !vq->free_ids)) {
+	if ((vd->tr->eventfds && (vq->kick_fd < 0 || vq->call_fd < 0)) || !vq->rx_sw || (is_tx && !vq->free_ids)) {
 		int err = errno ? errno : ENOMEM;
 		if (vq->kick_fd >= 0)
 			close(vq->kick_fd);
@@ -143,8 +144,10 @@ static void vq_free(struct virtio_dev *vd, uint16_t index)
 	struct virtqueue *vq = vd->vq[index];
 	if (!vq)
 		return;
-	close(vq->kick_fd);
-	close(vq->call_fd);
+	if (vq->kick_fd >= 0)
+		close(vq->kick_fd);
+	if (vq->call_fd >= 0)
+		close(vq->call_fd);
 	free(vq->rx_sw);
 	free(vq->free_ids);
 	free(vq);
@@ -245,10 +248,7 @@ static int virtio_stop(struct bp_eth_dev *dev)
 	rings_free(vd);
 	for (uint16_t q = 0; q < BP_MAX_QUEUES_PER_PORT; q++)
 		dev->rx_intr_fd[q] = -1;
-	if (dev->link.up) {
-		dev->link.up = 0;
-		bp_eth_dev_event(dev, BP_ETH_EVENT_LINK);
-	}
+	dev->link.up = 0; /* the application stopped it: no event */
 	return 0;
 }
 

@@ -110,6 +110,7 @@ struct virtio_transport {
 	uint32_t used_align; /* split ring's used-ring alignment: 4096 for legacy */
 	bool fixed_size;     /* the device sets the ring size (legacy) */
 	bool no_rx_intr;     /* rx interrupts not offered through this transport yet */
+	bool eventfds;       /* each queue has kick and call eventfds (vhost-user) */
 };
 
 struct virtio_dev {

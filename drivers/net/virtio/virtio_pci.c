@@ -183,7 +183,6 @@ static int pci_start(struct virtio_dev *vd)
 	}
 	for (uint16_t i = 0; i < vd->nb_vq; i++) {
 		struct virtqueue *vq = vd->vq[i];
-		vq->kick_fd = -1; /* the doorbell is the device's, not an eventfd */
 		if (p->legacy) {
 			lw(p, LEG_QUEUE_SEL, i, 2);
 			lw(p, LEG_QUEUE_PFN, (uint32_t)(vq->desc_iova >> LEG_PFN_SHIFT), 4);
