@@ -46,7 +46,7 @@ static bool rig_up(uint64_t features, const char *devargs, uint16_t ring, uint32
 	if (!mkdtemp(rig.dir))
 		return false;
 	snprintf(rig.sock, sizeof(rig.sock), "%s/sock", rig.dir);
-	struct vmodel_conf c = { .features = features, .queue_pairs = 1, .reply_ack = true };
+	struct vmodel_conf c = { .features = features, .queue_pairs = 2, .reply_ack = true };
 	rig.m = vmodel_create(rig.sock, &c);
 	snprintf(env, sizeof(env), "--no-huge -l 0 --log-level err --vdev net_virtio_user0,path=%s,mac=02:00:00:00:71:00%s%s",
 		 rig.sock, devargs ? "," : "", devargs ? devargs : "");
@@ -362,6 +362,33 @@ TEST(virtio_model_stopped_while_the_backend_is_gone_start_reconnects)
 	CHECK(rig_down());
 }
 
+TEST(virtio_model_two_queue_pairs_each_carry_their_own_traffic)
+{
+	/* queues=2: MQ negotiated, four rings set up and enabled; each pair
+	 * moves its own frames */
+	CHECK(rig_up(BASE_FEATURES | F(VIRTIO_NET_F_MQ), "queues=2", 64, 1024, NULL));
+	/* rig_up configured one pair; do it again with two */
+	CHECK_EQ(bp_eth_dev_stop(0), 0);
+	CHECK_EQ(bp_eth_dev_configure(0, 2, 2, NULL), 0);
+	for (uint16_t q = 0; q < 2; q++) {
+		CHECK_EQ(bp_eth_rx_queue_setup(0, q, 64, rig.mp), 0);
+		CHECK_EQ(bp_eth_tx_queue_setup(0, q, 64), 0);
+	}
+	CHECK_EQ(bp_eth_dev_start(0), 0);
+	CHECK(rig.m->negotiated & F(VIRTIO_NET_F_MQ));
+	for (uint16_t q = 0; q < 2; q++) {
+		struct bp_mbuf *b[8];
+		for (int i = 0; i < 8; i++)
+			b[i] = frame(LEN);
+		CHECK_EQ(bp_eth_tx_burst(0, q, b, 8), 8);
+		CHECK_EQ(vmodel_tx(rig.m, (uint16_t)(1 - q), 64), 0); /* not on the other pair */
+		CHECK_EQ(vmodel_tx(rig.m, q, 64), 8);
+		CHECK_EQ(check_out(), 8);
+		bp_eth_tx_done_cleanup(0, q);
+	}
+	CHECK(rig_down());
+}
+
 static void close_on_down(uint16_t port, enum bp_eth_event_type ev, void *arg)
 {
 	struct bp_eth_link l;
@@ -453,6 +480,7 @@ TEST(virtio_model_packed_rings_pass_every_test_above)
 		virtio_model_backend_gone_takes_the_link_down_and_its_return_resumes_the_rings,
 		virtio_model_stopped_while_the_backend_is_gone_start_reconnects,
 		virtio_model_a_link_callback_may_close_its_own_port,
+		virtio_model_two_queue_pairs_each_carry_their_own_traffic,
 		virtio_model_kicks_only_when_the_device_asks_at_most_one_per_burst,
 		virtio_model_rx_interrupt_wakes_a_sleeping_queue_once,
 	};
