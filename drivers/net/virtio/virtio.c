@@ -236,8 +236,9 @@ static int virtio_start(struct bp_eth_dev *dev)
 		rings_free(vd);
 		return rc;
 	}
-	for (uint16_t q = 0; q < dev->nb_rx_queues; q++)
-		dev->rx_intr_fd[q] = dev->conf.rx_intr ? vd->vq[2 * q]->call_fd : -1;
+	for (uint16_t q = 0; q < dev->nb_rx_queues; q++) /* else the transport set it (MSI-X) */
+		if (vd->vq[2 * q]->call_fd >= 0)
+			dev->rx_intr_fd[q] = dev->conf.rx_intr ? vd->vq[2 * q]->call_fd : -1;
 	return 0;
 }
 

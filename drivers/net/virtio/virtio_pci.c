@@ -6,8 +6,10 @@
  * device must translate our addresses (VIRTIO_F_ACCESS_PLATFORM, QEMU's
  * iommu_platform=on), or it would read guest-physical memory at our IOVAs.
  *
- * Interrupts are not used yet: the port polls (rx interrupts are refused at
- * configure), and the link is read from the device's status field.
+ * Interrupts (modern, MSI-X: vfio-pci or bypass_uio): vector 0 for
+ * configuration changes — the link, read from the status field (§5.1.4) —
+ * and vector 1 + q for rx queue q (§4.1.5.1.2); tx queues raise none. The
+ * legacy interface polls (rx interrupts are refused at configure).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,6 +63,8 @@ enum { CAP_COMMON = 1, CAP_NOTIFY = 2, CAP_ISR = 3, CAP_DEVICE = 4 };
 struct vpci {
 	struct bp_pci_device *pci;
 	bool legacy;
+	bool config_cb; /* the link callback is on vector 0 */
+	bool link_up;   /* as last read, for the link callback */
 	volatile uint8_t *common, *notify, *device;
 	uint32_t notify_mult;
 	uint64_t offered;
@@ -155,10 +159,51 @@ static int pci_link(struct virtio_dev *vd, bool *up)
 	return 0;
 }
 
+/* A configuration change (vector 0): the link may have moved. */
+static void on_config(void *arg)
+{
+	struct virtio_dev *vd = arg;
+	struct vpci *p = vd->tr_priv;
+	bool up;
+	if (p->legacy)
+		return;
+	(void)r8(p->common, COMMON_STATUS); /* nothing to acknowledge with MSI-X (§4.1.4.5) */
+	if (pci_link(vd, &up) == 0 && up != p->link_up) {
+		p->link_up = up;
+		virtio_link_changed(vd, up); /* last: a callback may close the port */
+	}
+}
+
+/* MSI-X vectors for what the port was configured with; 0 or negative errno. */
+static int intr_setup(struct virtio_dev *vd, bool *use_rx, bool *use_link)
+{
+	struct vpci *p = vd->tr_priv;
+	const struct bp_eth_conf *c = &vd->eth->conf;
+	*use_rx = c->rx_intr && !p->legacy; /* configure refused rx_intr on legacy */
+	*use_link = c->link_intr && !p->legacy;
+	if (!*use_rx && !*use_link)
+		return 0;
+	int rc = bp_pci_intr_enable(p->pci, (uint16_t)(1 + vd->eth->nb_rx_queues));
+	bool msix = rc == 0 && p->pci->intr.mode == BP_INTR_MSIX && p->pci->intr.nb_vec >= 1 + vd->eth->nb_rx_queues;
+	if (msix)
+		return 0;
+	if (rc == 0)
+		bp_pci_intr_disable(p->pci);
+	if (*use_rx) {
+		BP_LOG(ERR, "%s: virtio rx interrupts need MSI-X with %u vectors: bind the device to vfio-pci "
+			    "or bypass_uio, or poll it", p->pci->addr, 1 + vd->eth->nb_rx_queues);
+		return -ENOTSUP;
+	}
+	BP_LOG(NOTICE, "%s: no MSI-X here: the link is read when asked, not announced", p->pci->addr);
+	*use_link = false;
+	return 0;
+}
+
 /* Driver initialisation (§3.1.1), then the queues (§4.1.5.1.3), then go. */
 static int pci_start(struct virtio_dev *vd)
 {
 	struct vpci *p = vd->tr_priv;
+	bool use_rx = false, use_link = false;
 	int rc;
 	if ((rc = reset(p)) < 0)
 		return rc;
@@ -181,6 +226,8 @@ static int pci_start(struct virtio_dev *vd)
 			return -ENOTSUP;
 		}
 	}
+	if ((rc = intr_setup(vd, &use_rx, &use_link)) < 0)
+		return rc;
 	for (uint16_t i = 0; i < vd->nb_vq; i++) {
 		struct virtqueue *vq = vd->vq[i];
 		if (p->legacy) {
@@ -191,24 +238,41 @@ static int pci_start(struct virtio_dev *vd)
 		}
 		w16(p->common, COMMON_Q_SELECT, i);
 		w16(p->common, COMMON_Q_SIZE, vq->nb);
-		w16(p->common, COMMON_Q_MSIX, VIRTIO_MSI_NO_VECTOR);
+		uint16_t vec = use_rx && !vq->is_tx ? (uint16_t)(1 + i / 2) : VIRTIO_MSI_NO_VECTOR;
+		w16(p->common, COMMON_Q_MSIX, vec);
+		if (r16(p->common, COMMON_Q_MSIX) != vec) { /* §4.1.5.1.2.1: NO_VECTOR if refused */
+			BP_LOG(ERR, "%s: the device refused MSI-X vector %u for queue %u", p->pci->addr, vec, i);
+			bp_pci_intr_disable(p->pci);
+			return -EIO;
+		}
+		if (vec != VIRTIO_MSI_NO_VECTOR)
+			vd->eth->rx_intr_fd[i / 2] = bp_intr_fd(&p->pci->intr, vec);
 		w64(p->common, COMMON_Q_DESCLO, vq->desc_iova);
 		w64(p->common, COMMON_Q_AVAILLO, vq->avail_iova);
 		w64(p->common, COMMON_Q_USEDLO, vq->used_iova);
 		vq->notify_addr = (volatile uint16_t *)(p->notify + (uint32_t)r16(p->common, COMMON_Q_NOFF) * p->notify_mult);
 		w16(p->common, COMMON_Q_ENABLE, 1);
 	}
+	if (!p->legacy)
+		w16(p->common, COMMON_MSIX, use_link ? 0 : VIRTIO_MSI_NO_VECTOR);
 	set_status(p, st | VIRTIO_STATUS_DRIVER_OK);
 	bool up;
 	pci_link(vd, &up);
 	vd->eth->link.up = up;
+	p->link_up = up;
+	if (use_link && bp_intr_callback_register(bp_intr_fd(&p->pci->intr, 0), 8, on_config, vd) == 0)
+		p->config_cb = true;
 	return 0;
 }
 
 static void pci_stop(struct virtio_dev *vd)
 {
 	struct vpci *p = vd->tr_priv;
+	if (p->config_cb) /* when it returns, on_config is not running */
+		bp_intr_callback_unregister(bp_intr_fd(&p->pci->intr, 0), on_config, vd);
+	p->config_cb = false;
 	reset(p); /* the device lets go of every ring */
+	bp_pci_intr_disable(p->pci);
 	for (uint16_t i = 0; i < vd->nb_vq; i++)
 		if (vd->vq[i])
 			vd->vq[i]->notify_addr = NULL;
@@ -232,7 +296,6 @@ static const struct virtio_transport modern_transport = {
 	.link = pci_link,
 	.hdr_len = VIRTIO_NET_HDR_LEN,
 	.used_align = BP_CACHE_LINE,
-	.no_rx_intr = true,
 };
 
 static const struct virtio_transport legacy_transport = {
