@@ -1,12 +1,19 @@
 #!/usr/bin/env bash
-# Runs inside the lab guest (e1000x2): interrupts on the 82540EM's one line.
-#   check-intr.sh e1000x2 on|off     (on: vfio-pci with the IOMMU; off: uio_pci_generic)
+# Runs inside the lab guest: rx interrupts and link events.
+#   check-intr.sh e1000x2 on|off     the 82540EM's one INTx line (on: vfio-pci with
+#                                    the IOMMU; off: uio_pci_generic)
+#   check-intr.sh virtiox2 on        modern virtio under vfio-pci: MSI-X, a vector
+#                                    per rx queue and one for configuration changes
 # An idle receiver in interrupt mode sleeps (its CPU is measured over a window
 # of idle time, not guessed), wakes for every frame; link changes made through
 # QEMU's monitor reach testpmd's callback; adaptive mode sleeps once a burst
 # is over; a port cycled with interrupts on leaves no fd behind.
 set -u
-[ "$1" = e1000x2 ] || { echo "check-intr.sh needs the e1000x2 topology"; exit 2; }
+case $1:$2 in
+e1000x2:*) speed="1000 Mbps full-duplex" ;;
+virtiox2:on) speed="10000 Mbps full-duplex" ;;
+*) echo "check-intr.sh: e1000x2 on|off, or virtiox2 on"; exit 2 ;;
+esac
 iommu=$2
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -84,7 +91,7 @@ if receiver link --forward-mode=rxonly --verify --stream=11 --rx-count=500 --dur
 	mon=$("$bypass" lab monitor set_link nic1 off 2>&1; echo "(set_link off: exit $?)")
 	down=$(wait_line "$tmp/link" "^port 0: link down" 1)
 	mon+=" $("$bypass" lab monitor set_link nic1 on 2>&1; echo "(set_link on: exit $?)")"
-	up=$(wait_line "$tmp/link" "^port 0: link up 1000 Mbps full-duplex" 1)
+	up=$(wait_line "$tmp/link" "^port 0: link up $speed" 1)
 	sender 11 500 1000; src=$?
 	wait $rpid; rc=$?
 else
@@ -111,8 +118,13 @@ else
 fi
 out=$(cat "$tmp/adaptive")
 slept=$(echo "$out" | sed -n 's/.*the lcores slept \([0-9]*\) times.*/\1/p')
+# Every frame arrives; not always in order: when the sleeper's ring filled (256
+# descriptors on virtio), QEMU queues what comes next and has been seen to
+# deliver a later frame before the queued ones (2 of 5000 in 1 run of 6). A
+# gap that a late frame fills is no loss: lost (gaps seen) = reordered (late).
 if [ $src = 0 ] && [ $rc = 0 ] && [ "$(field "$out" 0 verify: verified)" = 5000 ] &&
-	[ "$(field "$out" 0 verify: lost)" = 0 ] && awk -v p="$after" 'BEGIN { exit !(p < 5) }' && [ "${slept:-0}" -gt 0 ]; then
+	[ "$(field "$out" 0 verify: lost)" = "$(field "$out" 0 verify: reordered)" ] &&
+	awk -v p="$after" 'BEGIN { exit !(p < 5) }' && [ "${slept:-0}" -gt 0 ]; then
 	ok "$drv: adaptive: a burst of 5000 frames all verified, then $after% of a core (slept $slept times)"
 else
 	fail "$drv: adaptive" "after the burst $after% (want < 5), slept ${slept:-?} times, sender $src, receiver $rc" "$out"
