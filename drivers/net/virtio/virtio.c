@@ -278,28 +278,22 @@ static int virtio_promisc(struct bp_eth_dev *dev, int on)
 	return 0;
 }
 
-static int virtio_rx_intr_enable(struct bp_eth_dev *dev, uint16_t q)
+/* Arms (on) or disarms rx queue q's interrupt, whichever the ring layout. A
+ * frame already there when armed raises nothing: bp_eth_rx_intr_wait looks. */
+static int rx_intr_set(struct bp_eth_dev *dev, uint16_t q, bool on)
 {
 	struct virtio_dev *vd = dev->priv;
 	struct virtqueue *vq = vd->vq[2 * q];
-	/* a frame already there: bp_eth_rx_intr_wait looks */
-	if (vq->packed)
-		vq_intr_enable_packed(vq);
-	else
-		vq_intr_enable(vq);
-	return 0;
-}
-
-static int virtio_rx_intr_disable(struct bp_eth_dev *dev, uint16_t q)
-{
-	struct virtio_dev *vd = dev->priv;
-	struct virtqueue *vq = vd->vq[2 * q];
-	if (vq->packed)
+	if (on)
+		(void)(vq->packed ? vq_intr_enable_packed(vq) : vq_intr_enable(vq));
+	else if (vq->packed)
 		vq_intr_disable_packed(vq);
 	else
 		vq_intr_disable(vq);
 	return 0;
 }
+static int virtio_rx_intr_enable(struct bp_eth_dev *dev, uint16_t q) { return rx_intr_set(dev, q, true); }
+static int virtio_rx_intr_disable(struct bp_eth_dev *dev, uint16_t q) { return rx_intr_set(dev, q, false); }
 
 static uint32_t virtio_queue_count(void *rxq)
 {
