@@ -67,7 +67,7 @@ fi
 if receiver flat --forward-mode=rxonly --verify --stream=2 --duration=120; then
 	out=$(timeout 60 "$testpmd" -l 0 -a $a -- --forward-mode=txonly --stream=2 --txd=64 --burst=64 --duration=2 \
 		--stats-period=0 2>&1); rc=$?
-	kill -INT $rpid; wait $rpid
+	stop_testpmd $rpid "$tmp/flat"
 else
 	rc=99 out="the receiver never said it was forwarding"
 fi
@@ -87,7 +87,7 @@ fi
 if receiver fwd --forward-mode=io --duration=120; then
 	out=$(timeout 120 "$testpmd" -l 0 -a $a -- --forward-mode=txonly --verify --stream=3 --tx-count=1000 \
 		--tx-rate=1000 --rx-count=1000 --duration=100 --stats-period=0 2>&1); rc=$?
-	kill -INT $rpid; wait $rpid; frc=$?
+	stop_testpmd $rpid "$tmp/fwd"; frc=$?
 else
 	rc=99 frc=99 out="the forwarder never said it was forwarding"
 fi

@@ -77,7 +77,7 @@ else
 fi
 if receiver poll --forward-mode=rxonly --rx-mode=poll --duration=120; then
 	idle_poll=$(cpu_percent $rpid 5)
-	kill -INT $rpid; wait $rpid
+	stop_testpmd $rpid "$tmp/poll"
 else
 	idle_poll=nan
 fi
@@ -112,7 +112,7 @@ if receiver adaptive --forward-mode=rxonly --rx-mode=adaptive --verify --stream=
 	sender 12 1 10 && wait_line "$tmp/adaptive" "^testpmd: first packet on port 0" 30 >/dev/null; then
 	sender 12 4999 20000 --first-seq=1; src=$?
 	after=$(cpu_percent $rpid 3)
-	kill -INT $rpid; wait $rpid; rc=$?
+	stop_testpmd $rpid "$tmp/adaptive"; rc=$?
 else
 	src=99 rc=99 after=nan
 fi

@@ -60,7 +60,7 @@ fi
 if receiver fwd --forward-mode=io --duration=120; then
 	out=$(timeout 120 "$testpmd" -l 0 -a $a -- --forward-mode=txonly --verify --stream=3 --tx-count=1000 \
 		--tx-rate=1000 --rx-count=1000 --duration=100 --stats-period=0 2>&1); rc=$?
-	kill -INT $rpid; wait $rpid; frc=$?
+	stop_testpmd $rpid "$tmp/fwd"; frc=$?
 else
 	rc=99 frc=99 out="the forwarder never said it was forwarding"
 fi

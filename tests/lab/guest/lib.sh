@@ -23,3 +23,30 @@ wait_ready() {
 	return 1
 }
 summary() { echo "$passed passed, $failed failed"; [ "$failed" = 0 ]; }
+# stop_testpmd PID FILE [SECONDS]: Ctrl-C to a testpmd in the background, and
+# its exit status once it ends (default: within 30 s). One that does not end
+# is a failure that says where it hangs: each thread's state, kernel wait
+# channel and system call are appended to FILE (its output), then it is killed
+# (124). Without this, a hung receiver would hang the whole guest.
+stop_testpmd() {
+	local pid=$1 file=$2 tenths=$((${3:-30} * 10)) i t st
+	kill -INT "$pid" 2>/dev/null
+	for ((i = 0; i < tenths; i++)); do
+		st=$(awk '{ print $3 }' "/proc/$pid/stat" 2>/dev/null)
+		if [ -z "$st" ] || [ "$st" = Z ]; then
+			wait "$pid"
+			return $?
+		fi
+		sleep 0.1
+	done
+	{
+		echo "testpmd $pid did not stop within ${3:-30} s of SIGINT; its threads:"
+		for t in /proc/"$pid"/task/*; do
+			echo "  $(cat "$t/comm" 2>/dev/null): state $(awk '{ print $3 }' "$t/stat" 2>/dev/null)," \
+				"wchan $(cat "$t/wchan" 2>/dev/null), syscall $(cut -d' ' -f1 "$t/syscall" 2>/dev/null)"
+		done
+	} >>"$file"
+	kill -9 "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	return 124
+}
