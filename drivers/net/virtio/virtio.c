@@ -87,6 +87,18 @@ static int virtio_configure(struct bp_eth_dev *dev)
 	return 0;
 }
 
+/* Closes a queue's eventfds and frees it (whole or half built). */
+static void vq_destroy(struct virtqueue *vq)
+{
+	if (vq->kick_fd >= 0)
+		close(vq->kick_fd);
+	if (vq->call_fd >= 0)
+		close(vq->call_fd);
+	free(vq->rx_sw); /* tx_sw: the same pointer */
+	free(vq->free_ids);
+	free(vq);
+}
+
 static struct virtqueue *vq_alloc(struct bp_eth_dev *dev, uint16_t index, uint16_t nb, bool is_tx)
 {
 	struct virtio_dev *vd = dev->priv;
@@ -125,13 +137,7 @@ static struct virtqueue *vq_alloc(struct bp_eth_dev *dev, uint16_t index, uint16
 	}
 	if ((vd->tr->eventfds && (vq->kick_fd < 0 || vq->call_fd < 0)) || !vq->rx_sw || (is_tx && !vq->free_ids)) {
 		int err = errno ? errno : ENOMEM;
-		if (vq->kick_fd >= 0)
-			close(vq->kick_fd);
-		if (vq->call_fd >= 0)
-			close(vq->call_fd);
-		free(vq->rx_sw);
-		free(vq->free_ids);
-		free(vq);
+		vq_destroy(vq);
 		errno = err;
 		return NULL;
 	}
@@ -141,16 +147,8 @@ static struct virtqueue *vq_alloc(struct bp_eth_dev *dev, uint16_t index, uint16
 
 static void vq_free(struct virtio_dev *vd, uint16_t index)
 {
-	struct virtqueue *vq = vd->vq[index];
-	if (!vq)
-		return;
-	if (vq->kick_fd >= 0)
-		close(vq->kick_fd);
-	if (vq->call_fd >= 0)
-		close(vq->call_fd);
-	free(vq->rx_sw);
-	free(vq->free_ids);
-	free(vq);
+	if (vd->vq[index])
+		vq_destroy(vd->vq[index]);
 	vd->vq[index] = NULL;
 }
 
