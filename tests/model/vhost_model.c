@@ -372,6 +372,26 @@ static void finish(struct vmodel *m, struct vring_state *r, const uint32_t *ids,
 	}
 }
 
+/* The next frame of m->in into a driver buffer (either ring layout): the
+ * net header, then the frame; *used is what the used entry reports. False,
+ * and a fault counted, if the buffer is not writable, not ours or too short. */
+static bool deliver(struct vmodel *m, uint64_t addr, uint32_t len, uint16_t flags, uint32_t *used)
+{
+	struct model_frame *f = fq_pop(&m->in);
+	uint8_t *p = gpa_ptr(m, addr, len);
+	bool ok = (flags & VRING_DESC_F_WRITE) && p && len >= HDR + f->len;
+	if (ok) {
+		struct virtio_net_hdr h = { .num_buffers = 1 };
+		memcpy(p, &h, HDR);
+		memcpy(p + HDR, f->data, f->len);
+		*used = HDR + f->len;
+	} else {
+		m->faults++;
+	}
+	free(f);
+	return ok;
+}
+
 static struct vring_state *live_ring(struct vmodel *m, unsigned i)
 {
 	struct vring_state *r = &m->st->vq[i];
@@ -449,19 +469,9 @@ unsigned vmodel_rx(struct vmodel *m, uint16_t q, unsigned budget)
 		uint16_t slot = m->reverse ? (uint16_t)(first + batch - 1 - n) : r->last_avail;
 		uint16_t head = r->avail->ring[slot & mask];
 		struct vring_desc *dd = &r->desc[head];
-		struct model_frame *f = fq_pop(&m->in);
-		uint8_t *p = gpa_ptr(m, dd->addr, dd->len);
-		if (!(dd->flags & VRING_DESC_F_WRITE) || !p || dd->len < HDR + f->len) {
-			m->faults++;
-			free(f);
+		if (!deliver(m, dd->addr, dd->len, dd->flags, &lens[n]))
 			break;
-		}
-		struct virtio_net_hdr h = { .num_buffers = 1 };
-		memcpy(p, &h, HDR);
-		memcpy(p + HDR, f->data, f->len);
 		ids[n] = head;
-		lens[n] = HDR + f->len;
-		free(f);
 		r->last_avail++;
 		n++;
 	}
@@ -562,19 +572,9 @@ static unsigned packed_rx(struct vmodel *m, struct vring_state *r, unsigned budg
 		/* out of order: the batch's buffers are filled back to front */
 		uint16_t idx = (uint16_t)(r->last_avail + (m->reverse ? batch - 1 - n : n));
 		struct vring_packed_desc *d = pdesc(r, idx);
-		struct model_frame *f = fq_pop(&m->in);
-		uint8_t *p = gpa_ptr(m, d->addr, d->len);
-		if (!(d->flags & VRING_DESC_F_WRITE) || !p || d->len < HDR + f->len) {
-			m->faults++;
-			free(f);
+		if (!deliver(m, d->addr, d->len, d->flags, &lens[n]))
 			break;
-		}
-		struct virtio_net_hdr h = { .num_buffers = 1 };
-		memcpy(p, &h, HDR);
-		memcpy(p + HDR, f->data, f->len);
 		ids[n] = d->id;
-		lens[n] = HDR + f->len;
-		free(f);
 	}
 	for (unsigned k = 0; k < n; k++)
 		p_used(r, (uint16_t)(r->used_idx + k), ids[k], lens[k]);
