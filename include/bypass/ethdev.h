@@ -106,12 +106,45 @@ struct bp_eth_link {
 	uint8_t autoneg;
 };
 
+/* Receive-side scaling: the port hashes each frame's addresses (and ports)
+ * with the Toeplitz function and a key, looks the hash's low bits up in its
+ * redirection table (RETA) and puts the frame on that rx queue, so one flow
+ * always lands on one queue and one lcore. Hash types say which fields feed
+ * the hash (Microsoft, "RSS Hashing Types"): a TCP frame is hashed on
+ * addresses and ports when the *_TCP type is on, else on its addresses when
+ * the plain IPv4/IPv6 type is on, else not at all (queue 0). Fragments are
+ * hashed on addresses only. The hash rx computed is in mbuf->hash, with
+ * BP_MBUF_F_RX_RSS_HASH in ol_flags. bypass/rss.h computes the same in
+ * software. */
+#define BP_ETH_RSS_IPV4 (1u << 0)
+#define BP_ETH_RSS_IPV4_TCP (1u << 1)
+#define BP_ETH_RSS_IPV4_UDP (1u << 2)
+#define BP_ETH_RSS_IPV6 (1u << 3)
+#define BP_ETH_RSS_IPV6_TCP (1u << 4)
+#define BP_ETH_RSS_IPV6_UDP (1u << 5)
+#define BP_ETH_RSS_IP (BP_ETH_RSS_IPV4 | BP_ETH_RSS_IPV6)
+#define BP_ETH_RSS_TCP (BP_ETH_RSS_IPV4_TCP | BP_ETH_RSS_IPV6_TCP)
+#define BP_ETH_RSS_UDP (BP_ETH_RSS_IPV4_UDP | BP_ETH_RSS_IPV6_UDP)
+#define BP_ETH_RSS_KEY_MAX 52
+#define BP_ETH_RETA_MAX 512
+
+struct bp_eth_rss_conf {
+	uint32_t hash_types; /* BP_ETH_RSS_*; 0: no RSS, every frame to rx queue 0 */
+	uint8_t key_len;     /* 0: bp_eth_rss_default_key */
+	uint8_t key[BP_ETH_RSS_KEY_MAX];
+};
+/* The 40-byte key Microsoft's RSS verification suite uses, and most NICs' default. */
+extern const uint8_t bp_eth_rss_default_key[40];
+
 struct bp_eth_dev_info {
 	const char *driver_name;
 	uint16_t max_rx_queues, max_tx_queues;
 	uint16_t rx_desc_min, rx_desc_max, tx_desc_min, tx_desc_max;
 	uint32_t max_rx_pktlen; /* largest frame without FCS */
 	uint32_t min_rx_bufsize;
+	uint32_t rss_hash_types; /* BP_ETH_RSS_* the port can hash on; 0: no RSS */
+	uint16_t reta_size;      /* redirection table entries */
+	uint8_t rss_key_len;     /* bytes of key the port takes */
 };
 
 struct bp_eth_conf {
@@ -120,6 +153,9 @@ struct bp_eth_conf {
 	uint8_t rx_intr;     /* rx queues can sleep on an interrupt (bp_eth_rx_intr_*) */
 	uint8_t link_intr;   /* link changes raise BP_ETH_EVENT_LINK */
 	uint32_t max_rx_pktlen; /* 0: standard 1514 */
+	/* With more than one rx queue: how frames spread over them. The
+	 * redirection table starts as queue i % nb_rx_queues in entry i. */
+	struct bp_eth_rss_conf rss;
 };
 
 enum bp_eth_event_type {
@@ -156,6 +192,12 @@ struct bp_eth_dev_ops {
 	int (*rx_intr_disable)(struct bp_eth_dev *dev, uint16_t q);
 	/* Frames waiting in the queue (may stop counting early). */
 	uint32_t (*rx_queue_count)(void *rxq);
+	/* RSS (info.rss_hash_types != 0). ethdev has checked the new hash types
+	 * and key and put them in dev->conf.rss, or the new redirection table in
+	 * dev->reta; a started port writes them to the device now, a stopped one
+	 * at start (which always programs dev->conf.rss and dev->reta). */
+	int (*rss_hash_update)(struct bp_eth_dev *dev);
+	int (*reta_update)(struct bp_eth_dev *dev);
 };
 
 enum bp_eth_state { BP_ETH_UNUSED = 0, BP_ETH_ATTACHED, BP_ETH_CONFIGURED, BP_ETH_STARTED };
@@ -180,6 +222,7 @@ struct bp_eth_dev {
 	struct bp_ether_addr mac;
 	struct bp_eth_link link;
 	uint8_t promiscuous;
+	uint16_t reta[BP_ETH_RETA_MAX]; /* the redirection table, info.reta_size entries */
 	bp_rx_burst_fn rx_burst; /* copied into bp_eth_fp at start */
 	bp_tx_burst_fn tx_burst;
 };
@@ -208,6 +251,15 @@ int bp_eth_macaddr_get(uint16_t port, struct bp_ether_addr *mac);
 int bp_eth_promiscuous_set(uint16_t port, bool on);
 int bp_eth_stats_get(uint16_t port, struct bp_eth_stats *st);
 int bp_eth_stats_reset(uint16_t port);
+/* Changes the hash types and key, started or not; key_len 0 selects
+ * bp_eth_rss_default_key. */
+int bp_eth_dev_rss_hash_update(uint16_t port, const struct bp_eth_rss_conf *rss);
+/* The hash types and the key in use. */
+int bp_eth_dev_rss_hash_conf_get(uint16_t port, struct bp_eth_rss_conf *rss);
+/* reta[i] (i < reta_size, which must be the port's info.reta_size) is the rx
+ * queue of frames whose hash's low bits are i. */
+int bp_eth_dev_rss_reta_update(uint16_t port, const uint16_t *reta, uint16_t reta_size);
+int bp_eth_dev_rss_reta_query(uint16_t port, uint16_t *reta, uint16_t reta_size);
 /* "02:00:00:00:00:01" */
 void bp_ether_format_addr(char *buf, size_t len, const struct bp_ether_addr *a);
 

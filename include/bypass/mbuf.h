@@ -21,6 +21,7 @@
 #define BP_MBUF_F_RX_IP_CKSUM_BAD (1ull << 4)
 #define BP_MBUF_F_RX_L4_CKSUM_BAD (1ull << 3)
 #define BP_MBUF_F_RX_VLAN (1ull << 0)
+#define BP_MBUF_F_RX_RSS_HASH (1ull << 1) /* hash holds the port's RSS hash */
 
 struct bp_mbuf {
 	void *buf_addr;     /* start of the buffer (headroom included) */
@@ -38,7 +39,7 @@ struct bp_mbuf {
 	uint32_t pkt_len;  /* bytes in the whole packet (first segment only) */
 	uint16_t data_len; /* bytes in this segment */
 	uint16_t vlan_tci;
-	uint32_t hash;
+	uint32_t hash; /* RSS hash, with BP_MBUF_F_RX_RSS_HASH */
 	uint32_t packet_type;
 	struct bp_mempool *pool;
 	struct bp_mbuf *next; /* next segment */

@@ -188,6 +188,35 @@ int bp_eth_dev_info_get(uint16_t port, struct bp_eth_dev_info *info)
 	return 0;
 }
 
+/* Microsoft, "Verifying the RSS Hash Calculation": the key of its test vectors. */
+const uint8_t bp_eth_rss_default_key[40] = {
+	0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67, 0x25, 0x3d, 0x43, 0xa3,
+	0x8f, 0xb0, 0xd0, 0xca, 0x2b, 0xcb, 0xae, 0x7b, 0x30, 0xb4, 0x77, 0xcb, 0x2d, 0xa3,
+	0x80, 0x30, 0xf2, 0x0c, 0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa,
+};
+
+/* Checks rss against what the port can do and fills in the default key. */
+static int rss_check(struct bp_eth_dev *d, const struct bp_eth_dev_info *info,
+		     struct bp_eth_rss_conf *rss)
+{
+	if (rss->hash_types & ~info->rss_hash_types) {
+		BP_LOG(ERR, "%s: RSS hash types 0x%x asked, the port hashes only on 0x%x (BP_ETH_RSS_*)",
+		       d->name, rss->hash_types, info->rss_hash_types);
+		return -EINVAL;
+	}
+	if (rss->key_len == 0) {
+		memset(rss->key, 0, sizeof(rss->key));
+		memcpy(rss->key, bp_eth_rss_default_key,
+		       BP_MIN(sizeof(bp_eth_rss_default_key), (size_t)info->rss_key_len));
+		rss->key_len = info->rss_key_len;
+	} else if (rss->key_len != info->rss_key_len) {
+		BP_LOG(ERR, "%s: an RSS key of %u bytes given, the port takes %u", d->name,
+		       rss->key_len, info->rss_key_len);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int bp_eth_dev_configure(uint16_t port, uint16_t nb_rxq, uint16_t nb_txq,
 			 const struct bp_eth_conf *conf)
 {
@@ -231,10 +260,14 @@ int bp_eth_dev_configure(uint16_t port, uint16_t nb_rxq, uint16_t nb_txq,
 		       info.max_rx_pktlen);
 		return -EINVAL;
 	}
+	if (rss_check(d, &info, &c.rss) < 0)
+		return -EINVAL;
 	release_queues(d);
 	d->conf = c;
 	d->nb_rx_queues = nb_rxq;
 	d->nb_tx_queues = nb_txq;
+	for (uint16_t i = 0; i < info.reta_size; i++)
+		d->reta[i] = nb_rxq ? i % nb_rxq : 0;
 	if (d->ops->configure) {
 		int rc = d->ops->configure(d);
 		if (rc < 0)
@@ -415,6 +448,91 @@ int bp_eth_promiscuous_set(uint16_t port, bool on)
 	if (rc == 0)
 		d->promiscuous = on;
 	return rc;
+}
+
+static struct bp_eth_dev *rss_port(uint16_t port, const char *what, struct bp_eth_dev_info *info)
+{
+	struct bp_eth_dev *d = port_or_log(port, what);
+	if (!d)
+		return NULL;
+	if (d->state == BP_ETH_ATTACHED) {
+		BP_LOG(ERR, "%s: %s before bp_eth_dev_configure()", d->name, what);
+		return NULL;
+	}
+	bp_eth_dev_info_get(port, info);
+	if (!info->rss_hash_types) {
+		BP_LOG(ERR, "%s: driver %s has no RSS; give each flow its own port or queue instead",
+		       d->name, d->driver_name);
+		return NULL;
+	}
+	return d;
+}
+
+int bp_eth_dev_rss_hash_update(uint16_t port, const struct bp_eth_rss_conf *rss)
+{
+	struct bp_eth_dev_info info;
+	struct bp_eth_dev *d = rss_port(port, "RSS hash update", &info);
+	if (!d)
+		return -ENOTSUP;
+	struct bp_eth_rss_conf c = *rss, old = d->conf.rss;
+	if (rss_check(d, &info, &c) < 0)
+		return -EINVAL;
+	d->conf.rss = c;
+	int rc = d->ops->rss_hash_update ? d->ops->rss_hash_update(d) : 0;
+	if (rc < 0)
+		d->conf.rss = old;
+	return rc;
+}
+
+int bp_eth_dev_rss_hash_conf_get(uint16_t port, struct bp_eth_rss_conf *rss)
+{
+	struct bp_eth_dev_info info;
+	struct bp_eth_dev *d = rss_port(port, "RSS hash query", &info);
+	if (!d)
+		return -ENOTSUP;
+	*rss = d->conf.rss;
+	return 0;
+}
+
+static struct bp_eth_dev *reta_port(uint16_t port, const char *what, uint16_t reta_size)
+{
+	struct bp_eth_dev_info info;
+	struct bp_eth_dev *d = rss_port(port, what, &info);
+	if (d && reta_size != info.reta_size) {
+		BP_LOG(ERR, "%s: a redirection table of %u entries given, the port's has %u", d->name,
+		       reta_size, info.reta_size);
+		return NULL;
+	}
+	return d;
+}
+
+int bp_eth_dev_rss_reta_update(uint16_t port, const uint16_t *reta, uint16_t reta_size)
+{
+	struct bp_eth_dev *d = reta_port(port, "RETA update", reta_size);
+	if (!d)
+		return -EINVAL;
+	for (uint16_t i = 0; i < reta_size; i++)
+		if (reta[i] >= d->nb_rx_queues) {
+			BP_LOG(ERR, "%s: RETA entry %u names rx queue %u; the port has %u", d->name, i,
+			       reta[i], d->nb_rx_queues);
+			return -EINVAL;
+		}
+	uint16_t old[BP_ETH_RETA_MAX];
+	memcpy(old, d->reta, reta_size * sizeof(*old));
+	memcpy(d->reta, reta, reta_size * sizeof(*reta));
+	int rc = d->ops->reta_update ? d->ops->reta_update(d) : 0;
+	if (rc < 0)
+		memcpy(d->reta, old, reta_size * sizeof(*old));
+	return rc;
+}
+
+int bp_eth_dev_rss_reta_query(uint16_t port, uint16_t *reta, uint16_t reta_size)
+{
+	struct bp_eth_dev *d = reta_port(port, "RETA query", reta_size);
+	if (!d)
+		return -EINVAL;
+	memcpy(reta, d->reta, reta_size * sizeof(*reta));
+	return 0;
 }
 
 static void add_queue(struct bp_eth_stats *st, bool rx, uint16_t q, const struct bp_eth_queue_stats *qs)
