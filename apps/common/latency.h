@@ -59,6 +59,18 @@ static inline void lat_print(FILE *f, const struct latency *l)
 		lat_quantile(l, 0.5), lat_quantile(l, 0.99), lat_quantile(l, 0.999), (double)l->max_ns / 1000);
 }
 
+/* Adds src's samples to dst (one report for several receiving queues). */
+static inline void lat_merge(struct latency *dst, const struct latency *src)
+{
+	if (!src->n || (!dst->bucket && !(dst->bucket = calloc(LAT_BUCKETS, sizeof(*dst->bucket)))))
+		return;
+	for (uint32_t i = 0; i < LAT_BUCKETS; i++)
+		dst->bucket[i] += src->bucket[i];
+	dst->n += src->n;
+	if (src->max_ns > dst->max_ns)
+		dst->max_ns = src->max_ns;
+}
+
 static inline void lat_free(struct latency *l)
 {
 	free(l->bucket);

@@ -148,6 +148,36 @@ static inline enum testpkt_verdict testpkt_check(const uint8_t *p, uint32_t len,
 	return TESTPKT_OK;
 }
 
+/* Flows, so that RSS has something to spread: flow f of a txonly stream has
+ * source address 198.18.0.1 + 2f (odd, so never the destination 198.18.0.2)
+ * and source UDP port 1024 + f; flow 0 is the template. Each flow numbers its
+ * frames on its own, so a receiver whose queues each see a share of the flows
+ * still checks every flow's sequence. */
+#define TESTPKT_FLOWS_MAX 4096
+
+static inline void testpkt_set_flow(uint8_t *p, uint32_t f)
+{
+	uint8_t *ip = p + TESTPKT_L2, *udp = ip + TESTPKT_L3;
+	uint16_t old = (uint16_t)(ip[14] << 8 | ip[15]), a = (uint16_t)(old + 2 * f);
+	/* RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m') for one 16-bit word m -> m' */
+	uint32_t sum = (uint16_t)~(ip[10] << 8 | ip[11]) + (uint16_t)~old + (uint32_t)a;
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	uint16_t c = (uint16_t)~sum;
+	ip[14] = (uint8_t)(a >> 8), ip[15] = (uint8_t)a;
+	ip[10] = (uint8_t)(c >> 8), ip[11] = (uint8_t)c;
+	uint16_t port = (uint16_t)(1024 + f);
+	udp[0] = (uint8_t)(port >> 8), udp[1] = (uint8_t)port;
+}
+
+/* The flow of a frame testpkt_check() found ours (TESTPKT_FLOWS_MAX: none of ours). */
+static inline uint32_t testpkt_flow(const uint8_t *p)
+{
+	const uint8_t *udp = p + TESTPKT_L2 + TESTPKT_L3;
+	uint32_t port = (uint32_t)(udp[0] << 8 | udp[1]);
+	return port >= 1024 && port < 1024 + TESTPKT_FLOWS_MAX ? port - 1024 : TESTPKT_FLOWS_MAX;
+}
+
 /* The stream number of a frame testpkt_check() found ours. */
 static inline uint16_t testpkt_stream(const uint8_t *p)
 {

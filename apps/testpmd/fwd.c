@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <sys/epoll.h>
 #include <bypass/intr.h>
+#include <bypass/rss.h>
 #include "testpmd.h"
 
 int stop_fd = -1;
@@ -23,7 +24,7 @@ void request_stop(void)
 
 static inline uint16_t send_or_drop(struct stream *s, struct bp_mbuf **pkts, uint16_t n)
 {
-	uint16_t sent = bp_eth_tx_burst(s->tx_port, 0, pkts, n);
+	uint16_t sent = bp_eth_tx_burst(s->tx_port, s->tx_queue, pkts, n);
 	s->tx += sent;
 	if (bp_unlikely(sent < n)) {
 		s->tx_dropped += n - sent;
@@ -35,11 +36,11 @@ static inline uint16_t send_or_drop(struct stream *s, struct bp_mbuf **pkts, uin
 /* io and mac receive alike. */
 static inline uint16_t receive(struct stream *s, struct bp_mbuf **pkts, uint16_t burst)
 {
-	uint16_t n = bp_eth_rx_burst(s->rx_port, 0, pkts, burst);
+	uint16_t n = bp_eth_rx_burst(s->rx_port, s->rx_queue, pkts, burst);
 	if (!n)
 		/* Idle: take back what the tx ring has sent, or a tight pool could
 		 * stay empty for good (nothing received, so nothing sent). */
-		bp_eth_tx_done_cleanup(s->tx_port, 0);
+		bp_eth_tx_done_cleanup(s->tx_port, s->tx_queue);
 	s->rx += n;
 	return n;
 }
@@ -75,12 +76,12 @@ static uint16_t fwd_txonly(struct stream *s, uint16_t burst)
 	uint16_t have = s->nheld, n = burst > have ? (uint16_t)(burst - have) : 0;
 	if (bp_unlikely(s->tx_left < n))
 		n = (uint16_t)s->tx_left;
-	if (cfg.tx_rate > 0 && n) {
+	if (s->tx_rate > 0 && n) {
 		/* Pace: build what the rate allows since the first packet. */
 		uint64_t now = bp_rdtsc();
 		if (!s->tx_start_tsc)
 			s->tx_start_tsc = now;
-		uint64_t due = (uint64_t)((double)(now - s->tx_start_tsc) * cfg.tx_rate / (double)bp_tsc_hz()) + 1;
+		uint64_t due = (uint64_t)((double)(now - s->tx_start_tsc) * s->tx_rate / (double)bp_tsc_hz()) + 1;
 		n = due <= s->tx_built ? 0 : (uint16_t)BP_MIN((uint64_t)n, due - s->tx_built);
 	}
 	if (n && bp_unlikely(bp_pktmbuf_alloc_bulk(pool, s->held + have, n) < 0)) {
@@ -91,10 +92,22 @@ static uint16_t fwd_txonly(struct stream *s, uint16_t burst)
 	const uint64_t stamp = cfg.latency && n ? lat_now_ns() : 0;
 	for (uint16_t i = have; i < have + n; i++) {
 		struct bp_mbuf *m = s->held[i];
+		uint8_t *p = bp_pktmbuf_mtod(m, uint8_t *);
 		if (cfg.latency)
-			testpkt_fill_stamped(bp_pktmbuf_mtod(m, uint8_t *), s->tmpl, len, s->next_seq++, stamp);
+			testpkt_fill_stamped(p, s->tmpl, len, s->next_seq, stamp);
 		else
-			testpkt_fill(bp_pktmbuf_mtod(m, uint8_t *), s->tmpl, len, s->next_seq++);
+			testpkt_fill(p, s->tmpl, len, s->next_seq);
+		if (cfg.flows > 1) {
+			/* flows in turn; a round of them shares one sequence number */
+			testpkt_set_flow(p, s->flow);
+			s->flow += s->flow_step;
+			if (s->flow >= cfg.flows) {
+				s->flow = s->flow_first;
+				s->next_seq++;
+			}
+		} else {
+			s->next_seq++;
+		}
 		m->data_len = (uint16_t)len;
 		m->pkt_len = len;
 	}
@@ -104,7 +117,7 @@ static uint16_t fwd_txonly(struct stream *s, uint16_t burst)
 	have = (uint16_t)(have + n);
 	if (!have)
 		return 0;
-	uint16_t sent = bp_eth_tx_burst(s->tx_port, 0, s->held, have);
+	uint16_t sent = bp_eth_tx_burst(s->tx_port, s->tx_queue, s->held, have);
 	s->tx += sent;
 	if (bp_unlikely(sent < have))
 		memmove(s->held, s->held + sent, (size_t)(have - sent) * sizeof(s->held[0]));
@@ -112,17 +125,33 @@ static uint16_t fwd_txonly(struct stream *s, uint16_t burst)
 	return sent;
 }
 
-/* Receives on the stream's port and, with --verify, checks every frame: ours
- * (and of --stream, if given), intact, and where in the sequence it falls. */
+/* A frame the port hashed: the hash must be the one its RSS key and types
+ * give, and the queue the one its redirection table names. */
+static void check_rss(struct stream *s, const struct bp_mbuf *m, const uint8_t *p)
+{
+	const struct port_rss *r = &port_rss[s->rx_port];
+	uint32_t h;
+	s->rss_checked++;
+	if (!bp_rss_hash_frame(p, m->data_len, r->conf.hash_types, r->conf.key, &h) || h != m->hash ||
+	    (r->reta_size && r->reta[h % r->reta_size] != s->rx_queue))
+		s->rss_bad++;
+}
+
+/* Receives on the stream's queue and, with --verify, checks every frame: ours
+ * (and of --stream, if given), intact, where in its flow's sequence it falls,
+ * and its RSS hash and queue when the port gave one. */
 static uint16_t fwd_rxonly(struct stream *s, uint16_t burst)
 {
 	struct bp_mbuf *pkts[MAX_BURST];
-	uint16_t n = bp_eth_rx_burst(s->rx_port, 0, pkts, burst);
+	uint16_t n = bp_eth_rx_burst(s->rx_port, s->rx_queue, pkts, burst);
 	if (!n)
 		return 0;
 	if (bp_unlikely(!s->rx)) { /* once: for start-up measurements, and a marker for scripts */
 		clock_gettime(CLOCK_REALTIME, &s->first_rx);
-		printf("testpmd: first packet on port %u\n", s->rx_port);
+		if (s->rx_queue)
+			printf("testpmd: first packet on port %u queue %u\n", s->rx_port, s->rx_queue);
+		else
+			printf("testpmd: first packet on port %u\n", s->rx_port);
 		fflush(stdout);
 	}
 	s->rx += n;
@@ -131,20 +160,26 @@ static uint16_t fwd_rxonly(struct stream *s, uint16_t burst)
 		for (uint16_t i = 0; i < n; i++) {
 			const uint8_t *p = bp_pktmbuf_mtod(pkts[i], const uint8_t *);
 			uint64_t seq = 0;
+			uint32_t flow = 0;
 			enum testpkt_verdict v = testpkt_check(p, pkts[i]->data_len, &seq);
 			if (v != TESTPKT_NOT_OURS && cfg.stream_set && testpkt_stream(p) != cfg.stream)
 				v = TESTPKT_NOT_OURS; /* another run's frame */
+			if (v != TESTPKT_NOT_OURS && (flow = testpkt_flow(p)) == TESTPKT_FLOWS_MAX)
+				v = TESTPKT_NOT_OURS;
+			if (pkts[i]->ol_flags & BP_MBUF_F_RX_RSS_HASH)
+				check_rss(s, pkts[i], p);
+			uint64_t *next = &s->rx_next[flow];
 			switch (v) {
 			case TESTPKT_OK:
 				s->verified++;
 				if (cfg.latency && pkts[i]->data_len >= TESTPKT_STAMPED_MIN)
 					lat_add(&s->lat, now - testpkt_stamp(p));
-				if (seq > s->rx_next)
-					s->lost += seq - s->rx_next;
-				else if (seq < s->rx_next)
+				if (seq > *next)
+					s->lost += seq - *next;
+				else if (seq < *next)
 					s->reordered++;
-				if (seq >= s->rx_next)
-					s->rx_next = seq + 1;
+				if (seq >= *next)
+					*next = seq + 1;
 				break;
 			case TESTPKT_NOT_OURS:
 				s->not_ours++;
@@ -174,18 +209,18 @@ static void lcore_sleep(struct lcore_work *w)
 {
 	bool waiting = false;
 	for (unsigned i = 0; i < w->n; i++)
-		bp_eth_rx_intr_enable(w->s[i]->rx_port, 0);
+		bp_eth_rx_intr_enable(w->s[i]->rx_port, w->s[i]->rx_queue);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	for (unsigned i = 0; i < w->n && !waiting; i++)
-		waiting = bp_eth_rx_queue_count(w->s[i]->rx_port, 0) > 0;
+		waiting = bp_eth_rx_queue_count(w->s[i]->rx_port, w->s[i]->rx_queue) > 0;
 	if (!waiting && !stop) {
 		struct epoll_event ev[MAX_STREAMS + 1];
 		epoll_wait(w->epfd, ev, (int)w->n + 1, -1); /* a queue's interrupt, or the stop */
 		w->sleeps++;
 	}
 	for (unsigned i = 0; i < w->n; i++) {
-		bp_eth_rx_intr_disable(w->s[i]->rx_port, 0);
-		bp_intr_wait(bp_eth_rx_intr_fd(w->s[i]->rx_port, 0), 8, 0); /* clear what fired */
+		bp_eth_rx_intr_disable(w->s[i]->rx_port, w->s[i]->rx_queue);
+		bp_intr_wait(bp_eth_rx_intr_fd(w->s[i]->rx_port, w->s[i]->rx_queue), 8, 0); /* clear what fired */
 	}
 }
 
@@ -204,7 +239,7 @@ int fwd_loop(void *arg)
 			case FWD_MAC: busy += fwd_mac(s, burst); break;
 			case FWD_TXONLY:
 				busy += fwd_txonly(s, burst);
-				if (cfg.verify) /* what comes back through a forwarder */
+				if (cfg.verify && s->rx_queue != NO_QUEUE) /* what comes back through a forwarder */
 					busy += fwd_rxonly(s, burst);
 				break;
 			case FWD_RXONLY: busy += fwd_rxonly(s, burst); break;
@@ -265,7 +300,7 @@ int prepare_sleep(void)
 		w->epfd = -1;
 		bool can = cfg.rx_mode != RX_POLL && w->n;
 		for (unsigned i = 0; i < w->n; i++)
-			can &= w->s[i]->mode != FWD_TXONLY;
+			can &= w->s[i]->mode != FWD_TXONLY && w->s[i]->rx_queue != NO_QUEUE;
 		if (!can)
 			continue;
 		w->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -275,10 +310,11 @@ int prepare_sleep(void)
 			return -1;
 		}
 		for (unsigned i = 0; i < w->n; i++) {
-			int fd = bp_eth_rx_intr_fd(w->s[i]->rx_port, 0);
+			int fd = bp_eth_rx_intr_fd(w->s[i]->rx_port, w->s[i]->rx_queue);
 			struct epoll_event ev = { .events = EPOLLIN, .data.u32 = i };
 			if (w->epfd < 0 || fd < 0 || epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-				fprintf(stderr, "testpmd: port %u: no rx interrupt to sleep on\n", w->s[i]->rx_port);
+				fprintf(stderr, "testpmd: port %u queue %u: no rx interrupt to sleep on\n", w->s[i]->rx_port,
+					w->s[i]->rx_queue);
 				return -1;
 			}
 		}

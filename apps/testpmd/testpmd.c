@@ -26,7 +26,9 @@ const char *const mode_names[] = { "io", "mac", "txonly", "rxonly" };
 struct testpmd_cfg cfg = {
 	.mode = FWD_IO, .burst = 32, .txpkts = 64, .stats_period = 1.0, .rxd = 1024, .txd = 1024,
 	.tx_count = UINT64_MAX, .mbuf_size = BP_MBUF_DEFAULT_BUF_SIZE, .idle_polls = 300,
+	.rxq = 1, .txq = 1, .flows = 1,
 };
+struct port_rss port_rss[BP_MAX_ETHPORTS];
 
 struct stream streams[MAX_STREAMS];
 unsigned nb_streams;
@@ -67,10 +69,18 @@ static void usage(const char *prog)
 	       "  --duration=S          stop after S seconds (default: until Ctrl-C)\n"
 	       "  --nb-mbufs=N          mbufs in the pool (default: sized from the queues)\n"
 	       "  --rxd=N --txd=N       ring descriptors per queue (default 1024)\n"
+	       "  --rxq=N --txq=N       queues per port (default 1); each rx queue (with the tx queue of\n"
+	       "                        the same number) is a stream, and streams go to lcores in turn\n"
+	       "  --flows=N             txonly: N flows per port (source address and UDP port vary,\n"
+	       "                        1..%d), so RSS spreads them over the receiver's queues\n"
+	       "  --fwd-on-main         the main lcore forwards too (live statistics then come from a\n"
+	       "                        helper thread): -l 0,1 gives two forwarding cores\n"
+	       "  --disable-rss         with --rxq > 1: no RSS (frames go to queue 0); by default every\n"
+	       "                        hash type the port has is on\n"
 	       "The line \"testpmd: forwarding started\" says the ports are started and polled;\n"
 	       "\"testpmd: first packet on port P\" that P received its first.\n"
 	       "Environment options: %s --help\n",
-	       prog, BP_ETHER_MIN_LEN, TESTPKT_MAX, MAX_BURST, prog);
+	       prog, BP_ETHER_MIN_LEN, TESTPKT_MAX, MAX_BURST, TESTPKT_FLOWS_MAX, prog);
 }
 
 static int parse_mode(const char *s, enum fwd_mode *m)
@@ -111,6 +121,9 @@ static int parse_app_args(int argc, char **argv)
 		{ "idle-polls", required_argument, 0, 'I' },  { "no-lsc-interrupt", no_argument, 0, 'L' },
 		{ "first-seq", required_argument, 0, 'F' },   { "latency", no_argument, 0, 'T' },
 		{ "eth-peer", required_argument, 0, 'E' },   { "record-core-cycles", no_argument, 0, 'Y' },
+		{ "rxq", required_argument, 0, 'q' },         { "txq", required_argument, 0, 'Q' },
+		{ "flows", required_argument, 0, 'w' },       { "disable-rss", no_argument, 0, 'D' },
+		{ "fwd-on-main", no_argument, 0, 'O' },
 		{ 0, 0, 0, 0 },
 	};
 	int c;
@@ -236,6 +249,23 @@ static int parse_app_args(int argc, char **argv)
 				return -1;
 			*(c == 'r' ? &cfg.rxd : &cfg.txd) = (uint16_t)v;
 			break;
+		case 'q':
+		case 'Q':
+			if (parse_num(name, optarg, 1, BP_MAX_QUEUES_PER_PORT, &v) < 0)
+				return -1;
+			*(c == 'q' ? &cfg.rxq : &cfg.txq) = (uint16_t)v;
+			break;
+		case 'w':
+			if (parse_num(name, optarg, 1, TESTPKT_FLOWS_MAX, &v) < 0)
+				return -1;
+			cfg.flows = (uint32_t)v;
+			break;
+		case 'D':
+			cfg.no_rss = true;
+			break;
+		case 'O':
+			cfg.fwd_on_main = true;
+			break;
 		case 'h':
 			usage("bypass-testpmd");
 			exit(0);
@@ -327,23 +357,60 @@ static void print_summary(const struct snap *first, const struct snap *last)
 		       (unsigned long long)(y->rx_nombuf - x->rx_nombuf), dt > 0 ? rx / dt : 0,
 		       dt > 0 ? tx / dt : 0);
 	}
-	for (unsigned i = 0; i < nb_streams; i++) {
-		const struct stream *s = &streams[i];
-		if ((s->mode == FWD_RXONLY || s->mode == FWD_TXONLY) && cfg.verify)
-			printf("port %u verify: verified=%llu bad=%llu not-ours=%llu lost=%llu reordered=%llu "
-			       "next-seq=%llu\n",
-			       s->rx_port, (unsigned long long)s->verified, (unsigned long long)s->bad,
-			       (unsigned long long)s->not_ours, (unsigned long long)s->lost,
-			       (unsigned long long)s->reordered, (unsigned long long)s->rx_next);
-		if (s->mode == FWD_RXONLY && s->rx)
-			printf("port %u first-rx-at=%lld.%09ld\n", s->rx_port, (long long)s->first_rx.tv_sec,
-			       s->first_rx.tv_nsec);
-		if (cfg.latency && s->lat.n) {
-			printf("port %u latency: ", s->rx_port);
-			lat_print(stdout, &s->lat);
+	if (cfg.rxq > 1 || cfg.txq > 1)
+		BP_ETH_FOREACH_DEV(p) {
+			const struct bp_eth_stats *x = &first->st[p], *y = &last->st[p];
+			for (uint16_t q = 0; q < BP_MAX(cfg.rxq, cfg.txq) && q < BP_MAX_QUEUES_PER_PORT; q++)
+				printf("port %u queue %u: rx-packets=%llu rx-bytes=%llu tx-packets=%llu tx-bytes=%llu\n",
+				       p, q, (unsigned long long)(y->q_ipackets[q] - x->q_ipackets[q]),
+				       (unsigned long long)(y->q_ibytes[q] - x->q_ibytes[q]),
+				       (unsigned long long)(y->q_opackets[q] - x->q_opackets[q]),
+				       (unsigned long long)(y->q_obytes[q] - x->q_obytes[q]));
 		}
-		lat_free(&streams[i].lat);
+	/* Per port, the sums over its streams (one per queue); next-seq is the
+	 * highest of its flows'. */
+	for (unsigned i = 0; i < nb_streams; i++) {
+		const struct stream *s0 = &streams[i];
+		if (i > 0 && streams[i - 1].rx_port == s0->rx_port)
+			continue; /* the port's first stream prints for all */
+		struct stream t = { 0 };
+		struct timespec first_rx = { 0 };
+		struct latency lat = { 0 };
+		uint64_t next = 0;
+		for (unsigned j = i; j < nb_streams && streams[j].rx_port == s0->rx_port; j++) {
+			const struct stream *s = &streams[j];
+			t.rx += s->rx, t.verified += s->verified, t.bad += s->bad;
+			t.not_ours += s->not_ours, t.lost += s->lost, t.reordered += s->reordered;
+			t.rss_checked += s->rss_checked, t.rss_bad += s->rss_bad;
+			for (uint32_t f = 0; s->rx_next && f < TESTPKT_FLOWS_MAX; f++)
+				next = BP_MAX(next, s->rx_next[f]);
+			if (s->rx && (!first_rx.tv_sec || s->first_rx.tv_sec < first_rx.tv_sec ||
+				      (s->first_rx.tv_sec == first_rx.tv_sec && s->first_rx.tv_nsec < first_rx.tv_nsec)))
+				first_rx = s->first_rx;
+			lat_merge(&lat, &s->lat);
+		}
+		if ((s0->mode == FWD_RXONLY || s0->mode == FWD_TXONLY) && cfg.verify) {
+			printf("port %u verify: verified=%llu bad=%llu not-ours=%llu lost=%llu reordered=%llu "
+			       "next-seq=%llu",
+			       s0->rx_port, (unsigned long long)t.verified, (unsigned long long)t.bad,
+			       (unsigned long long)t.not_ours, (unsigned long long)t.lost,
+			       (unsigned long long)t.reordered, (unsigned long long)next);
+			if (t.rss_checked)
+				printf(" rss-checked=%llu rss-bad=%llu", (unsigned long long)t.rss_checked,
+				       (unsigned long long)t.rss_bad);
+			printf("\n");
+		}
+		if (s0->mode == FWD_RXONLY && t.rx)
+			printf("port %u first-rx-at=%lld.%09ld\n", s0->rx_port, (long long)first_rx.tv_sec,
+			       first_rx.tv_nsec);
+		if (cfg.latency && lat.n) {
+			printf("port %u latency: ", s0->rx_port);
+			lat_print(stdout, &lat);
+		}
+		lat_free(&lat);
 	}
+	for (unsigned i = 0; i < nb_streams; i++)
+		lat_free(&streams[i].lat);
 }
 
 /* ---- set-up ---- */
@@ -358,13 +425,15 @@ static int setup_ports(void)
 		return -1;
 	}
 	/* Enough mbufs to fill every ring, plus what bursts and lcore caches hold. */
-	uint32_t need = nb_ports * (cfg.rxd + cfg.txd + 2u * cfg.burst + 1024) + nb_lcores * 384;
+	uint32_t rings = (uint32_t)cfg.rxq * cfg.rxd + (uint32_t)cfg.txq * cfg.txd;
+	uint32_t need = nb_ports * (rings + (cfg.rxq + cfg.txq) * (2u * cfg.burst) + 1024) +
+			nb_lcores * 384;
 	if (!cfg.nb_mbufs)
 		cfg.nb_mbufs = BP_MAX(need, 8192u);
-	else if (cfg.nb_mbufs < nb_ports * (uint32_t)cfg.rxd + cfg.burst)
+	else if (cfg.nb_mbufs < nb_ports * (uint32_t)cfg.rxq * cfg.rxd + cfg.burst)
 		fprintf(stderr, "testpmd: warning: %u mbufs cannot fill %u rx rings of %u; "
 				"expect rx-nombuf drops (suggest --nb-mbufs=%u)\n",
-			cfg.nb_mbufs, nb_ports, cfg.rxd, need);
+			cfg.nb_mbufs, nb_ports * cfg.rxq, cfg.rxd, need);
 	uint32_t cache = BP_MIN(256u, cfg.nb_mbufs * 2 / 3 / BP_MAX(nb_lcores, 1u));
 	pool = bp_pktmbuf_pool_create("testpmd", cfg.nb_mbufs, cache, 0, cfg.mbuf_size);
 	if (!pool)
@@ -373,33 +442,88 @@ static int setup_ports(void)
 	BP_ETH_FOREACH_DEV(p) {
 		struct bp_eth_conf conf = { .size = sizeof(conf), .promiscuous = 1, .link_intr = !cfg.no_lsc,
 					    .rx_intr = cfg.rx_mode != RX_POLL };
-		if (bp_eth_dev_configure(p, 1, 1, &conf) < 0 ||
-		    bp_eth_rx_queue_setup(p, 0, cfg.rxd, pool) < 0 ||
-		    bp_eth_tx_queue_setup(p, 0, cfg.txd) < 0 || bp_eth_dev_start(p) < 0) {
+		struct bp_eth_dev_info info;
+		bp_eth_dev_info_get(p, &info);
+		/* Several rx queues: spread flows with every hash type the port has. */
+		if (cfg.rxq > 1 && !cfg.no_rss)
+			conf.rss.hash_types = info.rss_hash_types;
+		int rc = bp_eth_dev_configure(p, cfg.rxq, cfg.txq, &conf);
+		for (uint16_t q = 0; rc == 0 && q < cfg.rxq; q++)
+			rc = bp_eth_rx_queue_setup(p, q, cfg.rxd, pool);
+		for (uint16_t q = 0; rc == 0 && q < cfg.txq; q++)
+			rc = bp_eth_tx_queue_setup(p, q, cfg.txd);
+		if (rc < 0 || bp_eth_dev_start(p) < 0) {
 			fprintf(stderr, "testpmd: port %u (%s) could not be started\n", p, bp_eth_dev_name(p));
 			return -1;
 		}
+		struct port_rss *r = &port_rss[p];
+		if (conf.rss.hash_types && bp_eth_dev_rss_hash_conf_get(p, &r->conf) == 0 &&
+		    bp_eth_dev_rss_reta_query(p, r->reta, info.reta_size) == 0) {
+			r->reta_size = info.reta_size;
+			printf("testpmd: port %u: RSS over %u rx queues, hash types 0x%x, %u-entry table\n", p,
+			       cfg.rxq, r->conf.hash_types, r->reta_size);
+		}
 	}
-	/* One stream per port: io/mac pair the ports in order (1st with 2nd, 3rd with
-	 * 4th; a lone last port forwards to itself); txonly sends on its own port. */
+	/* Streams, port by port: io/mac pair the ports in order (1st with 2nd,
+	 * 3rd with 4th; a lone last port forwards to itself), each rx queue to the
+	 * peer's tx queue of the same number; txonly sends on its own port's tx
+	 * queues (and with --verify checks what returns on its rx queues), rxonly
+	 * receives on its rx queues. Given to lcores in turn, so with as many
+	 * lcores as queues each lcore has queue q of every port. */
 	uint16_t ids[BP_MAX_ETHPORTS], n = 0;
 	BP_ETH_FOREACH_DEV(p)
 		ids[n++] = p;
 	for (uint16_t i = 0; i < n; i++) {
-		struct stream *s = &streams[nb_streams++];
 		uint16_t peer = i % 2 ? ids[i - 1] : (i + 1 < n ? ids[i + 1] : ids[i]);
 		p = ids[i];
-		s->mode = cfg.port_mode_set[p] ? cfg.port_mode[p] : cfg.mode;
-		s->rx_port = p;
-		s->tx_port = s->mode == FWD_TXONLY ? p : peer;
-		s->tx_left = cfg.tx_count;
-		s->next_seq = cfg.first_seq;
-		struct bp_ether_addr src, dst;
-		bp_eth_macaddr_get(p, &src);
-		bp_eth_macaddr_get(peer, &dst);
-		if (cfg.eth_peer_set)
-			dst = cfg.eth_peer;
-		testpkt_template(s->tmpl, &dst, &src, cfg.txpkts, cfg.stream);
+		enum fwd_mode mode = cfg.port_mode_set[p] ? cfg.port_mode[p] : cfg.mode;
+		uint16_t nq = mode == FWD_RXONLY ? cfg.rxq
+			    : mode == FWD_TXONLY ? (cfg.verify ? BP_MAX(cfg.rxq, cfg.txq) : cfg.txq)
+						 : cfg.rxq;
+		if ((mode == FWD_IO || mode == FWD_MAC) && cfg.txq < cfg.rxq) {
+			fprintf(stderr, "testpmd: %s forwards rx queue q to tx queue q: give --txq=%u or more\n",
+				mode_names[mode], cfg.rxq);
+			return -1;
+		}
+		if (nb_streams + nq > MAX_STREAMS) {
+			fprintf(stderr, "testpmd: more than %d streams (ports x queues); use fewer queues\n",
+				MAX_STREAMS);
+			return -1;
+		}
+		/* txonly: the first `senders` tx queues share the flows out (queue q
+		 * sends flows q, q + senders, ...), and --tx-count and --tx-rate,
+		 * which are per port; one flow is sent in order, on queue 0. */
+		uint32_t senders = BP_MIN((uint32_t)cfg.txq, cfg.flows);
+		for (uint16_t q = 0; q < nq; q++) {
+			struct stream *s = &streams[nb_streams++];
+			s->mode = mode;
+			s->rx_port = p;
+			s->tx_port = mode == FWD_TXONLY ? p : peer;
+			bool rx = mode != FWD_TXONLY || cfg.verify;
+			s->rx_queue = rx && q < cfg.rxq ? q : NO_QUEUE;
+			s->tx_queue = mode != FWD_RXONLY && q < cfg.txq ? q : NO_QUEUE;
+			s->next_seq = cfg.first_seq;
+			s->flow = s->flow_first = q;
+			s->flow_step = senders;
+			s->tx_left = 0;
+			if (mode == FWD_TXONLY && q < senders) {
+				s->tx_left = cfg.tx_count == UINT64_MAX
+						     ? UINT64_MAX
+						     : cfg.tx_count / senders + (q < cfg.tx_count % senders);
+				s->tx_rate = cfg.tx_rate / senders;
+			}
+			if (cfg.verify && s->rx_queue != NO_QUEUE &&
+			    !(s->rx_next = calloc(TESTPKT_FLOWS_MAX, sizeof(*s->rx_next)))) {
+				fprintf(stderr, "testpmd: out of memory\n");
+				return -1;
+			}
+			struct bp_ether_addr src, dst;
+			bp_eth_macaddr_get(p, &src);
+			bp_eth_macaddr_get(peer, &dst);
+			if (cfg.eth_peer_set)
+				dst = cfg.eth_peer;
+			testpkt_template(s->tmpl, &dst, &src, cfg.txpkts, cfg.stream);
+		}
 	}
 	return 0;
 }
@@ -482,15 +606,18 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	uint32_t nworkers = bp_lcore_count() - 1;
-	bool main_fwd = nworkers == 0;
+	bool main_fwd = nworkers == 0 || cfg.fwd_on_main;
 	assign_streams(main_fwd);
 	stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (stop_fd < 0 || prepare_sleep() < 0)
 		goto out;
 	static const char *const rx_modes[] = { "poll", "interrupt", "adaptive" };
-	printf("testpmd: %u ports, mode %s, burst %u, %u forwarding core(s), %u mbufs%s\n",
-	       bp_eth_dev_count_avail(), mode_names[cfg.mode], cfg.burst, main_fwd ? 1 : nworkers,
-	       cfg.nb_mbufs, main_fwd ? " (main core forwards; stats from a helper thread)" : "");
+	printf("testpmd: %u ports, mode %s, burst %u, %u forwarding core(s), %u stream(s), %u mbufs%s\n",
+	       bp_eth_dev_count_avail(), mode_names[cfg.mode], cfg.burst, nworkers + main_fwd,
+	       nb_streams, cfg.nb_mbufs, main_fwd ? " (main core forwards; stats from a helper thread)" : "");
+	if (cfg.rxq > 1 || cfg.txq > 1 || cfg.flows > 1)
+		printf("testpmd: %u rx and %u tx queue(s) per port, %u flow(s) per txonly port\n", cfg.rxq,
+		       cfg.txq, cfg.flows);
 	printf("testpmd: rx mode %s", rx_modes[cfg.rx_mode]);
 	if (cfg.rx_mode != RX_POLL)
 		printf(" (an idle lcore sleeps after %u empty poll%s)", cfg.idle_polls, cfg.idle_polls > 1 ? "s" : "");
@@ -541,6 +668,8 @@ int main(int argc, char **argv)
 	}
 	rc = 0;
 out:
+	for (unsigned i = 0; i < nb_streams; i++)
+		free(streams[i].rx_next);
 	for (uint32_t l = 0; l < BP_MAX_LCORE; l++)
 		if (work[l].epfd > 0)
 			close(work[l].epfd);

@@ -12,24 +12,33 @@
 #include "../common/latency.h"
 
 #define MAX_BURST 512
-#define MAX_STREAMS BP_MAX_ETHPORTS
+#define MAX_STREAMS 256
+#define NO_QUEUE UINT16_MAX
 
 enum fwd_mode { FWD_IO, FWD_MAC, FWD_TXONLY, FWD_RXONLY };
 extern const char *const mode_names[];
 
+/* A stream is one rx queue (or none) and the tx queue it feeds (or none);
+ * one lcore owns it, so no queue is ever polled from two. */
 struct stream {
 	uint16_t rx_port, tx_port;
+	uint16_t rx_queue, tx_queue; /* NO_QUEUE: the stream does not use that side */
 	enum fwd_mode mode;
 	uint8_t tmpl[TESTPKT_HDRS]; /* txonly */
-	uint64_t next_seq;          /* txonly: next to send */
-	uint64_t rx_next;           /* --verify: next expected */
+	/* txonly: the next frame is flow `flow`'s number next_seq; the stream sends
+	 * flows flow_first, flow_first + flow_step, ... below cfg.flows in turn. */
+	uint64_t next_seq;
+	uint32_t flow, flow_first, flow_step;
+	uint64_t *rx_next;          /* --verify: next expected, per flow */
 	uint64_t tx_left;           /* txonly: packets still to build (UINT64_MAX: no limit) */
+	double tx_rate;             /* txonly: this stream's share of --tx-rate */
 	uint64_t tx_start_tsc, tx_built; /* txonly: --tx-rate paces what is built */
 	struct bp_mbuf *held[MAX_BURST]; /* txonly: built, refused by a full ring */
 	uint16_t nheld;
 	/* written by the forwarding lcore only */
 	uint64_t rx, tx, tx_dropped, alloc_failed;
 	uint64_t verified, bad, not_ours, lost, reordered;
+	uint64_t rss_checked, rss_bad; /* --verify: frames with an RSS hash; wrong hash or queue */
 	struct timespec first_rx; /* wall-clock time of the first packet received */
 	struct latency lat;       /* --latency: send-to-receive times of verified frames */
 } BP_CACHE_ALIGNED;
@@ -59,7 +68,19 @@ struct testpmd_cfg {
 	bool record_cycles;  /* --record-core-cycles: TSC cycles per packet moved */
 	bool eth_peer_set;
 	struct bp_ether_addr eth_peer; /* txonly: the destination address */
+	uint16_t rxq, txq;   /* queues per port */
+	uint32_t flows;      /* txonly: flows per port (--flows) */
+	bool no_rss;         /* --disable-rss */
+	bool fwd_on_main;    /* --fwd-on-main */
 };
+
+/* A port's RSS set-up as rx --verify checks it. */
+struct port_rss {
+	struct bp_eth_rss_conf conf; /* hash_types 0: off */
+	uint16_t reta[BP_ETH_RETA_MAX];
+	uint16_t reta_size;
+};
+extern struct port_rss port_rss[BP_MAX_ETHPORTS];
 extern struct testpmd_cfg cfg;
 
 extern struct stream streams[MAX_STREAMS];

@@ -66,6 +66,60 @@ TEST(testpmd_io_forwarding_between_null_ports_counts_both_ways)
 	CHECK(strstr(out, "mbufs in use at exit: 0 of") != NULL);
 }
 
+TEST(testpmd_io_two_queues_on_two_cores_counts_each_queue)
+{
+	/* 2 ports x 2 queues, two forwarding lcores: each lcore owns queue q of
+	 * both ports (rx on q, tx on the peer's q), nothing shared, every mbuf back. */
+	int rc = testpmd("-l 0,1 --no-huge --vdev net_null0,queues=2 --vdev net_null1,queues=2,size=128 -- "
+			 "--forward-mode=io --rxq=2 --txq=2 --fwd-on-main --duration=0.5 --stats-period=0");
+	CHECK_EQ(rc, 0);
+	CHECK(strstr(out, "2 forwarding core(s), 4 stream(s)") != NULL);
+	for (int p = 0; p < 2; p++) {
+		long long sum = 0, bytes = 0;
+		for (int q = 0; q < 2; q++) {
+			char tag[16];
+			snprintf(tag, sizeof(tag), "queue %d:", q);
+			long long rx = field(p, tag, "rx-packets");
+			CHECK(rx > 1000);
+			/* queue q of the peer sent what queue q of this port received */
+			CHECK_EQ(field(1 - p, tag, "tx-packets"), rx);
+			CHECK_EQ(field(p, tag, "rx-bytes"), rx * (p ? 128 : 64));
+			sum += rx, bytes += field(p, tag, "rx-bytes");
+		}
+		CHECK_EQ(field(p, "(", "rx-packets"), sum);
+		CHECK_EQ(field(p, "(", "rx-bytes"), bytes);
+	}
+	CHECK(strstr(out, "mbufs in use at exit: 0 of") != NULL);
+}
+
+TEST(testpmd_flows_over_two_queues_verify_per_flow)
+{
+	/* txonly sends 64 flows from two tx queues (flows 0, 2, ... on queue 0;
+	 * 1, 3, ... on queue 1), net_ring carries queue q to the peer's queue q,
+	 * rxonly checks each flow's own sequence on each queue. */
+	int rc = testpmd("-l 0,1 --no-huge --vdev net_ring0,queues=2 --vdev net_ring1,queues=2,peer=net_ring0 -- "
+			 "--forward-mode=rxonly --port-mode=0:txonly --rxq=2 --txq=2 --flows=64 --verify "
+			 "--txpkts=300 --tx-count=100000 --rx-count=100000 --fwd-on-main --duration=20 "
+			 "--stats-period=0");
+	CHECK_EQ(rc, 0);
+	CHECK_EQ(field(0, "(", "tx-packets"), 100000);
+	CHECK_EQ(field(0, "queue 0:", "tx-packets"), 50000);
+	CHECK_EQ(field(0, "queue 1:", "tx-packets"), 50000);
+	CHECK_EQ(field(1, "queue 0:", "rx-packets"), 50000);
+	CHECK_EQ(field(1, "queue 1:", "rx-bytes"), 50000 * 300);
+	CHECK_EQ(field(1, "verify:", "verified"), 100000);
+	CHECK_EQ(field(1, "verify:", "bad"), 0);
+	CHECK_EQ(field(1, "verify:", "lost"), 0);
+	CHECK_EQ(field(1, "verify:", "reordered"), 0);
+	CHECK_EQ(field(1, "verify:", "next-seq"), 1563); /* 100000 frames over 64 flows */
+	CHECK(strstr(out, "mbufs in use at exit: 0 of") != NULL);
+	/* io cannot forward rx queue 1 to a tx queue that does not exist */
+	rc = testpmd("-l 0 --no-huge --vdev net_null0,queues=2 -- --rxq=2 --txq=1 --duration=0.1");
+	CHECK(rc != 0);
+	CHECK(strstr(out, "give --txq=2 or more") != NULL);
+	CHECK(strstr(out, "mbufs in use at exit: 0 of") != NULL);
+}
+
 TEST(testpmd_mac_mode_swaps_addresses_and_main_core_only_works)
 {
 	int rc = testpmd("-l 0 --no-huge --vdev net_null0 -- --forward-mode=mac --duration=0.3 "
@@ -79,7 +133,8 @@ TEST(testpmd_refuses_bad_arguments_with_one_line)
 {
 	const char *bad[] = {
 		"--forward-mode=bogus", "--txpkts=20", "--txpkts=9000", "--burst=0",
-		"--port-mode=0", "--duration=-1", "stray",
+		"--port-mode=0", "--duration=-1", "stray", "--rxq=0", "--txq=17", "--flows=4097",
+		"--rxq=2", /* net_null0 has one queue */
 	};
 	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char args[256];
