@@ -54,12 +54,6 @@ else
 	"$bypass" status --json | jq -e --arg a "$a" '.[] | select(.address == $a) | .driver == "bypass_uio" and .driver_kind == "user"' \
 		>/dev/null && ok "status shows it on a user-space driver" || fail "status shows bypass_uio" "$("$bypass" status)"
 
-	receiver() { # NAME ARGS...: testpmd on b, in the background (pid in $rpid)
-		local name=$1; shift
-		"$testpmd" -l 1 -a $b -- "$@" --stats-period=0 >"$tmp/$name" 2>&1 &
-		rpid=$!
-		wait_ready "$tmp/$name" $rpid || { kill $rpid 2>/dev/null; return 1; }
-	}
 	sender() { # STREAM COUNT RATE
 		timeout 120 "$testpmd" -l 0 -a $a -- --forward-mode=txonly --stream="$1" --tx-count="$2" --tx-rate="$3" \
 			--stats-period=0 >"$tmp/sender" 2>&1

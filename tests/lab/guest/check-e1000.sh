@@ -30,12 +30,6 @@ out=$(timeout 30 "$testpmd" -l 0 -a 00:09.0 -- --duration=1 2>&1); rc=$?
 
 # receiver NAME ARGS...: a testpmd on port b in the background, output in
 # $tmp/NAME; returns once it is forwarding (pid in $rpid).
-receiver() {
-	local name=$1; shift
-	"$testpmd" -l 1 -a $b -- "$@" --stats-period=0 >"$tmp/$name" 2>&1 &
-	rpid=$!
-	wait_ready "$tmp/$name" $rpid || { kill $rpid 2>/dev/null; return 1; }
-}
 
 # Paced: N numbered, checksummed frames from port a at a rate the emulator
 # keeps up with; the receiver stops when it has all N, every one verified.

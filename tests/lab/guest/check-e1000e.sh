@@ -21,12 +21,6 @@ scratch
 
 "$bypass" bind --driver $drv $a $b >/dev/null || fail "bind to $drv"
 
-receiver() { # NAME CORES ARGS...: testpmd on port b in the background (pid in $rpid), once forwarding
-	local name=$1 cores=$2; shift 2
-	"$testpmd" -l "$cores" -a $b --log-level info -- "$@" --stats-period=0 >"$tmp/$name" 2>&1 &
-	rpid=$!
-	wait_ready "$tmp/$name" $rpid || { kill $rpid 2>/dev/null; return 1; }
-}
 sender() { # ARGS...: testpmd txonly on port a, output in $out, exit code in $rc
 	out=$(timeout 120 "$testpmd" -l 0 -a $a -- --forward-mode=txonly --stats-period=0 "$@" 2>&1)
 	rc=$?
@@ -36,7 +30,7 @@ queue_rx() { field "$1" 0 "queue $2:" rx-packets; } # OUTPUT QUEUE
 # 1. One queue, paced: 3000 numbered, checksummed frames from port a, all
 #    received and verified on port b, bytes counted.
 n=3000
-if receiver paced 1 --forward-mode=rxonly --verify --stream=1 --rx-count=$n --duration=120; then
+if receiver paced --forward-mode=rxonly --verify --stream=1 --rx-count=$n --duration=120; then
 	sender --stream=1 --tx-count=$n --tx-rate=2000 --txpkts=200
 	wait $rpid; rrc=$?
 else
@@ -55,7 +49,7 @@ fi
 # 2. RSS: 64 flows (source address and port vary) spread over both rx queues
 #    of port b; each frame's hash is the Toeplitz hash of its addresses under
 #    the port's key, and its queue the one the redirection table names.
-if receiver rss 1 --forward-mode=rxonly --verify --stream=2 --rxq=2 --rx-count=$n --duration=120; then
+if receiver rss --forward-mode=rxonly --verify --stream=2 --rxq=2 --rx-count=$n --duration=120; then
 	sender --stream=2 --flows=64 --tx-count=$n --tx-rate=2000 --txpkts=100
 	wait $rpid; rrc=$?
 else
@@ -76,7 +70,7 @@ fi
 # 3. io forwarding on two lcores: port b forwards each of its rx queues back
 #    out on the tx queue of the same number, one queue pair per lcore; port a
 #    verifies every frame and every flow's order.
-if receiver fwd 0,1 --forward-mode=io --rxq=2 --txq=2 --fwd-on-main --duration=120; then
+if rx_cores=0,1 receiver fwd --forward-mode=io --rxq=2 --txq=2 --fwd-on-main --duration=120; then
 	sender --verify --stream=3 --flows=64 --tx-count=1000 --tx-rate=1000 --rx-count=1000 --duration=100
 	stop_testpmd $rpid "$tmp/fwd"; frc=$?
 else
@@ -100,7 +94,7 @@ fi
 # 4. Under VFIO, rx interrupts: one MSI-X vector per rx queue (and one for
 #    the link). The receiver sleeps until frames come, on both queues.
 if [ $drv = vfio-pci ]; then
-	if receiver intr 1 --forward-mode=rxonly --verify --stream=4 --rxq=2 --rx-mode=interrupt --rx-count=$n --duration=120; then
+	if receiver intr --forward-mode=rxonly --verify --stream=4 --rxq=2 --rx-mode=interrupt --rx-count=$n --duration=120; then
 		# the vectors the device has while the receiver runs
 		vecs=$(grep -c "vfio-msix\[.*\]($b)" /proc/interrupts)
 		sender --stream=4 --flows=64 --tx-count=$n --tx-rate=2000 --txpkts=100

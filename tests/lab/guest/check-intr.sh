@@ -44,12 +44,6 @@ wait_line() {
 	return 1
 }
 # receiver NAME ARGS...: testpmd on port b in the background (pid in $rpid)
-receiver() {
-	local name=$1; shift
-	"$testpmd" -l 1 -a $b -- "$@" --stats-period=0 >"$tmp/$name" 2>&1 &
-	rpid=$!
-	wait_ready "$tmp/$name" $rpid || { kill $rpid 2>/dev/null; return 1; }
-}
 sender() { # STREAM COUNT RATE [testpmd options]
 	local stream=$1 count=$2 rate=$3
 	shift 3

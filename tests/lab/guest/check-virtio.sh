@@ -22,12 +22,7 @@ scratch
 
 "$bypass" bind --driver $drv $a $b >/dev/null || fail "bind to $drv"
 
-receiver() { # NAME ARGS...: testpmd on port b in the background (pid in $rpid), once forwarding
-	local name=$1; shift
-	"$testpmd" -l 1 -a $b --log-level info -- "$@" --stats-period=0 >"$tmp/$name" 2>&1 &
-	rpid=$!
-	wait_ready "$tmp/$name" $rpid || { kill $rpid 2>/dev/null; return 1; }
-}
+rx_eal="--log-level info" # the driver logs its interface and features
 
 # 1. Paced: 3000 numbered, checksummed frames from port a, all received and
 #    verified on port b, bytes counted; the driver says which interface and

@@ -22,6 +22,16 @@ wait_ready() {
 	done
 	return 1
 }
+# receiver NAME ARGS...: testpmd on port $b in the background, its output in
+# $tmp/NAME and its pid in $rpid; returns once it forwards (fails if it never
+# does). On lcore 1, or on $rx_cores; $rx_eal: more environment options.
+receiver() {
+	local name=$1; shift
+	# shellcheck disable=SC2086
+	"$testpmd" -l "${rx_cores:-1}" -a "$b" ${rx_eal:-} -- "$@" --stats-period=0 >"$tmp/$name" 2>&1 &
+	rpid=$!
+	wait_ready "$tmp/$name" $rpid || { kill $rpid 2>/dev/null; return 1; }
+}
 summary() { echo "$passed passed, $failed failed"; [ "$failed" = 0 ]; }
 # stop_testpmd PID FILE [SECONDS]: Ctrl-C to a testpmd in the background, and
 # its exit status once it ends (default: within 30 s). One that does not end
