@@ -184,76 +184,30 @@ static int e1000_stop(struct bp_eth_dev *dev)
 	return 0;
 }
 
-static void e1000_close(struct bp_eth_dev *dev)
-{
-	struct e1000_adapter *a = dev->priv;
-	e1000_hw_close(&a->hw); /* quiet the NIC before its memory goes away */
-	free(a);
-	dev->priv = NULL;
-}
-
 static const struct bp_eth_dev_ops e1000_ops = {
 	.start = e1000_start,
 	.stop = e1000_stop,
-	.close = e1000_close,
 	.info_get = e1000_info,
-	.rx_queue_setup = e1000_rxq_setup,
-	.tx_queue_setup = e1000_txq_setup,
-	.rx_queue_release = e1000_rxq_release,
-	.tx_queue_release = e1000_txq_release,
-	.link_update = e1000_link_update,
-	.stats_get = e1000_stats_get,
-	.stats_reset = e1000_stats_reset,
-	.promiscuous_set = e1000_promisc,
+	E1000_FAMILY_OPS,
 	.rx_intr_enable = e1000_rx_intr_enable,
 	.rx_intr_disable = e1000_rx_intr_disable,
 	.rx_queue_count = e1000_rx_queue_count,
 };
 
-static int e1000_probe(struct bp_pci_device *pci)
-{
-	if (!pci->bar[0].va || pci->bar[0].len < 0x10000) {
-		BP_LOG(ERR, "%s: BAR0 (registers) is not mapped", pci->addr);
-		return -ENODEV;
-	}
-	struct e1000_adapter *a = calloc(1, sizeof(*a));
-	if (!a)
-		return -ENOMEM;
-	a->hw.pci = pci;
-	a->hw.regs = pci->bar[0].va;
-	/* QEMU's e1000 (subsystem 1af4:1100) neither clears its statistics on
-	 * read nor on CTRL.RST, which resets nothing there. */
-	if (pci->sub_vendor == 0x1af4 && pci->sub_device == 0x1100)
-		a->hw.kept = ~0u;
-	a->wake_fd = -1;
-	a->hw.eth = bp_eth_dev_allocate(pci->addr);
-	if (!a->hw.eth) {
-		free(a);
-		return -errno;
-	}
-	int rc = e1000_hw_reset(&a->hw, &eerd_82540);
-	if (rc < 0) {
-		bp_eth_dev_release(a->hw.eth);
-		free(a);
-		return rc;
-	}
-	a->hw.eth->priv = a;
-	a->hw.eth->ops = &e1000_ops;
-	a->hw.eth->driver_name = "net_e1000";
-	a->hw.eth->rx_burst = e1000_rx;
-	a->hw.eth->tx_burst = e1000_tx;
-	pci->drv_data = a;
-	char mac[32];
-	bp_ether_format_addr(mac, sizeof(mac), &a->hw.eth->mac);
-	BP_LOG(INFO, "%s: 82540EM family, MAC %s, port %u", pci->addr, mac, a->hw.eth->port_id);
-	return 0;
-}
+/* QEMU's e1000 (subsystem 1af4:1100) neither clears its statistics on read
+ * nor on CTRL.RST, which resets nothing there. */
+static const struct e1000_model e1000_82540 = {
+	.chip = "82540EM family", .driver_name = "net_e1000", .eerd = &eerd_82540, .ops = &e1000_ops,
+	.rx_burst = e1000_rx, .qemu_sub_vendor = 0x1af4, .qemu_sub_device = 0x1100, .qemu_kept = ~0u,
+};
 
-static void e1000_remove(struct bp_pci_device *pci)
+static int e1000_pmd_probe(struct bp_pci_device *pci)
 {
-	struct e1000_adapter *a = pci->drv_data;
-	if (a)
-		bp_eth_dev_close(a->hw.eth->port_id);
+	struct e1000_adapter *a = (struct e1000_adapter *)e1000_probe(pci, sizeof(*a), &e1000_82540);
+	if (!a)
+		return -errno;
+	a->wake_fd = -1;
+	return 0;
 }
 
 static const struct bp_pci_id e1000_ids[] = {
@@ -265,6 +219,6 @@ static const struct bp_pci_id e1000_ids[] = {
 const struct bp_pci_driver bp_pci_net_e1000 = {
 	.name = "net_e1000",
 	.ids = e1000_ids,
-	.probe = e1000_probe,
+	.probe = e1000_pmd_probe,
 	.remove = e1000_remove,
 };

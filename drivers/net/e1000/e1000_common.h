@@ -133,14 +133,36 @@ void e1000_tx_enable(struct e1000_hw *hw);
 /* Stop: lets the transmitters finish while the link is up, turns receive and
  * transmit off, then gives every mbuf back. */
 void e1000_quiesce(struct bp_eth_dev *dev);
+/* What tells one family PMD from another at probe. */
+struct e1000_model {
+	const char *chip, *driver_name;
+	const struct e1000_eerd_layout *eerd;
+	const struct bp_eth_dev_ops *ops;
+	bp_rx_burst_fn rx_burst;
+	/* QEMU's model of the chip, known by its subsystem ids, and the
+	 * statistics registers it keeps across reads or counts otherwise */
+	uint16_t qemu_sub_vendor, qemu_sub_device;
+	uint32_t qemu_kept, qemu_ignored;
+};
+/* Probe: allocates the adapter (`size` bytes, a struct e1000_hw first) and
+ * the port, resets the NIC. The adapter, or NULL with errno set. */
+struct e1000_hw *e1000_probe(struct bp_pci_device *pci, size_t size, const struct e1000_model *m);
+void e1000_remove(struct bp_pci_device *pci);
 /* Close: masks interrupts and resets the NIC before its memory goes away. */
-void e1000_hw_close(struct e1000_hw *hw);
+void e1000_close(struct bp_eth_dev *dev);
 int e1000_link_update(struct bp_eth_dev *dev, int wait);
 int e1000_stats_get(struct bp_eth_dev *dev, struct bp_eth_stats *st);
 int e1000_stats_reset(struct bp_eth_dev *dev);
 int e1000_promisc(struct bp_eth_dev *dev, int on);
 /* RCTL for our rings: 2048-byte buffers, CRC stripped, broadcast accepted. */
 uint32_t e1000_rctl_value(const struct bp_eth_dev *dev);
+
+/* The ops every family PMD takes from here, in its bp_eth_dev_ops. */
+#define E1000_FAMILY_OPS                                                             \
+	.close = e1000_close, .rx_queue_setup = e1000_rxq_setup, .tx_queue_setup = e1000_txq_setup, \
+	.rx_queue_release = e1000_rxq_release, .tx_queue_release = e1000_txq_release,       \
+	.link_update = e1000_link_update, .stats_get = e1000_stats_get,                       \
+	.stats_reset = e1000_stats_reset, .promiscuous_set = e1000_promisc
 
 /* ---- the rx burst ----
  * Reads the done descriptors of a burst, takes as many fresh mbufs from the

@@ -6,6 +6,7 @@
  * offsets with the same bits (82574L datasheet 10.2), EERD aside.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <errno.h>
 #include <sys/random.h>
@@ -166,11 +167,60 @@ void e1000_quiesce(struct bp_eth_dev *dev)
 	dev->link.up = 0;
 }
 
-void e1000_hw_close(struct e1000_hw *hw)
+void e1000_close(struct bp_eth_dev *dev)
 {
+	struct e1000_hw *hw = dev->priv;
 	bp_write32_relaxed(hw->regs, E1000_IMC, 0xffffffff);
 	bp_set32(hw->regs, E1000_CTRL, E1000_CTRL_RST);
 	hw->pci->drv_data = NULL;
+	free(hw);
+	dev->priv = NULL;
+}
+
+struct e1000_hw *e1000_probe(struct bp_pci_device *pci, size_t size, const struct e1000_model *m)
+{
+	if (!pci->bar[0].va || pci->bar[0].len < 0x10000) {
+		BP_LOG(ERR, "%s: BAR0 (registers) is not mapped", pci->addr);
+		errno = ENODEV;
+		return NULL;
+	}
+	struct e1000_hw *hw = calloc(1, size);
+	if (!hw)
+		return NULL;
+	hw->pci = pci;
+	hw->regs = pci->bar[0].va;
+	if (pci->sub_vendor == m->qemu_sub_vendor && pci->sub_device == m->qemu_sub_device) {
+		hw->kept = m->qemu_kept;
+		hw->ignored = m->qemu_ignored;
+	}
+	if (!(hw->eth = bp_eth_dev_allocate(pci->addr))) {
+		free(hw);
+		return NULL;
+	}
+	int rc = e1000_hw_reset(hw, m->eerd);
+	if (rc < 0) {
+		bp_eth_dev_release(hw->eth);
+		free(hw);
+		errno = -rc;
+		return NULL;
+	}
+	hw->eth->priv = hw;
+	hw->eth->ops = m->ops;
+	hw->eth->driver_name = m->driver_name;
+	hw->eth->rx_burst = m->rx_burst;
+	hw->eth->tx_burst = e1000_tx;
+	pci->drv_data = hw;
+	char mac[32];
+	bp_ether_format_addr(mac, sizeof(mac), &hw->eth->mac);
+	BP_LOG(INFO, "%s: %s, MAC %s, port %u", pci->addr, m->chip, mac, hw->eth->port_id);
+	return hw;
+}
+
+void e1000_remove(struct bp_pci_device *pci)
+{
+	struct e1000_hw *hw = pci->drv_data;
+	if (hw)
+		bp_eth_dev_close(hw->eth->port_id);
 }
 
 int e1000_promisc(struct bp_eth_dev *dev, int on)
