@@ -255,3 +255,43 @@ void *inject_later(void *arg)
 	return NULL;
 }
 
+
+/* Port 0 sends, port 1 receives, never more in flight than the rings hold:
+ * every frame must arrive, in order, intact, with nothing missed. */
+bool loopback(uint16_t ring, uint16_t burst, uint64_t seq0, uint64_t n)
+{
+	struct bp_mbuf *pkts[512];
+	uint64_t sent = 0, got = 0, deadline = model_now_ns() + WAIT * 1000000ull;
+	uint16_t have = 0;
+	while (got < n) {
+		if (model_now_ns() > deadline) {
+			note("ring %u burst %u: sent %llu, received %llu of %llu", ring, burst,
+			     (unsigned long long)sent, (unsigned long long)got, (unsigned long long)n);
+			bp_pktmbuf_free_bulk(pkts, have);
+			return false;
+		}
+		uint64_t window = ring - 1 - (sent + have - got);
+		while (have < burst && sent + have < n && window > 0) {
+			if (!(pkts[have] = make_pkt(seq0 + sent + have)))
+				break;
+			have++;
+			window--;
+		}
+		uint16_t k = bp_eth_tx_burst(0, 0, pkts, have);
+		memmove(pkts, pkts + k, (size_t)(have - k) * sizeof(pkts[0]));
+		have = (uint16_t)(have - k);
+		sent += k;
+		struct bp_mbuf *rx[512];
+		uint16_t r = bp_eth_rx_burst(1, 0, rx, burst);
+		for (uint16_t i = 0; i < r; i++) {
+			if (!frame_ok(bp_pktmbuf_mtod(rx[i], uint8_t *), rx[i]->pkt_len, seq0 + got + i)) {
+				bp_pktmbuf_free_bulk(rx, r);
+				bp_pktmbuf_free_bulk(pkts, have);
+				return false;
+			}
+		}
+		bp_pktmbuf_free_bulk(rx, r);
+		got += r;
+	}
+	return true;
+}

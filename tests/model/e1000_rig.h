@@ -62,6 +62,9 @@ bool sent_frames(struct e1000_model *m, uint64_t seq0, uint64_t n);
 uint64_t rx_frames(uint16_t port, uint16_t burst, uint64_t seq0, uint64_t n, bool *intact);
 uint64_t rx_frames_q(uint16_t port, uint16_t queue, uint16_t burst, uint64_t seq0, uint64_t n, bool *intact);
 struct bp_eth_stats stats(uint16_t port);
+/* Port 0 sends, port 1 receives (queue 0), never more in flight than the
+ * rings hold: every frame must arrive, in order, intact. */
+bool loopback(uint16_t ring, uint16_t burst, uint64_t seq0, uint64_t n);
 /* Takes every free mbuf out of the pool; returns how many (held in out). */
 uint32_t drain_pool(struct bp_mbuf **out, uint32_t max);
 
