@@ -295,3 +295,24 @@ bool loopback(uint16_t ring, uint16_t burst, uint64_t seq0, uint64_t n)
 	}
 	return true;
 }
+
+bool rx_fill_rounds(struct e1000_model *m, uint16_t queue, uint16_t nb, unsigned rounds)
+{
+	for (uint64_t round = 0; round < rounds; round++) {
+		uint64_t seq0 = round * nb;
+		bool intact;
+		inject(m, seq0, nb);
+		if (!e1000_model_wait_quiet(m, WAIT) || rx_frames_q(0, queue, 32, seq0, nb - 1u, &intact) != nb - 1u ||
+		    !intact)
+			return false;
+		struct bp_eth_stats st = stats(0);
+		if (st.imissed != round + 1 || st.ipackets != (round + 1) * (nb - 1u) ||
+		    st.ibytes != (round + 1) * (nb - 1u) * (uint64_t)LEN || st.rx_nombuf) {
+			note("round %llu: missed %llu, packets %llu, bytes %llu, nombuf %llu", (unsigned long long)round,
+			     (unsigned long long)st.imissed, (unsigned long long)st.ipackets,
+			     (unsigned long long)st.ibytes, (unsigned long long)st.rx_nombuf);
+			return false;
+		}
+	}
+	return true;
+}

@@ -65,6 +65,10 @@ struct bp_eth_stats stats(uint16_t port);
 /* Port 0 sends, port 1 receives (queue 0), never more in flight than the
  * rings hold: every frame must arrive, in order, intact. */
 bool loopback(uint16_t ring, uint16_t burst, uint64_t seq0, uint64_t n);
+/* Port 0 does not poll: each round the NIC fills nb - 1 descriptors of rx
+ * queue `queue` and misses (and counts) one frame more; then every frame is
+ * read and checked, and the counters say exactly that. */
+bool rx_fill_rounds(struct e1000_model *m, uint16_t queue, uint16_t nb, unsigned rounds);
 /* Takes every free mbuf out of the pool; returns how many (held in out). */
 uint32_t drain_pool(struct bp_mbuf **out, uint32_t max);
 

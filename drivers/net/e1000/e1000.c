@@ -57,25 +57,16 @@ static void e1000_intr(void *arg)
 {
 	struct e1000_adapter *a = arg;
 	struct bp_eth_dev *eth = a->hw.eth;
-	uint32_t icr = bp_read32(a->hw.regs, E1000_ICR);
-	if (bp_unlikely(icr == UINT32_MAX)) {
-		/* Reads of a device that left the bus return all ones: no
-		 * cause is real, and the line stays masked. */
-		BP_LOG(ERR, "%s: the device does not answer (removed?); its interrupts stop here", eth->name);
+	uint32_t icr;
+	if (!e1000_intr_causes(&a->hw, &icr))
 		return;
-	}
-	if (icr & E1000_ICR_LSC)
-		e1000_link_update(eth, 0);
 	if ((icr & RX_CAUSES) && __atomic_exchange_n(&a->rx_armed, 0, __ATOMIC_ACQ_REL)) {
 		bp_write32(a->hw.regs, E1000_IMC, RX_CAUSES); /* one wake-up per arming */
 		uint64_t one = 1;
 		if (write(a->wake_fd, &one, sizeof(one)) < 0)
 			BP_LOG(DEBUG, "%s: rx wake-up: %s", eth->name, strerror(errno));
 	}
-	bp_intr_unmask(&a->hw.pci->intr);
-	/* Last: a callback may stop or close the port, which frees a. */
-	if (icr & E1000_ICR_LSC)
-		bp_eth_dev_event(eth, BP_ETH_EVENT_LINK);
+	e1000_intr_done(&a->hw, icr); /* last: it may free a */
 }
 
 static void intr_stop(struct e1000_adapter *a)

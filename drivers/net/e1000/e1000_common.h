@@ -151,6 +151,13 @@ void e1000_remove(struct bp_pci_device *pci);
 /* Close: masks interrupts and resets the NIC before its memory goes away. */
 void e1000_close(struct bp_eth_dev *dev);
 int e1000_link_update(struct bp_eth_dev *dev, int wait);
+/* An interrupt handler's first step: reads ICR into *icr and, on a link
+ * change, the link; false if the device has left the bus (all ones: no
+ * cause is real, and its interrupts stop there). */
+bool e1000_intr_causes(struct e1000_hw *hw, uint32_t *icr);
+/* Its last: lets INTx fire again, then tells link callbacks, which may stop
+ * or close the port and so free the adapter. */
+void e1000_intr_done(struct e1000_hw *hw, uint32_t icr);
 int e1000_stats_get(struct bp_eth_dev *dev, struct bp_eth_stats *st);
 int e1000_stats_reset(struct bp_eth_dev *dev);
 int e1000_promisc(struct bp_eth_dev *dev, int on);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <errno.h>
 #include <sys/random.h>
+#include <bypass/intr.h>
 #include <bypass/log.h>
 #include "e1000_common.h"
 
@@ -77,6 +78,26 @@ int e1000_link_update(struct bp_eth_dev *dev, int wait)
 	dev->link.speed_mbps = dev->link.up ? speeds[(st & E1000_STATUS_SPEED_MASK) >> E1000_STATUS_SPEED_SHIFT] : 0;
 	dev->link.autoneg = 1;
 	return 0;
+}
+
+bool e1000_intr_causes(struct e1000_hw *hw, uint32_t *icr)
+{
+	*icr = bp_read32(hw->regs, E1000_ICR);
+	if (bp_unlikely(*icr == UINT32_MAX)) {
+		BP_LOG(ERR, "%s: the device does not answer (removed?); its interrupts stop here", hw->eth->name);
+		return false;
+	}
+	if (*icr & E1000_ICR_LSC)
+		e1000_link_update(hw->eth, 0);
+	return true;
+}
+
+void e1000_intr_done(struct e1000_hw *hw, uint32_t icr)
+{
+	struct bp_eth_dev *eth = hw->eth;
+	bp_intr_unmask(&hw->pci->intr);
+	if (icr & E1000_ICR_LSC)
+		bp_eth_dev_event(eth, BP_ETH_EVENT_LINK);
 }
 
 static void accumulate_hw(struct e1000_hw *hw)

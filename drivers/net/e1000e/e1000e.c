@@ -120,19 +120,11 @@ static int e1000e_rss_hash_update(struct bp_eth_dev *dev)
 static void e1000e_intr(void *arg)
 {
 	struct e1000e_adapter *a = arg;
-	struct bp_eth_dev *eth = a->hw.eth;
-	uint32_t icr = bp_read32(a->hw.regs, E1000_ICR);
-	if (bp_unlikely(icr == UINT32_MAX)) {
-		BP_LOG(ERR, "%s: the device does not answer (removed?); its interrupts stop here", eth->name);
+	uint32_t icr;
+	if (!e1000_intr_causes(&a->hw, &icr))
 		return;
-	}
 	bp_write32(a->hw.regs, E1000_ICR, icr & ~E1000E_ICR_QUEUES);
-	if (icr & E1000_ICR_LSC)
-		e1000_link_update(eth, 0);
-	bp_intr_unmask(&a->hw.pci->intr);
-	/* Last: a callback may stop or close the port, which frees a. */
-	if (icr & E1000_ICR_LSC)
-		bp_eth_dev_event(eth, BP_ETH_EVENT_LINK);
+	e1000_intr_done(&a->hw, icr); /* last: it may free a */
 }
 
 static void intr_stop(struct e1000e_adapter *a)
