@@ -159,8 +159,10 @@ static int intr_start(struct bp_eth_dev *dev)
 	if (rc < 0)
 		return rc;
 	a->intr_on = true;
-	a->msix = h->mode == BP_INTR_MSIX && h->nb_vec >= 1 + nrx;
-	if (dev->conf.rx_intr && !a->msix) {
+	/* MSI-X with fewer vectors than asked still carries link changes on
+	 * vector 0; rx queues need their own. */
+	a->msix = h->mode == BP_INTR_MSIX;
+	if (dev->conf.rx_intr && !(a->msix && h->nb_vec >= 1 + nrx)) {
 		BP_LOG(ERR, "%s: 82574L rx interrupts need MSI-X with %u vectors (the device has 5): bind it "
 			    "to vfio-pci or bypass_uio, or poll it", a->hw.pci->addr, 1 + nrx);
 		intr_stop(a);
@@ -169,11 +171,11 @@ static int intr_start(struct bp_eth_dev *dev)
 	uint32_t queues = 0;
 	if (a->msix) {
 		uint32_t ivar = (E1000E_IVAR_VALID | VEC_OTHER) << E1000E_IVAR_OTHER_SHIFT;
-		for (uint16_t q = 0; q < nrx; q++) {
+		for (uint16_t q = 0; dev->conf.rx_intr && q < nrx; q++) {
 			ivar |= (E1000E_IVAR_VALID | VEC_RXQ(q)) << E1000E_IVAR_RXQ_SHIFT(q);
 			queues |= E1000E_ICR_RXQ(q);
 		}
-		for (uint16_t v = 0; v < 1 + nrx; v++)
+		for (uint16_t v = 0; v < h->nb_vec && v < 1 + nrx; v++)
 			bp_write32(a->hw.regs, E1000E_EITR(v), EITR_INTERVAL);
 		bp_write32(a->hw.regs, E1000E_IVAR, ivar);
 		bp_write32(a->hw.regs, E1000E_EIAC, queues);
