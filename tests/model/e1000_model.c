@@ -10,10 +10,10 @@
 #include <unistd.h>
 #include <sys/eventfd.h>
 #include <bypass/log.h>
-#include "../../drivers/net/e1000/e1000_regs.h"
+#include "../../drivers/net/e1000e/e1000e_regs.h"
 #include "e1000_model.h"
 
-#define R(off) m->reg[(off) / 4]
+#define R(off) E1000_MODEL_REG(m, off)
 #define STATS_FIRST 0x04000 /* clear-on-read statistics, SDM 13.7 */
 #define STATS_LAST 0x040FC
 #define MAX_LEGAL_FRAME 1522 /* without LPE: 1518 + one VLAN tag, SDM 13.4.22 */
@@ -30,6 +30,8 @@ static void reset_locked(struct e1000_model *m)
 		R(E1000_RAL0) = m->eeprom[0] | (uint32_t)m->eeprom[1] << 16;
 		R(E1000_RAH0) = m->eeprom[2] | E1000_RAH_AV;
 	}
+	if (m->i82574) /* both tx rings enabled, as QEMU's e1000e has them */
+		R(E1000E_TARC(0)) = R(E1000E_TARC(1)) = E1000E_TARC_ENABLE;
 	m->resets++;
 }
 
@@ -37,6 +39,10 @@ static void reset_locked(struct e1000_model *m)
  * (ICR & IMS, SDM 13.4.17-20); VFIO masks the line when it fires. */
 static void update_irq_locked(struct e1000_model *m)
 {
+	if (m->msix) {
+		e1000e_model_msix_locked(m);
+		return;
+	}
 	if (m->intr_on && !m->irq_masked && (R(E1000_ICR) & R(E1000_IMS))) {
 		uint64_t one = 1;
 		m->irq_masked = true;
@@ -53,13 +59,22 @@ static void kick_locked(struct e1000_model *m)
 	pthread_cond_broadcast(&m->kick);
 }
 
+/* QEMU's e1000 keeps every statistic across reads; its e1000e only CRCERRS
+ * to MPC and RLEC (plain reads in e1000e_core.c), the rest clear on read. */
+static bool kept_by_qemu(const struct e1000_model *m, uint32_t off)
+{
+	return m->qemu && (!m->i82574 || off <= E1000_MPC || off == E1000_RLEC);
+}
+
 static uint32_t reg_read(void *ctx, uint32_t off)
 {
 	struct e1000_model *m = ctx;
 	uint32_t v;
 	pthread_mutex_lock(&m->lock);
 	v = R(off);
-	if (off == E1000_ICR || (off >= STATS_FIRST && off <= STATS_LAST && !m->qemu))
+	if (off == E1000_ICR && m->i82574)
+		R(off) = R(E1000_IMS) ? R(off) : 0; /* as QEMU's e1000e: see e1000_model.h */
+	else if (off == E1000_ICR || (off >= STATS_FIRST && off <= STATS_LAST && !kept_by_qemu(m, off)))
 		R(off) = 0; /* clear on read: SDM 13.4.17, 13.7 */
 	else if (off == E1000_IMC || off == E1000_ICS)
 		v = 0; /* write-only */
@@ -80,17 +95,21 @@ static void reg_write(void *ctx, uint32_t off, uint32_t v)
 		break;
 	case E1000_STATUS:
 		break; /* read-only */
-	case E1000_EERD:
+	case E1000_EERD: {
 		/* SDM 13.4.4: software sets START with the word address; the NIC
-		 * answers with DONE and the data. */
+		 * answers with DONE and the data. The 82574L's fields sit
+		 * elsewhere (datasheet 10.2.2, EERD). */
+		uint32_t done = m->i82574 ? E1000E_EERD_DONE : E1000_EERD_DONE;
+		unsigned shift = m->i82574 ? E1000E_EERD_ADDR_SHIFT : E1000_EERD_ADDR_SHIFT;
 		if ((v & E1000_EERD_START) && !m->eeprom_dead) {
-			uint32_t a = (v >> E1000_EERD_ADDR_SHIFT) & 0xff;
+			uint32_t a = (v >> shift) & 0xff;
 			uint16_t data = a < 64 ? m->eeprom[a] : 0xffff;
-			R(off) = E1000_EERD_DONE | a << E1000_EERD_ADDR_SHIFT | (uint32_t)data << E1000_EERD_DATA_SHIFT;
+			R(off) = done | a << shift | (uint32_t)data << E1000_EERD_DATA_SHIFT;
 		} else {
-			R(off) = v & ~E1000_EERD_DONE;
+			R(off) = v & ~done;
 		}
 		break;
+	}
 	case E1000_ICR:
 		R(off) &= ~v; /* write 1 to clear */
 		break;
@@ -107,6 +126,10 @@ static void reg_write(void *ctx, uint32_t off, uint32_t v)
 	case E1000_RDT:
 	case E1000_TDH:
 	case E1000_TDT:
+	case E1000_RDH + E1000_QUEUE_STRIDE:
+	case E1000_RDT + E1000_QUEUE_STRIDE:
+	case E1000_TDH + E1000_QUEUE_STRIDE:
+	case E1000_TDT + E1000_QUEUE_STRIDE:
 		R(off) = v & 0xffff; /* 16-bit index registers, SDM 13.4.28 */
 		break;
 	default:
@@ -128,11 +151,13 @@ static int intr_unmask(struct bp_intr_handle *h)
 	return 0;
 }
 
-/* The 82540EM as QEMU has it: INTx only, whatever is asked for. */
+/* The 82540EM as QEMU has it: INTx only, whatever is asked for; the 82574L
+ * MSI-X. */
 static int intr_enable(void *ctx, uint16_t want, struct bp_intr_handle *h)
 {
 	struct e1000_model *m = ctx;
-	(void)want;
+	if (m->i82574)
+		return e1000e_model_msix_enable(m, want, h);
 	int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (fd < 0)
 		return -errno;
@@ -152,6 +177,10 @@ static void intr_disable(void *ctx, struct bp_intr_handle *h)
 {
 	struct e1000_model *m = ctx;
 	(void)h;
+	if (m->i82574) {
+		e1000e_model_msix_disable(m);
+		return;
+	}
 	pthread_mutex_lock(&m->lock);
 	m->intr_on = false;
 	close(m->irq_fd);
@@ -163,8 +192,10 @@ static void intr_disable(void *ctx, struct bp_intr_handle *h)
  * (Ethernet). Writes (the command register) are accepted and change nothing. */
 static int cfg_access(void *ctx, uint32_t off, void *buf, uint32_t len, bool write)
 {
-	static const uint8_t cfg[64] = { 0x86, 0x80, 0x0e, 0x10, [11] = 0x02 };
-	(void)ctx;
+	struct e1000_model *m = ctx;
+	uint8_t cfg[64] = { 0x86, 0x80, 0x0e, 0x10, [11] = 0x02 };
+	if (m->i82574)
+		cfg[2] = 0xd3;
 	if (off + len > sizeof(cfg))
 		return -EINVAL;
 	if (!write)
@@ -176,6 +207,10 @@ static uint32_t ring_len(const struct e1000_model *m, uint32_t len_reg)
 {
 	return m->reg[len_reg / 4] / (uint32_t)sizeof(struct e1000_rx_desc);
 }
+
+/* The rings: one on the 82540EM, two on the 82574L (their registers at
+ * + 0x100, datasheet 10.2.5, 10.2.6) */
+static unsigned nb_rings(const struct e1000_model *m) { return m->i82574 ? 2 : 1; }
 
 static uint64_t ring_base(const struct e1000_model *m, uint32_t lo)
 {
@@ -190,16 +225,19 @@ struct tx_state {
 	bool overflow;
 };
 
-static bool tx_step(struct e1000_model *m, struct tx_state *t, struct frame_queue *sent)
+static bool tx_step(struct e1000_model *m, struct tx_state *t, struct frame_queue *sent, unsigned q)
 {
-	uint32_t n = ring_len(m, E1000_TDLEN);
+	const uint32_t o = E1000_QUEUE_STRIDE * q; /* ring q's registers */
+	uint32_t n = ring_len(m, E1000_TDLEN + o);
 	unsigned budget = m->budget ? m->budget : UINT32_MAX;
 	bool progress = false;
 	if (!(R(E1000_TCTL) & E1000_TCTL_EN) || !m->link_up || !n)
 		return false;
-	while (R(E1000_TDH) != R(E1000_TDT) && budget--) {
-		uint32_t h = R(E1000_TDH) % n;
-		struct e1000_tx_desc *d = model_dma(ring_base(m, E1000_TDBAL) + h * sizeof(*d), sizeof(*d));
+	if (m->i82574 && !(R(E1000E_TARC(q)) & E1000E_TARC_ENABLE))
+		return false;
+	while (R(E1000_TDH + o) != R(E1000_TDT + o) && budget--) {
+		uint32_t h = R(E1000_TDH + o) % n;
+		struct e1000_tx_desc *d = model_dma(ring_base(m, E1000_TDBAL + o) + h * sizeof(*d), sizeof(*d));
 		if (!d) {
 			m->dma_faults++;
 			return progress; /* a real NIC would hang here: stop */
@@ -219,7 +257,7 @@ static bool tx_step(struct e1000_model *m, struct tx_state *t, struct frame_queu
 		}
 		if (cmd & E1000_TXD_CMD_RS) {
 			__atomic_store_n(&d->status, (uint8_t)(d->status | E1000_TXD_STAT_DD), __ATOMIC_RELEASE);
-			R(E1000_ICR) |= E1000_ICR_TXDW;
+			R(E1000_ICR) |= m->msix ? E1000E_ICR_TXQ0 << q : E1000_ICR_TXDW;
 		}
 		if (cmd & E1000_TXD_CMD_EOP) {
 			if (t->overflow || t->len < 14) {
@@ -232,15 +270,16 @@ static bool tx_step(struct e1000_model *m, struct tx_state *t, struct frame_queu
 				}
 				fq_push(sent, t->frame, wire);
 				m->tx_frames++;
+				m->tx_queue_frames[q]++;
 				R(E1000_GPTC)++;
 			}
 			t->len = 0;
 			t->overflow = false;
 		}
-		R(E1000_TDH) = (h + 1) % n;
+		R(E1000_TDH + o) = (h + 1) % n;
 		progress = true;
 	}
-	if (R(E1000_TDH) == R(E1000_TDT))
+	if (R(E1000_TDH + o) == R(E1000_TDT + o))
 		R(E1000_ICR) |= E1000_ICR_TXQE;
 	return progress;
 }
@@ -254,7 +293,60 @@ static uint32_t rx_buf_size(const struct e1000_model *m)
 	return bs;
 }
 
-/* Receive, SDM 3.2: a frame takes descriptors from RDH while RDH != RDT. */
+/* Receive, SDM 3.2: a frame takes descriptors from RDH while RDH != RDT, on
+ * the ring RSS chooses (ring 0 without it). */
+static void rx_frame(struct e1000_model *m, const struct model_frame *f)
+{
+	uint32_t hash, type;
+	unsigned q = e1000e_model_rss(m, f, &hash, &type);
+	const uint32_t o = E1000_QUEUE_STRIDE * q;
+	bool ext = e1000e_model_extended(m);
+	uint32_t n = ring_len(m, E1000_RDLEN + o), bs = rx_buf_size(m);
+	uint32_t need = (f->len + bs - 1) / bs;
+	uint32_t owned = n ? (R(E1000_RDT + o) + n - R(E1000_RDH + o)) % n : 0;
+	if (owned < need) {
+		R(E1000_MPC)++; /* no room: missed, SDM 13.7.4 */
+		R(E1000_ICR) |= E1000_ICR_RXO;
+		return;
+	}
+	bool crc = m->bad_crc_next > 0;
+	if (crc)
+		m->bad_crc_next--;
+	for (uint32_t off = 0; off < f->len; off += bs) {
+		uint32_t h = R(E1000_RDH + o) % n, chunk = BP_MIN(bs, f->len - off);
+		struct e1000_rx_desc *d = model_dma(ring_base(m, E1000_RDBAL + o) + h * sizeof(*d), sizeof(*d));
+		void *buf = d ? model_dma(d->addr, chunk) : NULL;
+		if (!d || !buf) {
+			m->dma_faults++;
+			break;
+		}
+		memcpy(buf, f->data + off, chunk);
+		bool last = off + chunk >= f->len;
+		if (ext) {
+			e1000e_model_write_ext(d, (uint16_t)chunk, last, crc, hash, type);
+		} else {
+			d->length = (uint16_t)chunk;
+			d->csum = 0;
+			d->special = 0;
+			d->errors = last && crc ? E1000_RXD_ERR_CE : 0;
+			__atomic_store_n(&d->status, (uint8_t)(E1000_RXD_STAT_DD | (last ? E1000_RXD_STAT_EOP : 0)),
+					 __ATOMIC_RELEASE);
+		}
+		R(E1000_RDH + o) = (h + 1) % n;
+	}
+	if (crc)
+		R(E1000_CRCERRS)++;
+	else
+		R(E1000_GPRC)++;
+	m->rx_frames++;
+	m->rx_queue_frames[q]++;
+	R(E1000_ICR) |= m->msix ? E1000E_ICR_RXQ(q) : E1000_ICR_RXT0;
+	owned -= need;
+	/* RDMTS 00: half the ring, SDM 13.4.22 */
+	if (owned < n / 2)
+		R(E1000_ICR) |= E1000_ICR_RXDMT0;
+}
+
 static bool rx_step(struct e1000_model *m)
 {
 	unsigned budget = m->budget ? m->budget : UINT32_MAX;
@@ -276,47 +368,7 @@ static bool rx_step(struct e1000_model *m)
 			m->bad_crc_next--;
 			R(E1000_CRCERRS)++;
 		} else {
-			uint32_t n = ring_len(m, E1000_RDLEN), bs = rx_buf_size(m);
-			uint32_t need = (f->len + bs - 1) / bs;
-			uint32_t owned = n ? (R(E1000_RDT) + n - R(E1000_RDH)) % n : 0;
-			if (owned < need) {
-				R(E1000_MPC)++; /* no room: missed, SDM 13.7.4 */
-				R(E1000_ICR) |= E1000_ICR_RXO;
-			} else {
-				bool crc = m->bad_crc_next > 0;
-				if (crc)
-					m->bad_crc_next--;
-				for (uint32_t off = 0; off < f->len; off += bs) {
-					uint32_t h = R(E1000_RDH) % n, chunk = BP_MIN(bs, f->len - off);
-					struct e1000_rx_desc *d =
-						model_dma(ring_base(m, E1000_RDBAL) + h * sizeof(*d), sizeof(*d));
-					void *buf = d ? model_dma(d->addr, chunk) : NULL;
-					if (!d || !buf) {
-						m->dma_faults++;
-						break;
-					}
-					memcpy(buf, f->data + off, chunk);
-					d->length = (uint16_t)chunk;
-					d->csum = 0;
-					d->special = 0;
-					bool last = off + chunk >= f->len;
-					d->errors = last && crc ? E1000_RXD_ERR_CE : 0;
-					__atomic_store_n(&d->status,
-							 (uint8_t)(E1000_RXD_STAT_DD | (last ? E1000_RXD_STAT_EOP : 0)),
-							 __ATOMIC_RELEASE);
-					R(E1000_RDH) = (h + 1) % n;
-				}
-				if (crc)
-					R(E1000_CRCERRS)++;
-				else
-					R(E1000_GPRC)++;
-				m->rx_frames++;
-				R(E1000_ICR) |= E1000_ICR_RXT0;
-				owned -= need;
-				/* RDMTS 00: half the ring, SDM 13.4.22 */
-				if (owned < n / 2)
-					R(E1000_ICR) |= E1000_ICR_RXDMT0;
-			}
+			rx_frame(m, f);
 		}
 		free(f);
 		budget--;
@@ -327,7 +379,7 @@ static bool rx_step(struct e1000_model *m)
 static void *model_main(void *arg)
 {
 	struct e1000_model *m = arg;
-	struct tx_state *tx = calloc(1, sizeof(*tx)); /* the frame being gathered */
+	struct tx_state *tx = calloc(2, sizeof(*tx)); /* the frame each ring is gathering */
 	struct frame_queue sent;
 	if (!tx)
 		abort();
@@ -337,7 +389,8 @@ static void *model_main(void *arg)
 		uint64_t seq = m->work_seq;
 		bool progress = false;
 		if (!m->paused) {
-			progress |= tx_step(m, tx, &sent);
+			for (unsigned q = 0; q < nb_rings(m); q++)
+				progress |= tx_step(m, &tx[q], &sent, q);
 			progress |= rx_step(m);
 			update_irq_locked(m);
 		}
@@ -395,14 +448,19 @@ struct e1000_model *e1000_model_attach(const char *addr, const struct bp_ether_a
 	m->link_up = true;
 	m->eeprom_dead = flags & E1000_MODEL_EEPROM_DEAD;
 	m->qemu = flags & E1000_MODEL_QEMU;
+	m->i82574 = flags & E1000_MODEL_82574;
 	reset_locked(m);
 	m->resets = 0;
 	model_bar_register(m->reg, sizeof(m->reg), reg_read, reg_write, m);
 	m->running = pthread_create(&m->thread, NULL, model_main, m) == 0;
 	m->irq_fd = -1;
-	m->pci = (struct bp_pci_model){ .id = { 0x8086, 0x100e }, .cfg = cfg_access, .intr_enable = intr_enable,
-					.intr_disable = intr_disable, .ctx = m };
-	if (m->qemu) {
+	m->pci = (struct bp_pci_model){ .id = { 0x8086, m->i82574 ? 0x10d3 : 0x100e }, .cfg = cfg_access,
+					.intr_enable = intr_enable, .intr_disable = intr_disable, .ctx = m };
+	if (m->i82574) {
+		/* QEMU's e1000e: 8086:0000; an Intel Gigabit CT Desktop Adapter: 8086:a01f */
+		m->pci.sub_vendor = 0x8086;
+		m->pci.sub_device = m->qemu ? 0x0000 : 0xa01f;
+	} else if (m->qemu) {
 		m->pci.sub_vendor = 0x1af4;
 		m->pci.sub_device = 0x1100;
 	} else {

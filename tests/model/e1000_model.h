@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT
- * A software 82540EM for the e1000 PMD: the register file (CTRL, STATUS, EERD,
+ * A software 82540EM for the e1000 PMD, and with E1000_MODEL_82574 a
+ * software 82574L for the e1000e PMD: the register file (CTRL, STATUS, EERD,
  * ICR/ICS/IMS/IMC, RCTL, TCTL, RDBA/RDLEN/RDH/RDT, TDBA/TDLEN/TDH/TDT, RAL/RAH,
  * the clear-on-read statistics) and descriptor DMA with legacy descriptors
  * (SDM 3.2, 3.3), done by a thread of its own.
@@ -11,7 +12,16 @@
  * back only on descriptors with RS; frames longer than 1522 bytes without
  * RCTL.LPE are dropped and counted in ROC. Its choices: while the link is
  * down, tx descriptors wait (the MAC cannot send) and arriving frames are lost;
- * a receiver that is off loses arriving frames. */
+ * a receiver that is off loses arriving frames.
+ *
+ * The 82574L (e1000e_model.c) adds what the e1000e PMD uses: a second rx and
+ * tx ring at + 0x100, extended rx descriptors (RFCTL.EXSTEN) written back
+ * with the RSS type and hash, RSS (MRQC, RETA, RSSRK; computed with
+ * bypass/rss.h) choosing the ring as RETA[hash & 127], and MSI-X: IVAR maps
+ * each queue cause and OTHER to a vector (an eventfd), EIAC clears a cause
+ * as its message goes out, CTRL_EXT.EIAME with IAM masks it. Like QEMU's
+ * e1000e, a read of ICR clears it only while IMS is 0 (drivers write its
+ * bits back) and the 82574L's EERD layout is its own. */
 #ifndef BYPASS_TEST_E1000_MODEL_H
 #define BYPASS_TEST_E1000_MODEL_H
 
@@ -54,9 +64,17 @@ struct e1000_model {
 	int irq_fd;
 	bool intr_on, irq_masked;
 	uint64_t irqs;
+	/* the 82574L's MSI-X: an eventfd per vector, the causes whose message
+	 * went out and that are still pending (one message per assertion) */
+	bool i82574, msix;
+	unsigned nb_vec;
+	int vec_fd[5];
+	uint64_t vec_irqs[5];
+	uint32_t msix_sent;
 
 	/* what the model saw, for tests (read under the lock or when quiet) */
 	uint64_t tx_frames, rx_frames, lost_on_wire, lost_link_down, lost_rx_off;
+	uint64_t rx_queue_frames[2], tx_queue_frames[2];
 	uint64_t dma_faults, bad_tx_desc;
 	unsigned resets;
 };
@@ -67,6 +85,7 @@ struct e1000_model {
 #define E1000_MODEL_EEPROM_DEAD 0x1 /* EERD never answers, RAL0/RAH0 not loaded */
 #define E1000_MODEL_QEMU 0x2 /* as QEMU's e1000 (subsystem 1af4:1100): statistics
 			      * kept across reads, CTRL.RST resets nothing */
+#define E1000_MODEL_82574 0x4 /* an 82574L (8086:10d3), see above */
 struct e1000_model *e1000_model_attach(const char *addr, const struct bp_ether_addr *mac,
 				       unsigned flags);
 /* Attaches the same model again (after bp_cleanup): a new process finds the
@@ -108,5 +127,19 @@ uint32_t e1000_model_reg(struct e1000_model *m, uint32_t off);
 		pthread_cond_broadcast(&(m)->kick);                                  \
 		pthread_mutex_unlock(&(m)->lock);                                    \
 	} while (0)
+
+/* ---- between e1000_model.c and e1000e_model.c (the 82574L's parts) ---- */
+#define E1000_MODEL_REG(m, off) ((m)->reg[(off) / 4])
+/* RSS (MRQC, RETA, RSSRK): the ring frame f goes to, its hash and RSS type
+ * (0: none). Ring 0 on an 82540EM or with RSS off. */
+unsigned e1000e_model_rss(struct e1000_model *m, const struct model_frame *f, uint32_t *hash, uint32_t *type);
+/* Writes an extended descriptor back (RFCTL.EXSTEN). */
+void e1000e_model_write_ext(void *desc, uint16_t len, bool last, bool crc_error, uint32_t hash, uint32_t type);
+bool e1000e_model_extended(const struct e1000_model *m);
+/* MSI-X: sends a message for each cause newly in ICR & IMS (under the lock). */
+void e1000e_model_msix_locked(struct e1000_model *m);
+/* Interrupts as the 82574L offers them: MSI-X with up to 5 vectors. */
+int e1000e_model_msix_enable(struct e1000_model *m, uint16_t want, struct bp_intr_handle *h);
+void e1000e_model_msix_disable(struct e1000_model *m);
 
 #endif

@@ -14,203 +14,9 @@
 #include <bypass/ethdev.h>
 #include <bypass/mempool.h>
 #include "../unit/harness.h"
-#include "../../apps/common/testpkt.h"
 #include "../../drivers/net/e1000/e1000_regs.h"
-#include "e1000_model.h"
+#include "e1000_rig.h"
 #include "../open_fds.h"
-
-#define LEN 128     /* test frame length without FCS */
-#define WAIT 10000  /* ms: generous; every wait ends as soon as its condition holds */
-
-static const struct bp_ether_addr mac0 = { { 0x02, 0, 0, 0, 0xe1, 0x00 } };
-static const struct bp_ether_addr mac1 = { { 0x02, 0, 0, 0, 0xe1, 0x01 } };
-
-static struct {
-	struct e1000_model *m[2];
-	unsigned nports;
-	struct bp_mempool *mp;
-	uint8_t tmpl[TESTPKT_HDRS];
-} rig;
-
-static void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void note(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	printf("    ");
-	vprintf(fmt, ap);
-	printf("\n");
-	va_end(ap);
-}
-
-/* bypass with `nports` modelled 82540EM (back to back when two), a pool of
- * nb_mbufs with an lcore cache of `cache`, every port started with one queue
- * pair of rxd/txd descriptors. */
-static bool rig_up_conf(unsigned nports, uint16_t rxd, uint16_t txd, uint32_t nb_mbufs, uint32_t cache,
-			const struct bp_eth_conf *conf);
-static bool rig_up(unsigned nports, uint16_t rxd, uint16_t txd, uint32_t nb_mbufs, uint32_t cache)
-{
-	return rig_up_conf(nports, rxd, txd, nb_mbufs, cache, NULL);
-}
-
-static bool rig_up_conf(unsigned nports, uint16_t rxd, uint16_t txd, uint32_t nb_mbufs, uint32_t cache,
-			const struct bp_eth_conf *conf)
-{
-	memset(&rig, 0, sizeof(rig));
-	if (test_env("--no-huge -l 0 --log-level err") < 0)
-		return false;
-	rig.nports = nports;
-	for (unsigned i = 0; i < nports; i++) {
-		char addr[16];
-		snprintf(addr, sizeof(addr), "0000:00:0%u.0", 3 + i);
-		rig.m[i] = e1000_model_attach(addr, i ? &mac1 : &mac0, 0);
-		if (!rig.m[i])
-			return false;
-	}
-	if (nports == 2)
-		e1000_model_connect(rig.m[0], rig.m[1]);
-	rig.mp = bp_pktmbuf_pool_create("model", nb_mbufs, cache, 0, BP_MBUF_DEFAULT_BUF_SIZE);
-	if (!rig.mp)
-		return false;
-	for (uint16_t p = 0; p < nports; p++)
-		if (bp_eth_dev_configure(p, 1, 1, conf) < 0 || bp_eth_rx_queue_setup(p, 0, rxd, rig.mp) < 0 ||
-		    bp_eth_tx_queue_setup(p, 0, txd) < 0 || bp_eth_dev_start(p) < 0)
-			return false;
-	testpkt_template(rig.tmpl, &mac1, &mac0, LEN, 0);
-	return true;
-}
-
-/* Closes every port, then checks that every mbuf came back, frees all. */
-static bool rig_down(void)
-{
-	bool ok = true;
-	for (uint16_t p = 0; p < rig.nports; p++)
-		bp_eth_dev_close(p);
-	if (rig.mp) {
-		uint32_t in_use = bp_mempool_in_use_count(rig.mp);
-		if (in_use) {
-			note("%u mbufs of %u not back in the pool after close", in_use, rig.mp->size);
-			ok = false;
-		}
-	}
-	for (unsigned i = 0; i < rig.nports; i++)
-		if (rig.m[i] && E1000_MODEL_GET(rig.m[i], dma_faults)) {
-			note("model %u saw %llu DMA faults", i, (unsigned long long)rig.m[i]->dma_faults);
-			ok = false;
-		}
-	bp_cleanup();
-	bp_mempool_free(rig.mp);
-	for (unsigned i = 0; i < rig.nports; i++)
-		e1000_model_free(rig.m[i]);
-	memset(&rig, 0, sizeof(rig));
-	return ok;
-}
-
-static struct bp_mbuf *make_pkt(uint64_t seq)
-{
-	struct bp_mbuf *m = bp_pktmbuf_alloc(rig.mp);
-	if (m) {
-		testpkt_fill(bp_pktmbuf_mtod(m, uint8_t *), rig.tmpl, LEN, seq);
-		m->data_len = LEN;
-		m->pkt_len = LEN;
-	}
-	return m;
-}
-
-static void frame_of(uint8_t *buf, uint64_t seq) { testpkt_fill(buf, rig.tmpl, LEN, seq); }
-
-static void inject(struct e1000_model *m, uint64_t seq0, uint64_t n)
-{
-	uint8_t f[LEN];
-	for (uint64_t s = seq0; s < seq0 + n; s++) {
-		frame_of(f, s);
-		e1000_model_inject(m, f, LEN);
-	}
-}
-
-/* Checks one frame: ours, intact, and the sequence number expected. */
-static bool frame_ok(const uint8_t *p, uint32_t len, uint64_t want)
-{
-	uint64_t seq = UINT64_MAX;
-	enum testpkt_verdict v = testpkt_check(p, len, &seq);
-	if (v != TESTPKT_OK || seq != want || len != LEN) {
-		note("frame %llu: verdict %d, sequence %llu, %u bytes", (unsigned long long)want, v,
-		     (unsigned long long)seq, len);
-		return false;
-	}
-	return true;
-}
-
-/* Offers frames seq0.. to tx_burst in bursts of `burst`, keeping what the port
- * refuses for the next call, until n are taken; the number taken. */
-static uint64_t tx_frames(uint16_t port, uint64_t seq0, uint64_t n, uint16_t burst)
-{
-	struct bp_mbuf *pkts[512];
-	uint16_t have = 0;
-	uint64_t next = seq0, taken = 0, deadline = model_now_ns() + WAIT * 1000000ull;
-	while (taken < n && model_now_ns() < deadline) {
-		while (have < burst && next < seq0 + n) {
-			struct bp_mbuf *m = make_pkt(next);
-			if (!m)
-				break;
-			pkts[have++] = m;
-			next++;
-		}
-		uint16_t k = bp_eth_tx_burst(port, 0, pkts, have);
-		memmove(pkts, pkts + k, (size_t)(have - k) * sizeof(pkts[0]));
-		have = (uint16_t)(have - k);
-		taken += k;
-	}
-	bp_pktmbuf_free_bulk(pkts, have);
-	return taken;
-}
-
-/* Takes n frames from what model m sent, each checked, in order. */
-static bool sent_frames(struct e1000_model *m, uint64_t seq0, uint64_t n)
-{
-	uint64_t deadline = model_now_ns() + WAIT * 1000000ull;
-	for (uint64_t i = 0; i < n;) {
-		struct model_frame *f = fq_pop(&m->out);
-		if (!f) {
-			if (model_now_ns() > deadline) {
-				note("the NIC sent %llu frames of %llu", (unsigned long long)i, (unsigned long long)n);
-				return false;
-			}
-			continue;
-		}
-		bool ok = frame_ok(f->data, f->len, seq0 + i);
-		free(f);
-		if (!ok)
-			return false;
-		i++;
-	}
-	return true;
-}
-
-/* Polls rx_burst until n frames came (seq0.., in order, each checked) or the
- * time is up; how many came. */
-static uint64_t rx_frames(uint16_t port, uint16_t burst, uint64_t seq0, uint64_t n, bool *intact)
-{
-	struct bp_mbuf *pkts[512];
-	uint64_t got = 0, deadline = model_now_ns() + WAIT * 1000000ull;
-	*intact = true;
-	while (got < n && model_now_ns() < deadline) {
-		uint16_t k = bp_eth_rx_burst(port, 0, pkts, (uint16_t)BP_MIN((uint64_t)burst, n - got));
-		for (uint16_t i = 0; i < k; i++)
-			if (*intact && !frame_ok(bp_pktmbuf_mtod(pkts[i], uint8_t *), pkts[i]->pkt_len, seq0 + got + i))
-				*intact = false;
-		bp_pktmbuf_free_bulk(pkts, k);
-		got += k;
-	}
-	return got;
-}
-
-static struct bp_eth_stats stats(uint16_t port)
-{
-	struct bp_eth_stats st;
-	bp_eth_stats_get(port, &st);
-	return st;
-}
 
 /* ---- transmit ---- */
 
@@ -284,21 +90,7 @@ TEST(e1000_model_rx_ring_fills_to_the_last_descriptor)
 	const uint16_t nb = 64;
 	CHECK(rig_up(1, nb, 64, 4096, 0));
 	struct e1000_model *m = rig.m[0];
-	for (uint64_t round = 0; round < 5; round++) {
-		/* The program does not poll: the NIC fills nb - 1 descriptors, and
-		 * misses (and counts) the one frame more. */
-		uint64_t seq0 = round * nb;
-		inject(m, seq0, nb);
-		CHECK(e1000_model_wait_quiet(m, WAIT));
-		bool intact;
-		CHECK_EQ(rx_frames(0, 32, seq0, nb - 1, &intact), nb - 1);
-		CHECK(intact);
-		struct bp_eth_stats st = stats(0);
-		CHECK_EQ(st.imissed, round + 1);
-		CHECK_EQ(st.ipackets, (round + 1) * (nb - 1));
-		CHECK_EQ(st.ibytes, (round + 1) * (nb - 1) * (uint64_t)LEN);
-		CHECK_EQ(st.rx_nombuf, 0);
-	}
+	CHECK(rx_fill_rounds(m, 0, nb, 5));
 	/* clear-on-read counters are accumulated, not read twice */
 	CHECK_EQ(stats(0).imissed, 5);
 	bp_eth_stats_reset(0);
@@ -319,14 +111,6 @@ TEST(e1000_model_rx_slow_nic)
 	CHECK(rig_down());
 }
 
-/* Takes every free mbuf out of the pool; returns how many (held in out). */
-static uint32_t drain_pool(struct bp_mbuf **out, uint32_t max)
-{
-	uint32_t n = 0;
-	while (n < max && (out[n] = bp_pktmbuf_alloc(rig.mp)))
-		n++;
-	return n;
-}
 
 TEST(e1000_model_rx_empty_pool_drops_counts_once_and_recovers)
 {
@@ -408,46 +192,6 @@ TEST(e1000_model_rx_crc_error_is_counted_once)
 }
 
 /* ---- both directions ---- */
-
-/* Port 0 sends, port 1 receives, never more in flight than the rings hold:
- * every frame must arrive, in order, intact, with nothing missed. */
-static bool loopback(uint16_t ring, uint16_t burst, uint64_t seq0, uint64_t n)
-{
-	struct bp_mbuf *pkts[512];
-	uint64_t sent = 0, got = 0, deadline = model_now_ns() + WAIT * 1000000ull;
-	uint16_t have = 0;
-	while (got < n) {
-		if (model_now_ns() > deadline) {
-			note("ring %u burst %u: sent %llu, received %llu of %llu", ring, burst,
-			     (unsigned long long)sent, (unsigned long long)got, (unsigned long long)n);
-			bp_pktmbuf_free_bulk(pkts, have);
-			return false;
-		}
-		uint64_t window = ring - 1 - (sent + have - got);
-		while (have < burst && sent + have < n && window > 0) {
-			if (!(pkts[have] = make_pkt(seq0 + sent + have)))
-				break;
-			have++;
-			window--;
-		}
-		uint16_t k = bp_eth_tx_burst(0, 0, pkts, have);
-		memmove(pkts, pkts + k, (size_t)(have - k) * sizeof(pkts[0]));
-		have = (uint16_t)(have - k);
-		sent += k;
-		struct bp_mbuf *rx[512];
-		uint16_t r = bp_eth_rx_burst(1, 0, rx, burst);
-		for (uint16_t i = 0; i < r; i++) {
-			if (!frame_ok(bp_pktmbuf_mtod(rx[i], uint8_t *), rx[i]->pkt_len, seq0 + got + i)) {
-				bp_pktmbuf_free_bulk(rx, r);
-				bp_pktmbuf_free_bulk(pkts, have);
-				return false;
-			}
-		}
-		bp_pktmbuf_free_bulk(rx, r);
-		got += r;
-	}
-	return true;
-}
 
 TEST(e1000_model_every_burst_size_at_every_ring_size_wraps_many_times)
 {
@@ -681,40 +425,6 @@ TEST(e1000_model_qemu_keeps_its_statistics_and_ignores_reset)
 
 /* ---- interrupts ---- */
 
-struct link_log {
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	int events;
-	struct bp_eth_link last;
-};
-
-static void on_link(uint16_t port, enum bp_eth_event_type ev, void *arg)
-{
-	struct link_log *l = arg;
-	struct bp_eth_link link;
-	bp_eth_link_get(port, &link, false);
-	pthread_mutex_lock(&l->lock);
-	if (ev == BP_ETH_EVENT_LINK) {
-		l->events++;
-		l->last = link;
-	}
-	pthread_cond_broadcast(&l->cond);
-	pthread_mutex_unlock(&l->lock);
-}
-
-/* Waits up to a second for the n-th link event. */
-static bool link_event(struct link_log *l, int n)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += 1;
-	pthread_mutex_lock(&l->lock);
-	while (l->events < n && pthread_cond_timedwait(&l->cond, &l->lock, &ts) == 0)
-		;
-	bool ok = l->events >= n;
-	pthread_mutex_unlock(&l->lock);
-	return ok;
-}
 
 TEST(e1000_model_link_changes_reach_the_callback_within_a_second)
 {
@@ -797,20 +507,6 @@ TEST(e1000_model_unregister_waits_for_a_running_callback)
 	e1000_model_set_link(rig.m[0], true);
 	CHECK(!link_event(&c.log, 2)); /* and it runs no more */
 	CHECK(rig_down());
-}
-
-struct delayed {
-	struct e1000_model *m;
-	unsigned delay_ms;
-	uint64_t seq;
-};
-
-static void *inject_later(void *arg)
-{
-	struct delayed *d = arg;
-	usleep(d->delay_ms * 1000);
-	inject(d->m, d->seq, 1);
-	return NULL;
 }
 
 TEST(e1000_model_rx_interrupt_wakes_a_sleeping_queue_once)

@@ -111,6 +111,21 @@
 #define E1000_RING_MIN 8
 #define E1000_RING_MAX 4096
 
+/* Family members with more than one queue (the 82574L) keep queue n's ring
+ * registers at these offsets + n x 0x100 (82574L datasheet 10.2.5, 10.2.6:
+ * RDBAL1 0x2900, TDBAL1 0x3900). */
+#define E1000_QUEUE_STRIDE 0x100
+#define E1000_RDBAL_Q(n) (E1000_RDBAL + E1000_QUEUE_STRIDE * (n))
+#define E1000_RDT_Q(n) (E1000_RDT + E1000_QUEUE_STRIDE * (n))
+#define E1000_TDBAL_Q(n) (E1000_TDBAL + E1000_QUEUE_STRIDE * (n))
+#define E1000_TDH_Q(n) (E1000_TDH + E1000_QUEUE_STRIDE * (n))
+#define E1000_TDT_Q(n) (E1000_TDT + E1000_QUEUE_STRIDE * (n))
+/* Offsets from a ring's base-low register (SDM 13.4.25-29, 13.4.36-40). */
+#define E1000_RING_BAH 0x04
+#define E1000_RING_LEN 0x08
+#define E1000_RING_H 0x10
+#define E1000_RING_T 0x18
+
 /* Receive descriptor, legacy format, SDM 3.2.3 table 3-1 */
 struct e1000_rx_desc {
 	uint64_t addr;     /* buffer address (device view) */
@@ -125,6 +140,9 @@ struct e1000_rx_desc {
 /* receive errors, SDM 3.2.3.2: CRC, symbol, sequence, carrier extension, rx data */
 #define E1000_RXD_ERR_FRAME 0x97u
 #define E1000_RXD_ERR_CE (1u << 0) /* CRC or alignment error */
+/* Seen as 32-bit words (e1000_common.h): status, errors and special are the
+ * fourth, length is the fifth 16-bit half-word. */
+#define E1000_RXD_LEGACY_LAYOUT { .status_dw = 3, .length_w = 4, .err_mask = E1000_RXD_ERR_FRAME << 8 }
 
 /* Transmit descriptor, legacy format, SDM 3.3.3 table 3-10 */
 struct e1000_tx_desc {

@@ -1,11 +1,8 @@
 /* SPDX-License-Identifier: MIT
- * The e1000 PMD's data path and queues (e1000.c has the device).
+ * The e1000 family's queues and tx burst, shared by the e1000 (82540EM) and
+ * e1000e (82574L) PMDs; the rx burst is e1000_rx_burst in e1000_common.h,
+ * instantiated by each PMD for its descriptor layout.
  *
- * rx: read the done descriptors of a burst, take as many fresh mbufs from the
- *     pool in one bulk get, swap them into the ring and hand the filled ones
- *     out; when the pool runs short, hand out what can be replaced and drop the
- *     rest (their buffers go straight back into the ring, so the NIC never runs
- *     dry); write RDT once.
  * tx: write one descriptor per segment and keep one descriptor unused, so that
  *     TDT == TDH only ever means "empty" (SDM 3.4); ask for a status write-back
  *     (RS) every RS_THRESH descriptors and on the last packet of every burst, so
@@ -17,75 +14,14 @@
 #include <errno.h>
 #include <bypass/log.h>
 #include <bypass/mmio.h>
-#include "e1000.h"
+#include "e1000_common.h"
 
 /* ---- data path ---- */
 
-uint16_t e1000_rx(void *qp, struct bp_mbuf **pkts, uint16_t n)
+uint32_t e1000_rxq_count(const struct e1000_rxq *q, const struct e1000_rxd_layout *l)
 {
-	struct e1000_rxq *q = qp;
-	struct bp_mbuf *fresh[MAX_BURST];
-	uint16_t idx = q->next, ready = 0, nfresh, got = 0, used = 0;
-	uint64_t bytes = 0;
-
-	if (bp_unlikely(n > MAX_BURST))
-		n = MAX_BURST;
-	while (ready < n && (q->ring[(idx + ready) & q->mask].status & E1000_RXD_STAT_DD))
-		ready++;
-	if (!ready)
-		return 0;
-	bp_io_rmb(); /* the rest of each descriptor after its DD bit */
-	nfresh = ready;
-	if (bp_unlikely(bp_mempool_get_bulk(q->mp, (void **)fresh, ready) < 0))
-		nfresh = (uint16_t)bp_mempool_get_upto(q->mp, (void **)fresh, ready);
-	for (uint16_t i = 0; i < ready; i++) {
-		volatile struct e1000_rx_desc *d = &q->ring[idx];
-		struct bp_mbuf *m = q->sw[idx];
-		uint8_t status = d->status, errors = d->errors;
-		uint16_t len = d->length;
-
-		if (bp_unlikely(!(status & E1000_RXD_STAT_EOP) || (errors & E1000_RXD_ERR_FRAME) ||
-				q->discard)) {
-			/* A bad frame, or one longer than a buffer: every descriptor up
-			 * to its EOP is dropped, the frame counted once, at its start. */
-			if (!q->discard)
-				q->st.errors++;
-			q->discard = !(status & E1000_RXD_STAT_EOP);
-		} else if (bp_likely(used < nfresh)) {
-			m->data_len = len;
-			m->pkt_len = len;
-			m->ol_flags = 0;
-			m->packet_type = 0;
-			m->vlan_tci = 0;
-			pkts[got++] = m;
-			bytes += len;
-			struct bp_mbuf *nm = fresh[used++];
-			nm->rearm = q->rearm;
-			q->sw[idx] = nm;
-		} else {
-			/* No mbuf to take its place: drop it, keep its buffer. */
-			q->st.nombuf++;
-		}
-		d->addr = bp_mbuf_data_iova(q->sw[idx]);
-		d->status = 0;
-		idx = (idx + 1) & q->mask;
-	}
-	if (bp_unlikely(used < nfresh))
-		bp_mempool_put_bulk(q->mp, (void **)&fresh[used], nfresh - used);
-	q->next = idx;
-	/* Give the refilled descriptors back: the NIC may use all up to, not
-	 * including, the next one we will read. */
-	bp_write32(q->regs, E1000_RDT, (uint32_t)((idx - 1) & q->mask));
-	q->st.packets += got;
-	q->st.bytes += bytes;
-	return got;
-}
-
-uint32_t e1000_rx_queue_count(void *qp)
-{
-	struct e1000_rxq *q = qp;
 	uint32_t n = 0;
-	while (n < q->nb && (q->ring[(q->next + n) & q->mask].status & E1000_RXD_STAT_DD))
+	while (n < q->nb && (q->ring[(q->next + n) & q->mask].dw[l->status_dw] & E1000_RXD_DD))
 		n++;
 	return n;
 }
@@ -162,7 +98,7 @@ uint16_t e1000_tx(void *qp, struct bp_mbuf **pkts, uint16_t n)
 		if (q->since_rs)
 			tx_mark_rs(q, (tail - 1) & q->mask);
 		q->tail = tail;
-		bp_write32(q->regs, E1000_TDT, tail);
+		bp_write32(q->tdt, 0, tail);
 	}
 	q->st.bytes += bytes;
 	q->st.packets += (uint16_t)(sent - refused); /* refused ones count as errors */
@@ -182,7 +118,7 @@ static int check_ring_size(struct bp_eth_dev *dev, const char *dir, uint16_t nb)
 }
 
 /* Returns every mbuf the ring holds to its pool. */
-void e1000_rxq_drop_mbufs(struct e1000_rxq *q)
+static void rxq_drop_mbufs(struct e1000_rxq *q)
 {
 	for (uint16_t i = 0; q->sw && i < q->nb; i++)
 		if (q->sw[i]) {
@@ -195,7 +131,7 @@ static void rxq_free(struct e1000_rxq *q)
 {
 	if (!q)
 		return;
-	e1000_rxq_drop_mbufs(q);
+	rxq_drop_mbufs(q);
 	free(q->sw);
 	bp_memzone_free(q->mz);
 	free(q);
@@ -203,7 +139,7 @@ static void rxq_free(struct e1000_rxq *q)
 
 int e1000_rxq_setup(struct bp_eth_dev *dev, uint16_t qi, uint16_t nb, struct bp_mempool *mp)
 {
-	struct e1000_adapter *a = dev->priv;
+	struct e1000_hw *hw = dev->priv;
 	struct e1000_rxq *q;
 	if (check_ring_size(dev, "rx", nb) < 0)
 		return -EINVAL;
@@ -219,7 +155,7 @@ int e1000_rxq_setup(struct bp_eth_dev *dev, uint16_t qi, uint16_t nb, struct bp_
 	q->nb = nb;
 	q->mask = (uint16_t)(nb - 1);
 	q->mp = mp;
-	q->regs = a->regs;
+	q->rdt = (volatile char *)hw->regs + E1000_RDT_Q(qi);
 	q->rearm = bp_pktmbuf_rx_rearm(mp, dev->port_id);
 	q->sw = calloc(nb, sizeof(*q->sw));
 	q->mz = bp_memzone_reserve("e1000_rx", BP_ALIGN_UP((size_t)nb * sizeof(*q->ring), (size_t)E1000_RING_ALIGN));
@@ -235,7 +171,7 @@ int e1000_rxq_setup(struct bp_eth_dev *dev, uint16_t qi, uint16_t nb, struct bp_
 
 /* A fresh mbuf behind every descriptor and every status cleared: whatever a
  * previous run left in the ring is gone. */
-int e1000_rxq_fill(struct bp_eth_dev *dev, struct e1000_rxq *q)
+static int rxq_fill(struct bp_eth_dev *dev, struct e1000_rxq *q)
 {
 	if (bp_mempool_get_bulk(q->mp, (void **)q->sw, q->nb) < 0) {
 		memset(q->sw, 0, q->nb * sizeof(*q->sw));
@@ -246,15 +182,15 @@ int e1000_rxq_fill(struct bp_eth_dev *dev, struct e1000_rxq *q)
 	}
 	for (uint16_t i = 0; i < q->nb; i++) {
 		q->sw[i]->rearm = q->rearm;
-		q->ring[i].addr = bp_mbuf_data_iova(q->sw[i]);
-		q->ring[i].status = 0;
+		q->ring[i].rd.addr = bp_mbuf_data_iova(q->sw[i]);
+		q->ring[i].rd.wb = 0;
 	}
 	q->next = 0;
 	q->discard = false;
 	return 0;
 }
 
-void e1000_txq_drop_mbufs(struct e1000_txq *q)
+static void txq_drop_mbufs(struct e1000_txq *q)
 {
 	for (uint16_t i = q->clean; q->sw && i != q->tail; i = (i + 1) & q->mask)
 		bp_pktmbuf_free_seg(q->sw[i]);
@@ -265,7 +201,7 @@ static void txq_free(struct e1000_txq *q)
 {
 	if (!q)
 		return;
-	e1000_txq_drop_mbufs(q);
+	txq_drop_mbufs(q);
 	free(q->sw);
 	free(q->rs);
 	bp_memzone_free(q->mz);
@@ -274,7 +210,7 @@ static void txq_free(struct e1000_txq *q)
 
 int e1000_txq_setup(struct bp_eth_dev *dev, uint16_t qi, uint16_t nb)
 {
-	struct e1000_adapter *a = dev->priv;
+	struct e1000_hw *hw = dev->priv;
 	struct e1000_txq *q;
 	if (check_ring_size(dev, "tx", nb) < 0)
 		return -EINVAL;
@@ -283,7 +219,7 @@ int e1000_txq_setup(struct bp_eth_dev *dev, uint16_t qi, uint16_t nb)
 	memset(q, 0, sizeof(*q));
 	q->nb = nb;
 	q->mask = (uint16_t)(nb - 1);
-	q->regs = a->regs;
+	q->tdt = (volatile char *)hw->regs + E1000_TDT_Q(qi);
 	q->sw = calloc(nb, sizeof(*q->sw));
 	q->rs = calloc(nb, sizeof(*q->rs));
 	q->mz = bp_memzone_reserve("e1000_tx", BP_ALIGN_UP((size_t)nb * sizeof(*q->ring), (size_t)E1000_RING_ALIGN));
@@ -298,7 +234,7 @@ int e1000_txq_setup(struct bp_eth_dev *dev, uint16_t qi, uint16_t nb)
 }
 
 /* An empty ring: one descriptor always stays unused. */
-void e1000_txq_reset(struct e1000_txq *q)
+static void txq_reset(struct e1000_txq *q)
 {
 	memset((void *)q->ring, 0, (size_t)q->nb * sizeof(*q->ring));
 	q->tail = q->clean = 0;
@@ -309,3 +245,59 @@ void e1000_txq_reset(struct e1000_txq *q)
 
 void e1000_rxq_release(struct bp_eth_dev *dev, uint16_t q) { rxq_free(dev->rx_queues[q]); }
 void e1000_txq_release(struct bp_eth_dev *dev, uint16_t q) { txq_free(dev->tx_queues[q]); }
+
+/* Base, length, head and tail of one ring (SDM 13.4.25-29, 13.4.36-40). */
+static void ring_regs(struct e1000_hw *hw, uint32_t bal, const struct bp_memzone *mz, const volatile void *ring,
+		      uint32_t bytes)
+{
+	bp_iova_t base = bp_memzone_iova(mz, (const void *)ring);
+	bp_write32(hw->regs, bal, (uint32_t)base);
+	bp_write32(hw->regs, bal + E1000_RING_BAH, (uint32_t)(base >> 32));
+	bp_write32(hw->regs, bal + E1000_RING_LEN, bytes);
+	bp_write32(hw->regs, bal + E1000_RING_H, 0);
+	bp_write32(hw->regs, bal + E1000_RING_T, 0);
+}
+
+int e1000_rings_program(struct bp_eth_dev *dev)
+{
+	struct e1000_hw *hw = dev->priv;
+	for (uint16_t i = 0; i < dev->nb_rx_queues; i++) {
+		struct e1000_rxq *q = dev->rx_queues[i];
+		int rc = q ? rxq_fill(dev, q) : 0;
+		if (rc < 0) {
+			while (i--)
+				if (dev->rx_queues[i])
+					rxq_drop_mbufs(dev->rx_queues[i]);
+			return rc;
+		}
+		if (q)
+			ring_regs(hw, E1000_RDBAL_Q(i), q->mz, q->ring, (uint32_t)q->nb * sizeof(*q->ring));
+	}
+	for (uint16_t i = 0; i < dev->nb_tx_queues; i++) {
+		struct e1000_txq *q = dev->tx_queues[i];
+		if (!q)
+			continue;
+		txq_reset(q);
+		ring_regs(hw, E1000_TDBAL_Q(i), q->mz, q->ring, (uint32_t)q->nb * sizeof(*q->ring));
+	}
+	return 0;
+}
+
+void e1000_rx_give(struct bp_eth_dev *dev)
+{
+	for (uint16_t i = 0; i < dev->nb_rx_queues; i++) {
+		struct e1000_rxq *q = dev->rx_queues[i];
+		if (q)
+			bp_write32(q->rdt, 0, q->nb - 1u);
+	}
+}
+
+void e1000_queues_drop_mbufs(struct bp_eth_dev *dev)
+{
+	for (uint16_t i = 0; i < dev->nb_tx_queues; i++)
+		if (dev->tx_queues[i])
+			txq_drop_mbufs(dev->tx_queues[i]);
+	for (uint16_t i = 0; i < dev->nb_rx_queues; i++)
+		if (dev->rx_queues[i])
+			rxq_drop_mbufs(dev->rx_queues[i]);
+}

@@ -1,0 +1,244 @@
+/* SPDX-License-Identifier: MIT
+ * What the e1000 family's PMDs share: the 82540EM (drivers/net/e1000) and the
+ * 82574L (drivers/net/e1000e) have the same register file at the same
+ * offsets for everything both have, the same legacy transmit descriptor and
+ * receive descriptors of the same size that differ only in where the
+ * hardware writes status, length and hash back. So one set of queues, one
+ * tx burst, one rx burst (parameterised by the descriptor's write-back
+ * layout, resolved at compile time), and one set of device helpers (station
+ * address, link, statistics, ring programming, stop) serve both.
+ *
+ *   e1000_rxtx.c  queues and bursts
+ *   e1000_hw.c    device helpers
+ */
+#ifndef BYPASS_E1000_COMMON_H
+#define BYPASS_E1000_COMMON_H
+
+#include <bypass/ethdev.h>
+#include <bypass/mem.h>
+#include <bypass/mmio.h>
+#include <bypass/pci.h>
+#include "e1000_regs.h"
+
+#define RS_THRESH 32 /* descriptors between status write-backs, at most */
+#define MAX_BURST 64
+#define MAX_FRAME 1518 /* without FCS, with one VLAN tag: LPE off (SDM 13.4.22) */
+#define E1000_MAX_QUEUES 2 /* the 82574L's; the 82540EM has one */
+
+/* A receive descriptor of either layout: the device reads the buffer address
+ * from the first 8 bytes and writes status back over the whole 16. */
+union e1000_rxd {
+	struct {
+		uint64_t addr;
+		uint64_t wb; /* written back; zero while the NIC owns it */
+	} rd;
+	uint32_t dw[4];
+	uint16_t w[8];
+};
+_Static_assert(sizeof(union e1000_rxd) == 16, "16-byte rx descriptors");
+
+/* Where a layout's write-back puts what rx reads. Status and errors share a
+ * 32-bit word in both layouts: DD is bit 0, EOP bit 1, and the frame errors
+ * (CRC, symbol, sequence, carrier extension, rx data) sit at err_mask. */
+struct e1000_rxd_layout {
+	uint8_t status_dw; /* index of the status/errors word */
+	uint8_t length_w;  /* index of the 16-bit length */
+	uint32_t err_mask;
+	bool rss; /* dw[0] bits 3:0 the RSS type (0: none), dw[1] the hash */
+};
+#define E1000_RXD_DD (1u << 0)
+#define E1000_RXD_EOP (1u << 1)
+#define E1000_RXD_RSS_TYPE_MASK 0xfu
+
+struct e1000_rxq {
+	volatile union e1000_rxd *ring;
+	struct bp_mbuf **sw; /* the mbuf behind each descriptor */
+	volatile void *rdt;  /* this queue's tail register */
+	struct bp_mempool *mp;
+	struct bp_memzone *mz;
+	uint64_t rearm; /* fresh mbuf: headroom, refcnt 1, one segment, our port */
+	uint16_t nb, mask, next;
+	bool discard; /* inside a frame longer than one buffer: drop up to its EOP */
+	struct bp_eth_queue_stats st;
+} BP_CACHE_ALIGNED;
+
+struct e1000_txq {
+	volatile struct e1000_tx_desc *ring;
+	struct bp_mbuf **sw; /* the segment behind each descriptor */
+	uint16_t *rs;        /* descriptors that carry RS, oldest first (a FIFO of nb) */
+	volatile void *tdt;  /* this queue's tail register */
+	struct bp_memzone *mz;
+	uint16_t nb, mask;
+	uint16_t tail;     /* next descriptor to fill */
+	uint16_t clean;    /* oldest descriptor not yet reclaimed */
+	uint16_t nb_free;  /* descriptors we may still fill: nb - 1 when idle */
+	uint16_t rs_head, rs_tail; /* free-running indexes into rs[] */
+	uint16_t since_rs; /* descriptors filled since the last RS */
+	struct bp_eth_queue_stats st;
+} BP_CACHE_ALIGNED;
+
+/* The statistics registers the family reports (SDM 13.7; 82574L datasheet
+ * 10.2.7 keeps them at the same offsets): missed, then receive errors (CRC,
+ * length, undersize, oversize). */
+enum { E1000_HW_MPC, E1000_HW_CRCERRS, E1000_HW_RLEC, E1000_HW_RUC, E1000_HW_ROC, E1000_HW_STATS };
+
+/* The start of each family PMD's adapter (dev->priv points at it), so that
+ * the shared helpers find the registers and the statistics. */
+struct e1000_hw {
+	struct bp_pci_device *pci;
+	volatile void *regs;
+	struct bp_eth_dev *eth;
+	/* The statistics registers clear on read (SDM 13.7): each read adds to
+	 * the total. Registers in `kept` are not cleared by their read (QEMU's
+	 * models): each read is a running value, the total follows its growth.
+	 * Registers in `ignored` count something else there and are left out. */
+	uint32_t kept, ignored;
+	uint64_t hw_total[E1000_HW_STATS];
+	uint32_t hw_last[E1000_HW_STATS];
+};
+
+/* EERD's layout differs within the family (82540EM: SDM 13.4.4; 82574L:
+ * datasheet 10.2.2.x EERD). */
+struct e1000_eerd_layout {
+	uint32_t start, done;
+	uint8_t addr_shift, data_shift;
+};
+
+/* ---- e1000_rxtx.c: queues and bursts ---- */
+uint16_t e1000_tx(void *txq, struct bp_mbuf **pkts, uint16_t n);
+int e1000_rxq_setup(struct bp_eth_dev *dev, uint16_t qi, uint16_t nb, struct bp_mempool *mp);
+int e1000_txq_setup(struct bp_eth_dev *dev, uint16_t qi, uint16_t nb);
+void e1000_rxq_release(struct bp_eth_dev *dev, uint16_t q);
+void e1000_txq_release(struct bp_eth_dev *dev, uint16_t q);
+/* Start, the part every family member does alike: each rx queue gets fresh
+ * mbufs and each tx queue an empty ring, and their base, length, head and
+ * tail registers (SDM 14.4, 14.5). The tails are handed over after the
+ * receiver is enabled (e1000_rx_give). */
+int e1000_rings_program(struct bp_eth_dev *dev);
+/* Hands every rx ring's descriptors to the NIC (RDT = nb - 1). */
+void e1000_rx_give(struct bp_eth_dev *dev);
+/* Every mbuf the rings hold back to its pool (stop). */
+void e1000_queues_drop_mbufs(struct bp_eth_dev *dev);
+/* Frames the NIC has written back and rx has not taken (layout's DD word). */
+uint32_t e1000_rxq_count(const struct e1000_rxq *q, const struct e1000_rxd_layout *l);
+
+/* ---- e1000_hw.c: the device ---- */
+/* Quiets a NIC someone else may have left running, masks every interrupt,
+ * resets it (SDM 14.2 / 82574L datasheet 4.6), sets the link up with
+ * auto-speed detection, loads the station address, empties the multicast
+ * table, takes the statistics' baseline. */
+int e1000_hw_reset(struct e1000_hw *hw, const struct e1000_eerd_layout *eerd);
+/* TCTL and TIPG for full-duplex copper (SDM 14.5). */
+void e1000_tx_enable(struct e1000_hw *hw);
+/* Stop: lets the transmitters finish while the link is up, turns receive and
+ * transmit off, then gives every mbuf back. */
+void e1000_quiesce(struct bp_eth_dev *dev);
+/* What tells one family PMD from another at probe. */
+struct e1000_model {
+	const char *chip, *driver_name;
+	const struct e1000_eerd_layout *eerd;
+	const struct bp_eth_dev_ops *ops;
+	bp_rx_burst_fn rx_burst;
+	/* QEMU's model of the chip, known by its subsystem ids, and the
+	 * statistics registers it keeps across reads or counts otherwise */
+	uint16_t qemu_sub_vendor, qemu_sub_device;
+	uint32_t qemu_kept, qemu_ignored;
+};
+/* Probe: allocates the adapter (`size` bytes, a struct e1000_hw first) and
+ * the port, resets the NIC. The adapter, or NULL with errno set. */
+struct e1000_hw *e1000_probe(struct bp_pci_device *pci, size_t size, const struct e1000_model *m);
+void e1000_remove(struct bp_pci_device *pci);
+/* Close: masks interrupts and resets the NIC before its memory goes away. */
+void e1000_close(struct bp_eth_dev *dev);
+int e1000_link_update(struct bp_eth_dev *dev, int wait);
+/* An interrupt handler's first step: reads ICR into *icr and, on a link
+ * change, the link; false if the device has left the bus (all ones: no
+ * cause is real, and its interrupts stop there). */
+bool e1000_intr_causes(struct e1000_hw *hw, uint32_t *icr);
+/* Its last: lets INTx fire again, then tells link callbacks, which may stop
+ * or close the port and so free the adapter. */
+void e1000_intr_done(struct e1000_hw *hw, uint32_t icr);
+int e1000_stats_get(struct bp_eth_dev *dev, struct bp_eth_stats *st);
+int e1000_stats_reset(struct bp_eth_dev *dev);
+int e1000_promisc(struct bp_eth_dev *dev, int on);
+/* RCTL for our rings: 2048-byte buffers, CRC stripped, broadcast accepted. */
+uint32_t e1000_rctl_value(const struct bp_eth_dev *dev);
+
+/* The ops every family PMD takes from here, in its bp_eth_dev_ops. */
+#define E1000_FAMILY_OPS                                                             \
+	.close = e1000_close, .rx_queue_setup = e1000_rxq_setup, .tx_queue_setup = e1000_txq_setup, \
+	.rx_queue_release = e1000_rxq_release, .tx_queue_release = e1000_txq_release,       \
+	.link_update = e1000_link_update, .stats_get = e1000_stats_get,                       \
+	.stats_reset = e1000_stats_reset, .promiscuous_set = e1000_promisc
+
+/* ---- the rx burst ----
+ * Reads the done descriptors of a burst, takes as many fresh mbufs from the
+ * pool in one bulk get, swaps them into the ring and hands the filled ones
+ * out; when the pool runs short, hands out what can be replaced and drops the
+ * rest (their buffers go straight back into the ring, so the NIC never runs
+ * dry); writes RDT once. `l` is a compile-time constant in each caller, so
+ * every layout gets its own straight-line loop. */
+static inline __attribute__((always_inline)) uint16_t
+e1000_rx_burst(struct e1000_rxq *q, struct bp_mbuf **pkts, uint16_t n, const struct e1000_rxd_layout *l)
+{
+	struct bp_mbuf *fresh[MAX_BURST];
+	uint16_t idx = q->next, ready = 0, nfresh, got = 0, used = 0;
+	uint64_t bytes = 0;
+
+	if (bp_unlikely(n > MAX_BURST))
+		n = MAX_BURST;
+	while (ready < n && (q->ring[(idx + ready) & q->mask].dw[l->status_dw] & E1000_RXD_DD))
+		ready++;
+	if (!ready)
+		return 0;
+	bp_io_rmb(); /* the rest of each descriptor after its DD bit */
+	nfresh = ready;
+	if (bp_unlikely(bp_mempool_get_bulk(q->mp, (void **)fresh, ready) < 0))
+		nfresh = (uint16_t)bp_mempool_get_upto(q->mp, (void **)fresh, ready);
+	for (uint16_t i = 0; i < ready; i++) {
+		volatile union e1000_rxd *d = &q->ring[idx];
+		struct bp_mbuf *m = q->sw[idx];
+		uint32_t status = d->dw[l->status_dw];
+		uint16_t len = d->w[l->length_w];
+
+		if (bp_unlikely(!(status & E1000_RXD_EOP) || (status & l->err_mask) || q->discard)) {
+			/* A bad frame, or one longer than a buffer: every descriptor up
+			 * to its EOP is dropped, the frame counted once, at its start. */
+			if (!q->discard)
+				q->st.errors++;
+			q->discard = !(status & E1000_RXD_EOP);
+		} else if (bp_likely(used < nfresh)) {
+			m->data_len = len;
+			m->pkt_len = len;
+			m->ol_flags = 0;
+			m->packet_type = 0;
+			m->vlan_tci = 0;
+			if (l->rss && (d->dw[0] & E1000_RXD_RSS_TYPE_MASK)) {
+				m->hash = d->dw[1];
+				m->ol_flags = BP_MBUF_F_RX_RSS_HASH;
+			}
+			pkts[got++] = m;
+			bytes += len;
+			struct bp_mbuf *nm = fresh[used++];
+			nm->rearm = q->rearm;
+			q->sw[idx] = nm;
+		} else {
+			/* No mbuf to take its place: drop it, keep its buffer. */
+			q->st.nombuf++;
+		}
+		d->rd.addr = bp_mbuf_data_iova(q->sw[idx]);
+		d->rd.wb = 0;
+		idx = (idx + 1) & q->mask;
+	}
+	if (bp_unlikely(used < nfresh))
+		bp_mempool_put_bulk(q->mp, (void **)&fresh[used], nfresh - used);
+	q->next = idx;
+	/* Give the refilled descriptors back: the NIC may use all up to, not
+	 * including, the next one we will read. */
+	bp_write32(q->rdt, 0, (uint32_t)((idx - 1) & q->mask));
+	q->st.packets += got;
+	q->st.bytes += bytes;
+	return got;
+}
+
+#endif

@@ -1,0 +1,318 @@
+/* SPDX-License-Identifier: MIT
+ * The test rig the e1000 and e1000e model tests share (e1000_rig.h). */
+#include <stdio.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bypass/env.h>
+#include <bypass/mempool.h>
+#include "../unit/harness.h"
+#include "../../apps/common/testpkt.h"
+#include "e1000_rig.h"
+
+struct rig rig;
+
+void note(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	printf("    ");
+	vprintf(fmt, ap);
+	printf("\n");
+	va_end(ap);
+}
+
+bool rig_up(unsigned nports, uint16_t rxd, uint16_t txd, uint32_t nb_mbufs, uint32_t cache)
+{
+	return rig_up_conf(nports, rxd, txd, nb_mbufs, cache, NULL);
+}
+
+bool rig_up_conf(unsigned nports, uint16_t rxd, uint16_t txd, uint32_t nb_mbufs, uint32_t cache,
+		 const struct bp_eth_conf *conf)
+{
+	const struct rig_opts o = { .nports = nports, .nq = 1, .rxd = rxd, .txd = txd, .nb_mbufs = nb_mbufs,
+				    .cache = cache, .conf = conf };
+	return rig_up_opts(&o);
+}
+
+bool rig_up_opts(const struct rig_opts *o)
+{
+	unsigned nports = o->nports;
+	memset(&rig, 0, sizeof(rig));
+	if (test_env("--no-huge -l 0 --log-level err") < 0)
+		return false;
+	rig.nports = nports;
+	for (unsigned i = 0; i < nports; i++) {
+		char addr[16];
+		snprintf(addr, sizeof(addr), "0000:00:0%u.0", 3 + i);
+		rig.m[i] = e1000_model_attach(addr, i ? &mac1 : &mac0, o->flags);
+		if (!rig.m[i])
+			return false;
+	}
+	if (nports == 2)
+		e1000_model_connect(rig.m[0], rig.m[1]);
+	rig.mp = bp_pktmbuf_pool_create("model", o->nb_mbufs, o->cache, 0, BP_MBUF_DEFAULT_BUF_SIZE);
+	if (!rig.mp)
+		return false;
+	for (uint16_t p = 0; p < nports; p++) {
+		if (bp_eth_dev_configure(p, o->nq, o->nq, o->conf) < 0)
+			return false;
+		for (uint16_t q = 0; q < o->nq; q++)
+			if (bp_eth_rx_queue_setup(p, q, o->rxd, rig.mp) < 0 || bp_eth_tx_queue_setup(p, q, o->txd) < 0)
+				return false;
+		if (bp_eth_dev_start(p) < 0)
+			return false;
+	}
+	testpkt_template(rig.tmpl, &mac1, &mac0, LEN, 0);
+	return true;
+}
+
+/* Closes every port, then checks that every mbuf came back, frees all. */
+bool rig_down(void)
+{
+	bool ok = true;
+	for (uint16_t p = 0; p < rig.nports; p++)
+		bp_eth_dev_close(p);
+	if (rig.mp) {
+		uint32_t in_use = bp_mempool_in_use_count(rig.mp);
+		if (in_use) {
+			note("%u mbufs of %u not back in the pool after close", in_use, rig.mp->size);
+			ok = false;
+		}
+	}
+	for (unsigned i = 0; i < rig.nports; i++)
+		if (rig.m[i] && E1000_MODEL_GET(rig.m[i], dma_faults)) {
+			note("model %u saw %llu DMA faults", i, (unsigned long long)rig.m[i]->dma_faults);
+			ok = false;
+		}
+	bp_cleanup();
+	bp_mempool_free(rig.mp);
+	for (unsigned i = 0; i < rig.nports; i++)
+		e1000_model_free(rig.m[i]);
+	memset(&rig, 0, sizeof(rig));
+	return ok;
+}
+
+struct bp_mbuf *make_pkt(uint64_t seq)
+{
+	struct bp_mbuf *m = bp_pktmbuf_alloc(rig.mp);
+	if (m) {
+		testpkt_fill(bp_pktmbuf_mtod(m, uint8_t *), rig.tmpl, LEN, seq);
+		m->data_len = LEN;
+		m->pkt_len = LEN;
+	}
+	return m;
+}
+
+void frame_of(uint8_t *buf, uint64_t seq) { testpkt_fill(buf, rig.tmpl, LEN, seq); }
+
+void inject(struct e1000_model *m, uint64_t seq0, uint64_t n)
+{
+	uint8_t f[LEN];
+	for (uint64_t s = seq0; s < seq0 + n; s++) {
+		frame_of(f, s);
+		e1000_model_inject(m, f, LEN);
+	}
+}
+
+/* Checks one frame: ours, intact, and the sequence number expected. */
+bool frame_ok(const uint8_t *p, uint32_t len, uint64_t want)
+{
+	uint64_t seq = UINT64_MAX;
+	enum testpkt_verdict v = testpkt_check(p, len, &seq);
+	if (v != TESTPKT_OK || seq != want || len != LEN) {
+		note("frame %llu: verdict %d, sequence %llu, %u bytes", (unsigned long long)want, v,
+		     (unsigned long long)seq, len);
+		return false;
+	}
+	return true;
+}
+
+/* Offers frames seq0.. to tx_burst in bursts of `burst`, keeping what the port
+ * refuses for the next call, until n are taken; the number taken. */
+uint64_t tx_frames(uint16_t port, uint64_t seq0, uint64_t n, uint16_t burst)
+{
+	return tx_frames_q(port, 0, seq0, n, burst);
+}
+
+uint64_t tx_frames_q(uint16_t port, uint16_t queue, uint64_t seq0, uint64_t n, uint16_t burst)
+{
+	struct bp_mbuf *pkts[512];
+	uint16_t have = 0;
+	uint64_t next = seq0, taken = 0, deadline = model_now_ns() + WAIT * 1000000ull;
+	while (taken < n && model_now_ns() < deadline) {
+		while (have < burst && next < seq0 + n) {
+			struct bp_mbuf *m = make_pkt(next);
+			if (!m)
+				break;
+			pkts[have++] = m;
+			next++;
+		}
+		uint16_t k = bp_eth_tx_burst(port, queue, pkts, have);
+		memmove(pkts, pkts + k, (size_t)(have - k) * sizeof(pkts[0]));
+		have = (uint16_t)(have - k);
+		taken += k;
+	}
+	bp_pktmbuf_free_bulk(pkts, have);
+	return taken;
+}
+
+/* Takes n frames from what model m sent, each checked, in order. */
+bool sent_frames(struct e1000_model *m, uint64_t seq0, uint64_t n)
+{
+	uint64_t deadline = model_now_ns() + WAIT * 1000000ull;
+	for (uint64_t i = 0; i < n;) {
+		struct model_frame *f = fq_pop(&m->out);
+		if (!f) {
+			if (model_now_ns() > deadline) {
+				note("the NIC sent %llu frames of %llu", (unsigned long long)i, (unsigned long long)n);
+				return false;
+			}
+			continue;
+		}
+		bool ok = frame_ok(f->data, f->len, seq0 + i);
+		free(f);
+		if (!ok)
+			return false;
+		i++;
+	}
+	return true;
+}
+
+/* Polls rx_burst until n frames came (seq0.., in order, each checked) or the
+ * time is up; how many came. */
+uint64_t rx_frames(uint16_t port, uint16_t burst, uint64_t seq0, uint64_t n, bool *intact)
+{
+	return rx_frames_q(port, 0, burst, seq0, n, intact);
+}
+
+uint64_t rx_frames_q(uint16_t port, uint16_t queue, uint16_t burst, uint64_t seq0, uint64_t n, bool *intact)
+{
+	struct bp_mbuf *pkts[512];
+	uint64_t got = 0, deadline = model_now_ns() + WAIT * 1000000ull;
+	*intact = true;
+	while (got < n && model_now_ns() < deadline) {
+		uint16_t k = bp_eth_rx_burst(port, queue, pkts, (uint16_t)BP_MIN((uint64_t)burst, n - got));
+		for (uint16_t i = 0; i < k; i++)
+			if (*intact && !frame_ok(bp_pktmbuf_mtod(pkts[i], uint8_t *), pkts[i]->pkt_len, seq0 + got + i))
+				*intact = false;
+		bp_pktmbuf_free_bulk(pkts, k);
+		got += k;
+	}
+	return got;
+}
+
+struct bp_eth_stats stats(uint16_t port)
+{
+	struct bp_eth_stats st;
+	bp_eth_stats_get(port, &st);
+	return st;
+}
+
+/* Takes every free mbuf out of the pool; returns how many (held in out). */
+uint32_t drain_pool(struct bp_mbuf **out, uint32_t max)
+{
+	uint32_t n = 0;
+	while (n < max && (out[n] = bp_pktmbuf_alloc(rig.mp)))
+		n++;
+	return n;
+}
+
+void on_link(uint16_t port, enum bp_eth_event_type ev, void *arg)
+{
+	struct link_log *l = arg;
+	struct bp_eth_link link;
+	bp_eth_link_get(port, &link, false);
+	pthread_mutex_lock(&l->lock);
+	if (ev == BP_ETH_EVENT_LINK) {
+		l->events++;
+		l->last = link;
+	}
+	pthread_cond_broadcast(&l->cond);
+	pthread_mutex_unlock(&l->lock);
+}
+
+/* Waits up to a second for the n-th link event. */
+bool link_event(struct link_log *l, int n)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 1;
+	pthread_mutex_lock(&l->lock);
+	while (l->events < n && pthread_cond_timedwait(&l->cond, &l->lock, &ts) == 0)
+		;
+	bool ok = l->events >= n;
+	pthread_mutex_unlock(&l->lock);
+	return ok;
+}
+
+void *inject_later(void *arg)
+{
+	struct delayed *d = arg;
+	usleep(d->delay_ms * 1000);
+	inject(d->m, d->seq, 1);
+	return NULL;
+}
+
+
+/* Port 0 sends, port 1 receives, never more in flight than the rings hold:
+ * every frame must arrive, in order, intact, with nothing missed. */
+bool loopback(uint16_t ring, uint16_t burst, uint64_t seq0, uint64_t n)
+{
+	struct bp_mbuf *pkts[512];
+	uint64_t sent = 0, got = 0, deadline = model_now_ns() + WAIT * 1000000ull;
+	uint16_t have = 0;
+	while (got < n) {
+		if (model_now_ns() > deadline) {
+			note("ring %u burst %u: sent %llu, received %llu of %llu", ring, burst,
+			     (unsigned long long)sent, (unsigned long long)got, (unsigned long long)n);
+			bp_pktmbuf_free_bulk(pkts, have);
+			return false;
+		}
+		uint64_t window = ring - 1 - (sent + have - got);
+		while (have < burst && sent + have < n && window > 0) {
+			if (!(pkts[have] = make_pkt(seq0 + sent + have)))
+				break;
+			have++;
+			window--;
+		}
+		uint16_t k = bp_eth_tx_burst(0, 0, pkts, have);
+		memmove(pkts, pkts + k, (size_t)(have - k) * sizeof(pkts[0]));
+		have = (uint16_t)(have - k);
+		sent += k;
+		struct bp_mbuf *rx[512];
+		uint16_t r = bp_eth_rx_burst(1, 0, rx, burst);
+		for (uint16_t i = 0; i < r; i++) {
+			if (!frame_ok(bp_pktmbuf_mtod(rx[i], uint8_t *), rx[i]->pkt_len, seq0 + got + i)) {
+				bp_pktmbuf_free_bulk(rx, r);
+				bp_pktmbuf_free_bulk(pkts, have);
+				return false;
+			}
+		}
+		bp_pktmbuf_free_bulk(rx, r);
+		got += r;
+	}
+	return true;
+}
+
+bool rx_fill_rounds(struct e1000_model *m, uint16_t queue, uint16_t nb, unsigned rounds)
+{
+	for (uint64_t round = 0; round < rounds; round++) {
+		uint64_t seq0 = round * nb;
+		bool intact;
+		inject(m, seq0, nb);
+		if (!e1000_model_wait_quiet(m, WAIT) || rx_frames_q(0, queue, 32, seq0, nb - 1u, &intact) != nb - 1u ||
+		    !intact)
+			return false;
+		struct bp_eth_stats st = stats(0);
+		if (st.imissed != round + 1 || st.ipackets != (round + 1) * (nb - 1u) ||
+		    st.ibytes != (round + 1) * (nb - 1u) * (uint64_t)LEN || st.rx_nombuf) {
+			note("round %llu: missed %llu, packets %llu, bytes %llu, nombuf %llu", (unsigned long long)round,
+			     (unsigned long long)st.imissed, (unsigned long long)st.ipackets,
+			     (unsigned long long)st.ibytes, (unsigned long long)st.rx_nombuf);
+			return false;
+		}
+	}
+	return true;
+}

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: MIT
+ * The rig the e1000 and e1000e model tests share: bypass with one or two
+ * modelled NICs (back to back when two), a pool, every port started; test
+ * frames numbered and checked byte for byte (apps/common/testpkt.h); the
+ * waits, link-event log and delayed injection the tests use. */
+#ifndef BYPASS_TEST_E1000_RIG_H
+#define BYPASS_TEST_E1000_RIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <pthread.h>
+#include <bypass/ethdev.h>
+#include "../../apps/common/testpkt.h"
+#include "e1000_model.h"
+
+#define LEN 128     /* test frame length without FCS */
+#define WAIT 10000  /* ms: generous; every wait ends as soon as its condition holds */
+
+static const struct bp_ether_addr mac0 = { { 0x02, 0, 0, 0, 0xe1, 0x00 } };
+static const struct bp_ether_addr mac1 = { { 0x02, 0, 0, 0, 0xe1, 0x01 } };
+
+extern struct rig {
+	struct e1000_model *m[2];
+	unsigned nports;
+	struct bp_mempool *mp;
+	uint8_t tmpl[TESTPKT_HDRS];
+} rig;
+
+struct rig_opts {
+	unsigned nports;
+	unsigned flags;  /* E1000_MODEL_* */
+	uint16_t nq;     /* queue pairs per port */
+	uint16_t rxd, txd;
+	uint32_t nb_mbufs, cache;
+	const struct bp_eth_conf *conf;
+};
+
+void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* bypass with `nports` modelled 82540EM, a pool of nb_mbufs with an lcore
+ * cache of `cache`, every port started with one queue pair of rxd/txd
+ * descriptors. */
+bool rig_up(unsigned nports, uint16_t rxd, uint16_t txd, uint32_t nb_mbufs, uint32_t cache);
+bool rig_up_conf(unsigned nports, uint16_t rxd, uint16_t txd, uint32_t nb_mbufs, uint32_t cache,
+		 const struct bp_eth_conf *conf);
+bool rig_up_opts(const struct rig_opts *o);
+/* Closes every port, then checks that every mbuf came back, frees all. */
+bool rig_down(void);
+
+struct bp_mbuf *make_pkt(uint64_t seq);
+void frame_of(uint8_t *buf, uint64_t seq);
+void inject(struct e1000_model *m, uint64_t seq0, uint64_t n);
+/* Checks one frame: ours, intact, and the sequence number expected. */
+bool frame_ok(const uint8_t *p, uint32_t len, uint64_t want);
+/* Offers frames seq0.. to tx_burst in bursts of `burst`, keeping what the port
+ * refuses for the next call, until n are taken; the number taken. */
+uint64_t tx_frames(uint16_t port, uint64_t seq0, uint64_t n, uint16_t burst);
+uint64_t tx_frames_q(uint16_t port, uint16_t queue, uint64_t seq0, uint64_t n, uint16_t burst);
+/* Takes n frames from what model m sent, each checked, in order. */
+bool sent_frames(struct e1000_model *m, uint64_t seq0, uint64_t n);
+/* Polls rx_burst until n frames came (seq0.., in order, each checked) or the
+ * time is up; how many came. */
+uint64_t rx_frames(uint16_t port, uint16_t burst, uint64_t seq0, uint64_t n, bool *intact);
+uint64_t rx_frames_q(uint16_t port, uint16_t queue, uint16_t burst, uint64_t seq0, uint64_t n, bool *intact);
+struct bp_eth_stats stats(uint16_t port);
+/* Port 0 sends, port 1 receives (queue 0), never more in flight than the
+ * rings hold: every frame must arrive, in order, intact. */
+bool loopback(uint16_t ring, uint16_t burst, uint64_t seq0, uint64_t n);
+/* Port 0 does not poll: each round the NIC fills nb - 1 descriptors of rx
+ * queue `queue` and misses (and counts) one frame more; then every frame is
+ * read and checked, and the counters say exactly that. */
+bool rx_fill_rounds(struct e1000_model *m, uint16_t queue, uint16_t nb, unsigned rounds);
+/* Takes every free mbuf out of the pool; returns how many (held in out). */
+uint32_t drain_pool(struct bp_mbuf **out, uint32_t max);
+
+struct link_log {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int events;
+	struct bp_eth_link last;
+};
+/* A link callback that logs into arg (a struct link_log). */
+void on_link(uint16_t port, enum bp_eth_event_type ev, void *arg);
+/* Waits up to a second for the n-th link event. */
+bool link_event(struct link_log *l, int n);
+
+struct delayed {
+	struct e1000_model *m;
+	unsigned delay_ms;
+	uint64_t seq;
+};
+/* A thread: injects frame d->seq after d->delay_ms. */
+void *inject_later(void *arg);
+
+#endif
