@@ -72,22 +72,7 @@ fi
 
 # 3. kill -9 in the middle of flat-out traffic; the next run works at once
 #    (the device is reset at start, whatever the last owner left in it).
-"$testpmd" -l 0,1 -a $a -a $b -- --forward-mode=rxonly --port-mode=0:txonly --stream=4 --duration=600 \
-	--stats-period=0 >"$tmp/victim" 2>&1 &
-victim=$!
-if wait_ready "$tmp/victim" $victim; then
-	kill -9 $victim; wait $victim 2>/dev/null
-	out=$(timeout 120 "$testpmd" -l 0,1 -a $a -a $b -- --forward-mode=rxonly --port-mode=0:txonly --verify \
-		--stream=5 --tx-count=3000 --tx-rate=1000 --rx-count=200 --duration=100 --stats-period=0 2>&1); rc=$?
-	ver=$(field "$out" 1 verify: verified)
-	[ $rc = 0 ] && [ "${ver:-0}" -ge 200 ] && [ "$(field "$out" 1 verify: bad)" = 0 ] &&
-		[ "$(field "$out" 1 verify: reordered)" = 0 ] && echo "$out" | grep -q "mbufs in use at exit: 0" &&
-		ok "$kind virtio on $drv: after kill -9 the next run works at once: $ver of its frames verified" ||
-		fail "$kind virtio on $drv: after kill -9 the next run works at once" "exit $rc" "$out"
-else
-	kill -9 $victim 2>/dev/null
-	fail "$kind virtio on $drv: kill -9" "the first never said it was forwarding: $(cat "$tmp/victim")"
-fi
+kill9_then_rerun "$kind virtio on $drv"
 
 "$bypass" restore --all >/dev/null
 summary
