@@ -248,6 +248,8 @@ int bp_eth_dev_stop(uint16_t port);
 int bp_eth_dev_close(uint16_t port);
 int bp_eth_link_get(uint16_t port, struct bp_eth_link *link, bool wait);
 int bp_eth_macaddr_get(uint16_t port, struct bp_ether_addr *mac);
+/* Gives the port another MAC address (the driver's mac_addr_set). */
+int bp_eth_dev_mac_addr_set(uint16_t port, const struct bp_ether_addr *mac);
 int bp_eth_promiscuous_set(uint16_t port, bool on);
 int bp_eth_stats_get(uint16_t port, struct bp_eth_stats *st);
 int bp_eth_stats_reset(uint16_t port);

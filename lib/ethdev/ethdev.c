@@ -439,6 +439,21 @@ int bp_eth_macaddr_get(uint16_t port, struct bp_ether_addr *mac)
 	return 0;
 }
 
+int bp_eth_dev_mac_addr_set(uint16_t port, const struct bp_ether_addr *mac)
+{
+	struct bp_eth_dev *d = port_or_log(port, "mac address set");
+	if (!d)
+		return -ENODEV;
+	if (!d->ops->mac_addr_set) {
+		BP_LOG(ERR, "%s: driver %s cannot change its MAC address", d->name, d->driver_name);
+		return -ENOTSUP;
+	}
+	int rc = d->ops->mac_addr_set(d, mac);
+	if (rc == 0)
+		d->mac = *mac;
+	return rc;
+}
+
 int bp_eth_promiscuous_set(uint16_t port, bool on)
 {
 	struct bp_eth_dev *d = port_or_log(port, "promiscuous");
