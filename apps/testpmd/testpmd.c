@@ -16,6 +16,7 @@
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
+#include <bypass/capture.h>
 #include <bypass/env.h>
 #include <bypass/log.h>
 #include <bypass/ethdev.h>
@@ -77,6 +78,9 @@ static void usage(const char *prog)
 	       "                        helper thread): -l 0,1 gives two forwarding cores\n"
 	       "  --disable-rss         with --rxq > 1: no RSS (frames go to queue 0); by default every\n"
 	       "                        hash type the port has is on\n"
+	       "  --capture=PORT:FILE[,count=N][,dir=rx|tx|both][,queue=Q][,snaplen=N][,ring_kb=N]\n"
+	       "                        write what PORT receives and sends into FILE (pcapng), from\n"
+	       "                        forwarding start to exit (repeatable, one per port)\n"
 	       "The line \"testpmd: forwarding started\" says the ports are started and polled;\n"
 	       "\"testpmd: first packet on port P\" that P received its first.\n"
 	       "Environment options: %s --help\n",
@@ -123,7 +127,7 @@ static int parse_app_args(int argc, char **argv)
 		{ "eth-peer", required_argument, 0, 'E' },   { "record-core-cycles", no_argument, 0, 'Y' },
 		{ "rxq", required_argument, 0, 'q' },         { "txq", required_argument, 0, 'Q' },
 		{ "flows", required_argument, 0, 'w' },       { "disable-rss", no_argument, 0, 'D' },
-		{ "fwd-on-main", no_argument, 0, 'O' },
+		{ "fwd-on-main", no_argument, 0, 'O' },       { "capture", required_argument, 0, 'K' },
 		{ 0, 0, 0, 0 },
 	};
 	int c;
@@ -265,6 +269,13 @@ static int parse_app_args(int argc, char **argv)
 			break;
 		case 'O':
 			cfg.fwd_on_main = true;
+			break;
+		case 'K':
+			if (cfg.nb_capture == BP_MAX_ETHPORTS) {
+				fprintf(stderr, "testpmd: at most %d --capture\n", BP_MAX_ETHPORTS);
+				return -1;
+			}
+			cfg.capture[cfg.nb_capture++] = optarg;
 			break;
 		case 'h':
 			usage("bypass-testpmd");
@@ -622,7 +633,14 @@ int main(int argc, char **argv)
 	if (cfg.rx_mode != RX_POLL)
 		printf(" (an idle lcore sleeps after %u empty poll%s)", cfg.idle_polls, cfg.idle_polls > 1 ? "s" : "");
 	printf("%s\n", cfg.no_lsc ? "; link changes not watched" : "");
-	uint16_t lp;
+	uint16_t lp, cap_port[BP_MAX_ETHPORTS];
+	for (unsigned i = 0; i < cfg.nb_capture; i++) {
+		if (bp_capture_start_spec(cfg.capture[i], &cap_port[i]) < 0) {
+			fprintf(stderr, "testpmd: --capture=%s could not start\n", cfg.capture[i]);
+			goto out;
+		}
+		printf("testpmd: capturing %s\n", cfg.capture[i]);
+	}
 	BP_ETH_FOREACH_DEV(lp)
 		if (!cfg.no_lsc)
 			bp_eth_dev_callback_register(lp, BP_ETH_EVENT_LINK, on_link, NULL);
@@ -650,6 +668,12 @@ int main(int argc, char **argv)
 	bp_lcore_wait_all();
 	for (unsigned i = 0; i < nb_streams; i++)
 		bp_pktmbuf_free_bulk(streams[i].held, streams[i].nheld); /* built, never taken */
+	for (unsigned i = 0; i < cfg.nb_capture; i++) {
+		struct bp_capture_stats cs;
+		if (bp_capture_stop(cap_port[i], &cs) == 0)
+			printf("capture port %u: written=%llu dropped=%llu (%s)\n", cap_port[i],
+			       (unsigned long long)cs.written, (unsigned long long)cs.dropped, cfg.capture[i]);
+	}
 	take_snap(&last);
 	print_summary(&first, &last);
 	double cpu = cpu_seconds() - cpu0, wall = last.t - first.t;

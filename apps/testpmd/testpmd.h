@@ -72,6 +72,8 @@ struct testpmd_cfg {
 	uint32_t flows;      /* txonly: flows per port (--flows) */
 	bool no_rss;         /* --disable-rss */
 	bool fwd_on_main;    /* --fwd-on-main */
+	const char *capture[BP_MAX_ETHPORTS]; /* --capture=PORT:FILE[,...] */
+	unsigned nb_capture;
 };
 
 /* A port's RSS set-up as rx --verify checks it. */

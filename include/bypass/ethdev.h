@@ -36,21 +36,34 @@ struct bp_eth_fp {
 	bp_tx_burst_fn tx_burst;
 	void **rxq;
 	void **txq;
+	/* A capture of the port (bypass/capture.h) while one runs, else NULL:
+	 * the one branch a burst pays for it. */
+	void *capture;
 } BP_CACHE_ALIGNED;
 
 extern struct bp_eth_fp bp_eth_fp[BP_MAX_ETHPORTS];
+
+/* lib/capture: copy a burst into the port's capture (tx: of what the driver
+ * takes, so it calls the driver itself). */
+void bp__capture_rx(uint16_t port, uint16_t queue, struct bp_mbuf **pkts, uint16_t n);
+uint16_t bp__capture_tx(uint16_t port, uint16_t queue, struct bp_mbuf **pkts, uint16_t n);
 
 static inline uint16_t bp_eth_rx_burst(uint16_t port, uint16_t queue, struct bp_mbuf **pkts,
 				       uint16_t n)
 {
 	const struct bp_eth_fp *p = &bp_eth_fp[port];
-	return p->rx_burst(p->rxq[queue], pkts, n);
+	uint16_t nb = p->rx_burst(p->rxq[queue], pkts, n);
+	if (bp_unlikely(__atomic_load_n(&p->capture, __ATOMIC_RELAXED) != NULL))
+		bp__capture_rx(port, queue, pkts, nb);
+	return nb;
 }
 
 static inline uint16_t bp_eth_tx_burst(uint16_t port, uint16_t queue, struct bp_mbuf **pkts,
 				       uint16_t n)
 {
 	const struct bp_eth_fp *p = &bp_eth_fp[port];
+	if (bp_unlikely(__atomic_load_n(&p->capture, __ATOMIC_RELAXED) != NULL))
+		return bp__capture_tx(port, queue, pkts, n);
 	return p->tx_burst(p->txq[queue], pkts, n);
 }
 

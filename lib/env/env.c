@@ -13,6 +13,7 @@
 #include <sys/vfs.h>
 #include <bypass/env.h>
 #include <bypass/log.h>
+#include <bypass/capture.h>
 #include <bypass/ethdev.h>
 #include <bypass/pci.h>
 #include <bypass/mem.h>
@@ -487,6 +488,7 @@ void bp_cleanup(void)
 	/* Workers first: a worker still polling a port must not see it closed.
 	 * (stop_workers waits for each one's function to return.) */
 	stop_workers();
+	bp_capture_stop_all();
 	bp_eth_dev_close_all();
 	bp_pci_remove_all();
 	bp_intr_shutdown();

@@ -35,9 +35,11 @@ static uint16_t dummy_burst(void *q, struct bp_mbuf **pkts, uint16_t n)
 	return 0;
 }
 
+/* A capture stays on through stop, start and close (until bp_capture_stop). */
 static void fp_reset(uint16_t port)
 {
-	bp_eth_fp[port] = (struct bp_eth_fp){ dummy_burst, dummy_burst, no_queues, no_queues };
+	bp_eth_fp[port] = (struct bp_eth_fp){ dummy_burst, dummy_burst, no_queues, no_queues,
+					      bp_eth_fp[port].capture };
 }
 
 __attribute__((constructor)) static void fp_init(void)
@@ -372,7 +374,8 @@ int bp_eth_dev_start(uint16_t port)
 	if (rc < 0)
 		return rc;
 	d->state = BP_ETH_STARTED;
-	bp_eth_fp[port] = (struct bp_eth_fp){ d->rx_burst, d->tx_burst, d->rx_queues, d->tx_queues };
+	bp_eth_fp[port] = (struct bp_eth_fp){ d->rx_burst, d->tx_burst, d->rx_queues, d->tx_queues,
+					      bp_eth_fp[port].capture };
 	if (d->conf.promiscuous)
 		bp_eth_promiscuous_set(port, true);
 	return 0;
