@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: MIT
+ * net_pcap (built with libpcap): a file replayed through a port and recorded
+ * again keeps every byte; the files are written and read by the tests' own
+ * code (capfile.c), not libpcap. */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bypass/env.h>
+#include <bypass/ethdev.h>
+#include "capfile.h"
+#include "harness.h"
+
+#define NFR 500
+
+/* Frames of every size class: minimum, odd, full, and (jumbo) larger than
+ * one mbuf (3000 and 9000 bytes: chains), each byte from a seeded generator. */
+static uint8_t *frames[NFR];
+static uint32_t lens[NFR];
+
+static void make_input(const char *path, bool jumbo)
+{
+	uint32_t x = 12345;
+	for (unsigned i = 0; i < NFR; i++) {
+		lens[i] = jumbo && i % 50 == 7 ? 3000 : jumbo && i % 97 == 3 ? 9000 : 60 + (i * 131) % 1455;
+		frames[i] = realloc(frames[i], lens[i]);
+		for (uint32_t k = 0; k < lens[i]; k++) {
+			x = x * 1103515245u + 12345u;
+			frames[i][k] = (uint8_t)(x >> 16);
+		}
+	}
+	capfile_write_pcap(path, (const uint8_t *const *)frames, lens, NFR);
+}
+
+/* The recorded file holds the input's frames, loops times over, in order. */
+static int same_frames(const char *path, unsigned loops)
+{
+	struct capfile f;
+	const char *err = capfile_read_pcap(path, &f);
+	int rc = 0;
+	if (err || f.n != NFR * loops) {
+		printf("    %s: %s, %u frames\n", path, err ? err : "read", f.n);
+		rc = -1;
+	}
+	for (unsigned i = 0; !rc && i < f.n; i++) {
+		unsigned j = i % NFR;
+		if (f.pkt[i].cap_len != lens[j] || f.pkt[i].orig_len != lens[j] ||
+		    memcmp(f.pkt[i].data, frames[j], lens[j]) != 0) {
+			printf("    frame %u differs (%u bytes, want %u)\n", i, f.pkt[i].cap_len, lens[j]);
+			rc = -1;
+		}
+	}
+	capfile_free(&f);
+	return rc;
+}
+
+TEST(pcap_replay_through_a_port_and_record_keeps_every_byte)
+{
+	char in[] = "/tmp/bp-pcap-XXXXXX", out[] = "/tmp/bp-pcap-XXXXXX", args[256];
+	CHECK(mkstemp(in) >= 0 && mkstemp(out) >= 0);
+	make_input(in, true);
+	snprintf(args, sizeof(args), "--no-huge -l 0 --vdev net_pcap0,rx_pcap=%s,tx_pcap=%s", in, out);
+	CHECK(test_env(args) >= 0);
+	struct bp_mempool *mp = bp_pktmbuf_pool_create("pcap", 2048, 0, 0, BP_MBUF_DEFAULT_BUF_SIZE);
+	struct bp_eth_conf conf = { .size = sizeof(conf), .max_rx_pktlen = 9600 };
+	CHECK(mp);
+	CHECK_EQ(bp_eth_dev_configure(0, 1, 1, &conf), 0);
+	CHECK_EQ(bp_eth_rx_queue_setup(0, 0, 512, mp), 0);
+	CHECK_EQ(bp_eth_tx_queue_setup(0, 0, 512), 0);
+	CHECK_EQ(bp_eth_dev_start(0), 0);
+	uint64_t bytes = 0, chains = 0;
+	unsigned got = 0, empty = 0;
+	while (empty < 3) { /* the end of the file: nothing, and nothing again */
+		struct bp_mbuf *m[32];
+		uint16_t n = bp_eth_rx_burst(0, 0, m, 32);
+		empty = n ? 0 : empty + 1;
+		for (uint16_t i = 0; i < n; i++) {
+			CHECK(bp_mbuf_check(m[i], true) == NULL);
+			CHECK_EQ(m[i]->pkt_len, lens[got + i]);
+			CHECK_EQ(m[i]->timestamp, (1700000000ull + got + i) * 1000000000ull + (got + i) * 1000ull);
+			bytes += m[i]->pkt_len;
+			chains += m[i]->nb_segs > 1;
+		}
+		got += n;
+		CHECK_EQ(bp_eth_tx_burst(0, 0, m, n), n);
+	}
+	CHECK_EQ(got, NFR);
+	CHECK(chains >= 10);
+	struct bp_eth_stats st;
+	CHECK_EQ(bp_eth_stats_get(0, &st), 0);
+	CHECK_EQ(st.ipackets, NFR);
+	CHECK_EQ(st.opackets, NFR);
+	CHECK_EQ(st.ibytes, bytes);
+	CHECK_EQ(st.obytes, bytes);
+	CHECK_EQ(st.ierrors, 0);
+	/* stop, start: the file plays again from its start */
+	CHECK_EQ(bp_eth_dev_stop(0), 0);
+	CHECK_EQ(bp_eth_dev_start(0), 0);
+	struct bp_mbuf *m[32];
+	uint16_t n = bp_eth_rx_burst(0, 0, m, 32);
+	CHECK_EQ(n, 32);
+	CHECK_EQ(m[0]->pkt_len, lens[0]);
+	CHECK(memcmp(bp_pktmbuf_mtod(m[0], void *), frames[0], lens[0]) == 0);
+	bp_pktmbuf_free_bulk(m, n);
+	bp_cleanup(); /* closes the port: the recording is flushed */
+	CHECK_EQ(bp_mempool_in_use_count(mp), 0);
+	bp_mempool_free(mp);
+	CHECK_EQ(same_frames(out, 1), 0);
+	unlink(in);
+	unlink(out);
+}
+
+TEST(pcap_testpmd_io_infinite_replay_and_bad_files)
+{
+	char in[] = "/tmp/bp-pcap-XXXXXX", out[] = "/tmp/bp-pcap-XXXXXX", cmd[512];
+	static char text[65536];
+	CHECK(mkstemp(in) >= 0 && mkstemp(out) >= 0);
+	make_input(in, false); /* testpmd's ports take frames of up to 1514 bytes */
+	const char *tp = test_build_path("apps/testpmd/bypass-testpmd");
+	/* io on one port forwards to itself: the file, three times over, into out */
+	snprintf(cmd, sizeof(cmd), "%s -l 0 --no-huge --vdev net_pcap0,rx_pcap=%s,tx_pcap=%s,infinite_rx=1 -- "
+		 "--forward-mode=io --rx-count=%d --burst=%d --duration=20 --stats-period=0 2>&1", tp, in, out,
+		 3 * NFR, NFR / 10);
+	CHECK_EQ(test_run(cmd, text, sizeof(text)), 0);
+	CHECK(strstr(text, "mbufs in use at exit: 0 of") != NULL);
+	/* --rx-count stops it after the burst that reaches 1500: exactly 3 loops */
+	CHECK(strstr(text, "rx-packets=1500 ") != NULL);
+	CHECK_EQ(same_frames(out, 3), 0);
+	/* bad input: one line that says what to give */
+	snprintf(cmd, sizeof(cmd), "%s -l 0 --no-huge --vdev net_pcap0,rx_pcap=/nonexistent.pcap 2>&1", tp);
+	CHECK(test_run(cmd, text, sizeof(text)) != 0);
+	CHECK(strstr(text, "rx_pcap=/nonexistent.pcap") && strstr(text, "give a pcap or pcapng file"));
+	snprintf(cmd, sizeof(cmd), "%s -l 0 --no-huge --vdev net_pcap0 2>&1", tp);
+	CHECK(test_run(cmd, text, sizeof(text)) != 0);
+	CHECK(strstr(text, "rx_pcap=IN.pcap,tx_pcap=OUT.pcap") != NULL);
+	snprintf(cmd, sizeof(cmd), "%s -l 0 --no-huge --vdev net_pcap0,rx_pcap=%s 2>&1", tp,
+		 test_build_path("apps/testpmd/bypass-testpmd"));
+	CHECK(test_run(cmd, text, sizeof(text)) != 0);
+	CHECK(strstr(text, "give a pcap or pcapng file") != NULL);
+	unlink(in);
+	unlink(out);
+	for (unsigned i = 0; i < NFR; i++) {
+		free(frames[i]);
+		frames[i] = NULL;
+	}
+}
