@@ -45,7 +45,8 @@ static uint8_t *put_opt(uint8_t *p, uint16_t code, const void *v, uint16_t len)
 {
 	memcpy(p, &code, 2);
 	memcpy(p + 2, &len, 2);
-	memcpy(p + 4, v, len);
+	if (len)
+		memcpy(p + 4, v, len);
 	memset(p + 4 + len, 0, pad4(len) - len);
 	return p + 4 + pad4(len);
 }
