@@ -240,16 +240,20 @@ static int pcap_promisc(struct bp_eth_dev *dev, int on)
 	return 0;
 }
 
-static void pcap_close_port(struct bp_eth_dev *dev)
+static void port_free(struct pcap_port *p)
 {
-	struct pcap_port *p = dev->priv;
 	if (p->dump)
-		pcap_dump_close(p->dump);
+		pcap_dump_close(p->dump); /* flushes */
 	if (p->dead)
 		pcap_close(p->dead);
 	free(p->rx_path);
 	free(p->tx_path);
 	free(p);
+}
+
+static void pcap_close_port(struct bp_eth_dev *dev)
+{
+	port_free(dev->priv);
 	dev->priv = NULL;
 }
 
@@ -315,15 +319,8 @@ static int pcap_probe(const char *name, const char *args)
 	p = NULL;
 	rc = 0;
 out:
-	if (p) {
-		if (p->dump)
-			pcap_dump_close(p->dump);
-		if (p->dead)
-			pcap_close(p->dead);
-		free(p->rx_path);
-		free(p->tx_path);
-		free(p);
-	}
+	if (p)
+		port_free(p);
 	bp_kvargs_free(kv);
 	return rc;
 }
