@@ -25,7 +25,8 @@
  * kernel sets each frame back to AVAILABLE once sent. A ring with no
  * available frame is full: tx takes fewer. PACKET_QDISC_BYPASS (default on)
  * hands frames straight to the driver, past the interface's queueing
- * discipline; PACKET_LOSS lets the kernel skip a malformed frame instead of
+ * discipline (a frame the driver's queue cannot take is then dropped, not
+ * queued: packet(7)); PACKET_LOSS lets the kernel skip a malformed frame instead of
  * stopping the ring at it.
  *
  * Sockets and rings are made at start and closed at stop: a stopped port
@@ -69,7 +70,7 @@ struct afp_txq {
 	size_t map_len;
 	uint32_t frame_size, nb_frames, cur;
 	uint32_t max_len; /* the interface's MTU + Ethernet header */
-	bool pending;     /* frames requested that the last sendto could not take */
+	bool pending;     /* the last sendto failed: frames wait in the ring */
 	struct bp_eth_queue_stats st;
 } BP_CACHE_ALIGNED;
 
@@ -191,9 +192,10 @@ static uint16_t afp_tx(void *qp, struct bp_mbuf **pkts, uint16_t n)
 		bytes += m->pkt_len;
 	}
 	bp_pktmbuf_free_bulk(pkts, i);
+	/* Frames the kernel could not take now (EAGAIN, ENOBUFS, ENETDOWN...)
+	 * stay requested in the ring: every later burst asks again. */
 	if (queued || q->pending)
-		q->pending = sendto(q->fd, NULL, 0, MSG_DONTWAIT, NULL, 0) < 0 &&
-			     (errno == EAGAIN || errno == ENOBUFS || errno == EINTR);
+		q->pending = sendto(q->fd, NULL, 0, MSG_DONTWAIT, NULL, 0) < 0;
 	q->st.packets += queued;
 	q->st.bytes += bytes;
 	return i;
