@@ -5,7 +5,8 @@
  * into mbuf chains, and rx interrupts for a queue whose kernel fd is
  * readable while a frame waits.
  *
- * Compiled once into the library, included by those drivers only.
+ * Compiled once into the library, included by those drivers only (and by
+ * net_pcap, for kif_mbuf_from_bytes).
  */
 #ifndef BYPASS_DRIVERS_KIF_H
 #define BYPASS_DRIVERS_KIF_H
