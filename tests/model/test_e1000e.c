@@ -123,6 +123,15 @@ TEST(e1000e_model_rss_spreads_flows_over_both_queues_with_the_software_hash)
 	struct e1000_model *m = rig.m[0];
 	CHECK_EQ(e1000_model_reg(m, E1000E_MRQC), E1000E_MRQC_RSS | E1000E_MRQC_TCPIPV4 | E1000E_MRQC_IPV4 |
 							E1000E_MRQC_TCPIPV6EX | E1000E_MRQC_IPV6);
+	/* The register images, pinned to the datasheet's layout rather than to
+	 * the model's reading of them (which shares the driver's conventions):
+	 * key byte i in byte i mod 4 of RSSRK[i / 4] (6d 5a 56 da ...), RETA
+	 * entry i in byte i mod 4 of RETA[i / 4] with its queue in bit 7 (the
+	 * table starts 0, 1, 0, 1). */
+	CHECK_EQ(e1000_model_reg(m, E1000E_RSSRK), 0xda565a6d);
+	CHECK_EQ(e1000_model_reg(m, E1000E_RSSRK + 36), 0xfa01acbe);
+	CHECK_EQ(e1000_model_reg(m, E1000E_RETA), 0x80008000);
+	CHECK_EQ(e1000_model_reg(m, E1000E_RETA + 124), 0x80008000);
 	uint64_t per_q[2];
 	for (uint64_t round = 0; round < 3; round++) {
 		inject_flows(m, round * 1000);

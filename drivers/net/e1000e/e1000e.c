@@ -124,6 +124,11 @@ static void e1000e_intr(void *arg)
 	if (!e1000_intr_causes(&a->hw, &icr))
 		return;
 	bp_write32(a->hw.regs, E1000_ICR, icr & ~E1000E_ICR_QUEUES);
+	/* A real 82574L clears every cause on this read, also an rx queue's
+	 * whose message EITR still holds back: set it again (ICS), so that an
+	 * armed queue still hears of its frame. */
+	if (icr & (E1000E_ICR_RXQ0 | E1000E_ICR_RXQ1))
+		bp_write32(a->hw.regs, E1000_ICS, icr & (E1000E_ICR_RXQ0 | E1000E_ICR_RXQ1));
 	e1000_intr_done(&a->hw, icr); /* last: it may free a */
 }
 
@@ -201,11 +206,11 @@ static int intr_start(struct bp_eth_dev *dev)
 }
 
 /* Arms queue q: its stale cause (a frame that came while it was not armed)
- * is cleared first, so that only what comes from now on wakes it. */
+ * is cleared first, so that only what comes from now on wakes it. (IAM
+ * holds every rx queue's cause since start: the message masks it again.) */
 static int e1000e_rx_intr_enable(struct bp_eth_dev *dev, uint16_t q)
 {
 	struct e1000_hw *hw = dev->priv;
-	bp_write32(hw->regs, E1000E_IAM, bp_read32(hw->regs, E1000E_IAM) | E1000E_ICR_RXQ(q));
 	bp_write32(hw->regs, E1000_ICR, E1000E_ICR_RXQ(q));
 	bp_write32(hw->regs, E1000_IMS, E1000E_ICR_RXQ(q));
 	return 0;
