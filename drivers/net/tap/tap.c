@@ -84,12 +84,19 @@ static void rx_refill(struct tap_rxq *q)
 }
 
 /* No mbuf to read into: the frame is read into a scratch buffer and counted
- * as nombuf (a NIC drops it the same way), so the kernel's queue drains. */
+ * as nombuf (a NIC drops it the same way), so the kernel's queue drains.
+ * false when there was no frame to drop: nothing waits (EAGAIN), or the fd
+ * fails (EIO, EBADFD: the interface was deleted or the queue detached),
+ * counted as an error; either way the burst ends. */
 static bool rx_drop_one(struct tap_rxq *q)
 {
 	char scratch[64];
-	if (read(q->fd, scratch, sizeof(scratch)) < 0 && errno == EAGAIN)
+	ssize_t r = read(q->fd, scratch, sizeof(scratch));
+	if (r <= 0) {
+		if (r == 0 || errno != EAGAIN)
+			q->st.errors++;
 		return false;
+	}
 	q->st.nombuf++;
 	return true;
 }
