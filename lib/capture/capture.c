@@ -396,10 +396,13 @@ int bp_capture_stop(uint16_t port, struct bp_capture_stats *st)
 	pthread_mutex_lock(&caps_lock);
 	struct bp_capture *c = caps[port];
 	caps[port] = NULL;
+	/* Under the lock: a start on this port right after must not have its
+	 * new pointer cleared by us. */
+	if (c)
+		__atomic_store_n(&bp_eth_fp[port].capture, NULL, __ATOMIC_SEQ_CST);
 	pthread_mutex_unlock(&caps_lock);
 	if (!c)
 		return -ENOENT;
-	__atomic_store_n(&bp_eth_fp[port].capture, NULL, __ATOMIC_SEQ_CST);
 	for (unsigned d = 0; d < 2; d++)
 		for (unsigned q = 0; q < BP_MAX_QUEUES_PER_PORT; q++)
 			while (__atomic_load_n(&busy[port][d][q], __ATOMIC_SEQ_CST))
