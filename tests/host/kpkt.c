@@ -12,6 +12,9 @@
  *                                        (SECONDS: a bound for a failing run)
  * recv ends with "kpkt: received=N verified=N bad=N lost=N reordered=N wrong-size=N"
  * and exits 0 only when COUNT frames of SIZE bytes verified in order.
+ *   kpkt fanout IFACE ID SECONDS         holds PACKET_FANOUT group ID (of type CPU: a
+ *                                        hash group of that id is refused EINVAL),
+ *                                        prints "kpkt: ready", exits after SECONDS
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -155,8 +158,21 @@ int main(int argc, char **argv)
 		}
 		return do_send(argv[2], strtoul(argv[3], NULL, 0), size, flows);
 	}
+	if (argc == 5 && !strcmp(argv[1], "fanout")) {
+		struct bp_ether_addr mac;
+		int s = open_bound(argv[2], &mac), arg = atoi(argv[3]) | PACKET_FANOUT_CPU << 16;
+		if (setsockopt(s, SOL_PACKET, PACKET_FANOUT, &arg, sizeof(arg)) < 0) {
+			perror("kpkt: PACKET_FANOUT");
+			return 2;
+		}
+		printf("kpkt: ready\n");
+		fflush(stdout);
+		sleep((unsigned)atoi(argv[4]));
+		return 0;
+	}
 	if (argc == 6 && !strcmp(argv[1], "recv"))
 		return do_recv(argv[2], strtoul(argv[3], NULL, 0), (unsigned)atoi(argv[4]), atof(argv[5]));
-	fprintf(stderr, "usage: kpkt send IFACE COUNT SIZE [FLOWS] | kpkt recv IFACE COUNT SIZE SECONDS\n");
+	fprintf(stderr, "usage: kpkt send IFACE COUNT SIZE [FLOWS] | kpkt recv IFACE COUNT SIZE SECONDS "
+			"| kpkt fanout IFACE ID SECONDS\n");
 	return 2;
 }

@@ -302,6 +302,9 @@ static int set_promisc(struct bp_eth_dev *dev, int fd, int on)
 		       "promiscuous membership");
 }
 
+#define FANOUT_TAKEN 1 /* rxq_open: the fan-out group id is in use */
+
+/* 0, FANOUT_TAKEN, or negative errno. */
 static int rxq_open(struct bp_eth_dev *dev, uint16_t qi, unsigned mtu, int fanout)
 {
 	struct afp_port *p = dev->priv;
@@ -335,8 +338,13 @@ static int rxq_open(struct bp_eth_dev *dev, uint16_t qi, unsigned mtu, int fanou
 		return rc;
 	if (fanout >= 0) {
 		int arg = fanout | PACKET_FANOUT_HASH << 16;
-		if ((rc = sockopt(q->fd, PACKET_FANOUT, &arg, sizeof(arg), dev->name, "PACKET_FANOUT")) < 0)
+		if (setsockopt(q->fd, SOL_PACKET, PACKET_FANOUT, &arg, sizeof(arg)) < 0) {
+			if (errno == EINVAL)
+				return FANOUT_TAKEN; /* a group of that id and another type */
+			rc = -errno;
+			BP_LOG(ERR, "%s: PACKET_FANOUT: %s", dev->name, strerror(errno));
 			return rc;
+		}
 	}
 	if (p->promisc && (rc = set_promisc(dev, q->fd, 1)) < 0)
 		return rc;
@@ -384,9 +392,9 @@ static void rxq_take_drops(struct afp_rxq *q)
 		__atomic_fetch_add(&q->drops, st.tp_drops, __ATOMIC_RELAXED);
 }
 
-static int afp_stop(struct bp_eth_dev *dev)
+/* Every socket and ring of the port closed; the interface as it is. */
+static void close_queues(struct bp_eth_dev *dev)
 {
-	struct afp_port *p = dev->priv;
 	for (uint16_t i = 0; i < dev->nb_rx_queues; i++) {
 		struct afp_rxq *q = dev->rx_queues[i];
 		kif_intr_stop(dev, i, &q->intr);
@@ -409,6 +417,12 @@ static int afp_stop(struct bp_eth_dev *dev)
 		q->map = NULL;
 		q->fd = -1;
 	}
+}
+
+static int afp_stop(struct bp_eth_dev *dev)
+{
+	struct afp_port *p = dev->priv;
+	close_queues(dev);
 	if (!p->was_up)
 		kif_flags_change(p->ifname, 0, IFF_UP);
 	dev->link.up = 0;
@@ -442,9 +456,13 @@ static int afp_start(struct bp_eth_dev *dev)
 		rc = 0;
 		for (uint16_t i = 0; i < dev->nb_rx_queues && !rc; i++)
 			rc = rxq_open(dev, i, mtu, fanout);
-		if (fanout < 0 || (rc != -EINVAL && rc != -EALREADY))
+		if (rc != FANOUT_TAKEN)
 			break;
-		afp_stop(dev); /* (an id in use answers EINVAL) */
+		close_queues(dev); /* the interface stays up: the next id */
+	}
+	if (rc == FANOUT_TAKEN) {
+		BP_LOG(ERR, "%s: PACKET_FANOUT: 16 group ids tried, each in use by another group", dev->name);
+		rc = -EADDRINUSE;
 	}
 	for (uint16_t i = 0; i < dev->nb_tx_queues && !rc; i++)
 		rc = txq_open(dev, i, mtu);
