@@ -57,7 +57,7 @@ struct afp_rxq {
 	uint32_t left;    /* frames not yet taken from the open block */
 	uint8_t *pkt;     /* next frame of the open block; NULL: none open */
 	struct bp_mempool *mp;
-	uint64_t rearm;
+	uint16_t port;
 	uint8_t *scratch; /* a frame with its VLAN tag put back */
 	struct bp_eth_queue_stats st;
 	uint64_t drops;   /* the kernel's tp_drops so far: no free block */
@@ -113,7 +113,7 @@ static struct bp_mbuf *rx_frame(struct afp_rxq *q, const struct tpacket3_hdr *h)
 		data = q->scratch;
 		len += 4;
 	}
-	return kif_mbuf_from_bytes(q->mp, q->rearm, data, len);
+	return bp_pktmbuf_copy_from(q->mp, data, len, q->port);
 }
 
 static uint16_t afp_rx(void *qp, struct bp_mbuf **pkts, uint16_t n)
@@ -237,7 +237,7 @@ static int afp_rxq_setup(struct bp_eth_dev *dev, uint16_t qi, uint16_t nb_desc, 
 	memset(q, 0, sizeof(*q));
 	q->fd = q->intr.efd = -1;
 	q->mp = mp;
-	q->rearm = bp_pktmbuf_rx_rearm(mp, dev->port_id);
+	q->port = dev->port_id;
 	p->rx_desc[qi] = nb_desc;
 	dev->rx_queues[qi] = q;
 	dev->rxq_stats[qi] = &q->st;

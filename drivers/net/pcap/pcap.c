@@ -29,7 +29,7 @@
 #include <pcap/pcap.h>
 #include <bypass/env.h>
 #include <bypass/log.h>
-#include "../kif/kif.h"
+#include <bypass/ethdev.h>
 
 #define PCAP_SNAPLEN 65535
 #define PCAP_MAX_PKTLEN 9600
@@ -37,7 +37,7 @@
 struct pcap_rxq {
 	pcap_t *p;
 	struct bp_mempool *mp;
-	uint64_t rearm;
+	uint16_t port_id;
 	uint32_t max_len;
 	uint64_t records; /* read since the file was (re)opened */
 	struct bp_eth_queue_stats st;
@@ -112,7 +112,7 @@ static uint16_t pcap_rx(void *qp, struct bp_mbuf **pkts, uint16_t n)
 			q->st.errors++;
 			continue;
 		}
-		struct bp_mbuf *m = kif_mbuf_from_bytes(q->mp, q->rearm, data, h->caplen);
+		struct bp_mbuf *m = bp_pktmbuf_copy_from(q->mp, data, h->caplen, q->port_id);
 		if (bp_unlikely(!m)) {
 			q->st.nombuf++; /* this frame is lost, as a NIC loses it; the pool is empty */
 			break;
@@ -188,7 +188,7 @@ static int pcap_rxq_setup(struct bp_eth_dev *dev, uint16_t qi, uint16_t nb_desc,
 		return -ENOMEM;
 	memset(q, 0, sizeof(*q));
 	q->mp = mp;
-	q->rearm = bp_pktmbuf_rx_rearm(mp, dev->port_id);
+	q->port_id = dev->port_id;
 	q->max_len = dev->conf.max_rx_pktlen;
 	q->port = dev->priv;
 	dev->rx_queues[qi] = q;
