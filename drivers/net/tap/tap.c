@@ -372,10 +372,8 @@ static int tap_mac_set(struct bp_eth_dev *dev, const struct bp_ether_addr *mac)
 {
 	struct tap_port *p = dev->priv;
 	int rc = kif_mac_set(p->ifname, mac);
-	if (rc < 0)
+	if (rc < 0) /* (on success ethdev records it in dev->mac; probe reads it back) */
 		BP_LOG(ERR, "%s: cannot set the MAC address of %s: %s", dev->name, p->ifname, strerror(-rc));
-	else
-		dev->mac = *mac;
 	return rc;
 }
 
