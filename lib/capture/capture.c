@@ -277,6 +277,12 @@ static int start(uint16_t port, uint16_t queue, unsigned dir, const char *file, 
 			    "port first, or capture every queue", dev->name, nq[0], nq[1], queue);
 		return -EINVAL;
 	}
+	if (!(dir & BP_CAPTURE_RX && nq[0]) && !(dir & BP_CAPTURE_TX && nq[1])) {
+		BP_LOG(ERR, "capture: %s has no %s queue configured, so nothing to capture; configure the port "
+			    "(bp_eth_dev_configure) before capturing it", dev->name,
+		       dir == BP_CAPTURE_RX ? "rx" : dir == BP_CAPTURE_TX ? "tx" : "rx or tx");
+		return -EINVAL;
+	}
 	if (snaplen == 0 || snaplen > 65535)
 		snaplen = 65535;
 	uint64_t size = 4096;
