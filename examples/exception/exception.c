@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT
  * The exception path: a forwarder that moves data traffic between two ports
- * and hands the kernel what is for the host itself — ARP, and IPv4 addressed
- * to --ip — through a TAP port; what the kernel sends on the TAP goes out of
- * the first port. The kernel answers ARP and ping for the forwarder's address
+ * and hands the kernel what is for the host itself — ARP asking for --ip or
+ * answering the kernel, and IPv4 addressed to --ip, arriving on the first
+ * port — through a TAP port; what the kernel sends on the TAP goes out of
+ * the first port. Every other frame, ARP between the two networks included,
+ * crosses like data. The kernel answers ARP and ping for the forwarder's address
  * and runs whatever control protocols you like, while bypass moves the rest.
  *
  *   bypass-exception -l 0 -a 03:00.0 -a 04:00.0 --vdev net_tap0,iface=bpx0 -- --ip=192.0.2.10
@@ -26,16 +28,25 @@
 static volatile sig_atomic_t quit;
 static void on_signal(int sig) { (void)sig, quit = 1; }
 
-/* For the kernel: ARP, or IPv4 to our address (RFC 826, RFC 791 offsets). */
+/* For the kernel (a frame from port 0): ARP whose target protocol address
+ * is ours (RFC 826 for Ethernet/IPv4: at byte 14 + 24), or IPv4 to our
+ * address (RFC 791: destination at byte 14 + 16). */
 static bool for_kernel(const struct bp_mbuf *m, uint32_t ip)
 {
 	const uint8_t *p = bp_pktmbuf_mtod(m, const uint8_t *);
 	uint16_t type = (uint16_t)(p[12] << 8 | p[13]);
-	if (m->data_len < 34)
-		return type == 0x0806;
 	uint32_t dst;
-	memcpy(&dst, p + 14 + 16, 4);
-	return type == 0x0806 || (ip && type == 0x0800 && dst == ip);
+	if (!ip)
+		return false;
+	if (type == 0x0806 && m->data_len >= 42) {
+		memcpy(&dst, p + 14 + 24, 4);
+		return dst == ip;
+	}
+	if (type == 0x0800 && m->data_len >= 34) {
+		memcpy(&dst, p + 14 + 16, 4);
+		return dst == ip;
+	}
+	return false;
 }
 
 /* Sends what it can, frees the rest; returns how many went. */
@@ -100,8 +111,8 @@ int main(int argc, char **argv)
 		return 1;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	printf("exception: forwarding %s <-> %s; ARP%s to the kernel through %s\n", bp_eth_dev_name(data[0]),
-	       bp_eth_dev_name(data[1]), ip ? " and traffic for --ip" : "", bp_eth_dev_name(tap));
+	printf("exception: forwarding %s <-> %s; %s to the kernel through %s\n", bp_eth_dev_name(data[0]),
+	       bp_eth_dev_name(data[1]), ip ? "ARP and traffic for --ip" : "nothing (no --ip)", bp_eth_dev_name(tap));
 	fflush(stdout);
 
 	uint64_t fwd = 0, to_kernel = 0, from_kernel = 0, t0 = bp_rdtsc();
@@ -109,10 +120,12 @@ int main(int argc, char **argv)
 	while (!quit && (!end || bp_rdtsc() - t0 < end)) {
 		struct bp_mbuf *pkts[BURST], *out[BURST], *kern[BURST];
 		for (int i = 0; i < 2; i++) {
-			/* From a data port: the host's frames to the kernel, the rest across. */
+			/* From a data port: the host's frames to the kernel (from
+			 * port 0: the kernel's frames leave through it), the rest
+			 * across. */
 			uint16_t nb = bp_eth_rx_burst(data[i], 0, pkts, BURST), no = 0, nk = 0;
 			for (uint16_t k = 0; k < nb; k++) {
-				if (for_kernel(pkts[k], ip))
+				if (i == 0 && for_kernel(pkts[k], ip))
 					kern[nk++] = pkts[k];
 				else
 					out[no++] = pkts[k];

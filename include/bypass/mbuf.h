@@ -269,6 +269,14 @@ static inline int bp_pktmbuf_chain(struct bp_mbuf *head, struct bp_mbuf *tail)
 	tail->nb_segs = 1;
 	return 0;
 }
+/* Most segments bp_pktmbuf_copy_from makes. */
+#define BP_PKTMBUF_COPY_MAX_SEGS 64
+/* len bytes at data copied into a fresh packet from mp: a chain of as many
+ * segments as the pool's data room needs (after the headroom), input port
+ * port (BP_MBUF_PORT_INVALID: none). NULL with errno ENOBUFS when the pool
+ * has too few mbufs (none is taken), EMSGSIZE when len needs more than
+ * BP_PKTMBUF_COPY_MAX_SEGS segments. */
+struct bp_mbuf *bp_pktmbuf_copy_from(struct bp_mempool *mp, const void *data, uint32_t len, uint16_t port);
 /* Copies len bytes from offset off of the packet (across segments) into dst.
  * Returns 0, or -EINVAL if the packet is shorter than off + len. */
 int bp_pktmbuf_read(const struct bp_mbuf *m, uint32_t off, uint32_t len, void *dst);

@@ -63,7 +63,14 @@ struct bp_capture {
 };
 
 static struct bp_capture *caps[BP_MAX_ETHPORTS];
-static int busy[BP_MAX_ETHPORTS][2][BP_MAX_QUEUES_PER_PORT];
+/* A line of its own per queue and direction: each is written twice per burst
+ * by the one lcore that polls it, and lcores on other queues must not share
+ * the line (64 KiB in all for 32 ports of 16 queues). */
+struct busy_flag {
+	int on;
+} BP_CACHE_ALIGNED;
+_Static_assert(sizeof(struct busy_flag) == BP_CACHE_LINE, "a line per flag");
+static struct busy_flag busy[BP_MAX_ETHPORTS][2][BP_MAX_QUEUES_PER_PORT];
 static pthread_mutex_t caps_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static uint64_t now_ns(void)
@@ -108,18 +115,18 @@ static struct cap_ring *enter(uint16_t port, unsigned d, uint16_t q, struct bp_c
 {
 	if (q >= BP_MAX_QUEUES_PER_PORT)
 		return NULL;
-	__atomic_store_n(&busy[port][d][q], 1, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&busy[port][d][q].on, 1, __ATOMIC_SEQ_CST);
 	struct bp_capture *c = __atomic_load_n(&bp_eth_fp[port].capture, __ATOMIC_SEQ_CST);
 	struct cap_ring *r = c && !__atomic_load_n(&c->done, __ATOMIC_RELAXED) ? c->ring[d][q] : NULL;
 	if (!r)
-		__atomic_store_n(&busy[port][d][q], 0, __ATOMIC_RELEASE);
+		__atomic_store_n(&busy[port][d][q].on, 0, __ATOMIC_RELEASE);
 	*cp = c;
 	return r;
 }
 
 static void leave(uint16_t port, unsigned d, uint16_t q)
 {
-	__atomic_store_n(&busy[port][d][q], 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&busy[port][d][q].on, 0, __ATOMIC_RELEASE);
 }
 
 /* (read by bp_capture_stats_get on another thread) */
@@ -270,6 +277,12 @@ static int start(uint16_t port, uint16_t queue, unsigned dir, const char *file, 
 			    "port first, or capture every queue", dev->name, nq[0], nq[1], queue);
 		return -EINVAL;
 	}
+	if (!(dir & BP_CAPTURE_RX && nq[0]) && !(dir & BP_CAPTURE_TX && nq[1])) {
+		BP_LOG(ERR, "capture: %s has no %s queue configured, so nothing to capture; configure the port "
+			    "(bp_eth_dev_configure) before capturing it", dev->name,
+		       dir == BP_CAPTURE_RX ? "rx" : dir == BP_CAPTURE_TX ? "tx" : "rx or tx");
+		return -EINVAL;
+	}
 	if (snaplen == 0 || snaplen > 65535)
 		snaplen = 65535;
 	uint64_t size = 4096;
@@ -396,13 +409,16 @@ int bp_capture_stop(uint16_t port, struct bp_capture_stats *st)
 	pthread_mutex_lock(&caps_lock);
 	struct bp_capture *c = caps[port];
 	caps[port] = NULL;
+	/* Under the lock: a start on this port right after must not have its
+	 * new pointer cleared by us. */
+	if (c)
+		__atomic_store_n(&bp_eth_fp[port].capture, NULL, __ATOMIC_SEQ_CST);
 	pthread_mutex_unlock(&caps_lock);
 	if (!c)
 		return -ENOENT;
-	__atomic_store_n(&bp_eth_fp[port].capture, NULL, __ATOMIC_SEQ_CST);
 	for (unsigned d = 0; d < 2; d++)
 		for (unsigned q = 0; q < BP_MAX_QUEUES_PER_PORT; q++)
-			while (__atomic_load_n(&busy[port][d][q], __ATOMIC_SEQ_CST))
+			while (__atomic_load_n(&busy[port][d][q].on, __ATOMIC_SEQ_CST))
 				sched_yield();
 	__atomic_store_n(&c->quit, 1, __ATOMIC_RELEASE);
 	pthread_join(c->thread, NULL);

@@ -35,11 +35,23 @@ static uint16_t dummy_burst(void *q, struct bp_mbuf **pkts, uint16_t n)
 	return 0;
 }
 
-/* A capture stays on through stop, start and close (until bp_capture_stop). */
+/* The port's burst functions and queues. Not .capture: lib/capture owns it
+ * (under its lock), and a capture stays on through stop, start and close
+ * until bp_capture_stop; a copy of the whole entry here, on a thread that
+ * stops or starts the port while another stops the capture, could write
+ * back a pointer that thread had just cleared and freed. */
+static void fp_set(uint16_t port, bp_rx_burst_fn rx, bp_tx_burst_fn tx, void **rxq, void **txq)
+{
+	struct bp_eth_fp *fp = &bp_eth_fp[port];
+	fp->rx_burst = rx;
+	fp->tx_burst = tx;
+	fp->rxq = rxq;
+	fp->txq = txq;
+}
+
 static void fp_reset(uint16_t port)
 {
-	bp_eth_fp[port] = (struct bp_eth_fp){ dummy_burst, dummy_burst, no_queues, no_queues,
-					      bp_eth_fp[port].capture };
+	fp_set(port, dummy_burst, dummy_burst, no_queues, no_queues);
 }
 
 __attribute__((constructor)) static void fp_init(void)
@@ -374,8 +386,7 @@ int bp_eth_dev_start(uint16_t port)
 	if (rc < 0)
 		return rc;
 	d->state = BP_ETH_STARTED;
-	bp_eth_fp[port] = (struct bp_eth_fp){ d->rx_burst, d->tx_burst, d->rx_queues, d->tx_queues,
-					      bp_eth_fp[port].capture };
+	fp_set(port, d->rx_burst, d->tx_burst, d->rx_queues, d->tx_queues);
 	if (d->conf.promiscuous)
 		bp_eth_promiscuous_set(port, true);
 	return 0;

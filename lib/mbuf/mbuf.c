@@ -109,6 +109,38 @@ int bp_pktmbuf_read(const struct bp_mbuf *m, uint32_t off, uint32_t len, void *d
 	return len ? -EINVAL : 0;
 }
 
+struct bp_mbuf *bp_pktmbuf_copy_from(struct bp_mempool *mp, const void *data, uint32_t len, uint16_t port)
+{
+	const uint64_t rearm = bp_pktmbuf_rx_rearm(mp, port);
+	const uint32_t room = bp_pktmbuf_data_room(mp) - BP_PKTMBUF_HEADROOM; /* pools have the headroom */
+	const uint32_t nseg = len <= room ? 1 : room ? (len + room - 1) / room : UINT32_MAX;
+	struct bp_mbuf *segs[BP_PKTMBUF_COPY_MAX_SEGS];
+	if (nseg > BP_ARRAY_SIZE(segs)) {
+		errno = EMSGSIZE;
+		return NULL;
+	}
+	if (bp_mempool_get_bulk(mp, (void **)segs, nseg) < 0) {
+		errno = ENOBUFS;
+		return NULL;
+	}
+	const char *src = data;
+	for (uint32_t i = 0; i < nseg; i++) {
+		struct bp_mbuf *m = segs[i];
+		uint32_t chunk = BP_MIN(room, len - i * room);
+		m->rearm = rearm;
+		m->ol_flags = 0;
+		m->vlan_tci = 0;
+		m->packet_type = 0;
+		m->data_len = (uint16_t)chunk;
+		m->pkt_len = chunk;
+		m->next = i + 1 < nseg ? segs[i + 1] : NULL;
+		memcpy(bp_pktmbuf_mtod(m, char *), src + (size_t)i * room, chunk);
+	}
+	segs[0]->nb_segs = (uint16_t)nseg;
+	segs[0]->pkt_len = len;
+	return segs[0];
+}
+
 const char *bp_mbuf_check(const struct bp_mbuf *m, bool is_header)
 {
 	if (!m)

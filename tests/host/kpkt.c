@@ -4,14 +4,21 @@
  * an ordinary packet socket (packet(7)), so that every byte of what crosses
  * between bypass and the kernel is checked, both ways.
  *
- *   kpkt send IFACE COUNT SIZE [FLOWS]   COUNT frames of SIZE bytes to the broadcast
+ *   kpkt send IFACE COUNT SIZE [FLOWS [VLAN]]
+ *                                        COUNT frames of SIZE bytes to the broadcast
  *                                        address, FLOWS flows in turn (default 1),
- *                                        each numbered from 0 as testpmd's txonly does
+ *                                        each numbered from 0 as testpmd's txonly does;
+ *                                        VLAN: tagged with that id (IEEE 802.1Q, TPID
+ *                                        0x8100), 4 bytes more on the wire (a receiving
+ *                                        packet socket sees them untagged again)
  *   kpkt recv IFACE COUNT SIZE SECONDS   prints "kpkt: ready" once bound, then counts
  *                                        what arrives until COUNT verified
  *                                        (SECONDS: a bound for a failing run)
  * recv ends with "kpkt: received=N verified=N bad=N lost=N reordered=N wrong-size=N"
  * and exits 0 only when COUNT frames of SIZE bytes verified in order.
+ *   kpkt fanout IFACE ID SECONDS         holds PACKET_FANOUT group ID (of type CPU: a
+ *                                        hash group of that id is refused EINVAL),
+ *                                        prints "kpkt: ready", exits after SECONDS
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,17 +63,27 @@ static int open_bound(const char *ifname, struct bp_ether_addr *mac)
 	return s;
 }
 
-static int do_send(const char *ifname, unsigned long count, unsigned size, unsigned flows)
+static int do_send(const char *ifname, unsigned long count, unsigned size, unsigned flows, int vlan)
 {
 	struct bp_ether_addr src, dst = { { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff } };
 	int s = open_bound(ifname, &src);
-	uint8_t tmpl[TESTPKT_HDRS], frame[TESTPKT_MAX];
+	uint8_t tmpl[TESTPKT_HDRS], frame[TESTPKT_MAX], tagged[TESTPKT_MAX + 4];
 	testpkt_template(tmpl, &dst, &src, size, 0);
 	for (unsigned long i = 0; i < count; i++) {
 		testpkt_fill(frame, tmpl, size, i / flows);
 		if (flows > 1)
 			testpkt_set_flow(frame, (uint32_t)(i % flows));
-		while (send(s, frame, size, 0) < 0) {
+		const uint8_t *out = frame;
+		size_t len = size;
+		if (vlan >= 0) { /* the tag after the addresses: TPID, then TCI */
+			memcpy(tagged, frame, 12);
+			tagged[12] = 0x81, tagged[13] = 0x00;
+			tagged[14] = (uint8_t)(vlan >> 8 & 0x0f), tagged[15] = (uint8_t)vlan;
+			memcpy(tagged + 16, frame + 12, size - 12);
+			out = tagged;
+			len = size + 4;
+		}
+		while (send(s, out, len, 0) < 0) {
 			if (errno != ENOBUFS && errno != EAGAIN) {
 				perror("kpkt: send");
 				return 1;
@@ -153,10 +170,28 @@ int main(int argc, char **argv)
 			fprintf(stderr, "kpkt: FLOWS must be 1..%d\n", TESTPKT_FLOWS_MAX);
 			return 2;
 		}
-		return do_send(argv[2], strtoul(argv[3], NULL, 0), size, flows);
+		int vlan = argc > 6 ? atoi(argv[6]) : -1;
+		if (vlan > 4095) {
+			fprintf(stderr, "kpkt: VLAN must be 0..4095\n");
+			return 2;
+		}
+		return do_send(argv[2], strtoul(argv[3], NULL, 0), size, flows, vlan);
+	}
+	if (argc == 5 && !strcmp(argv[1], "fanout")) {
+		struct bp_ether_addr mac;
+		int s = open_bound(argv[2], &mac), arg = atoi(argv[3]) | PACKET_FANOUT_CPU << 16;
+		if (setsockopt(s, SOL_PACKET, PACKET_FANOUT, &arg, sizeof(arg)) < 0) {
+			perror("kpkt: PACKET_FANOUT");
+			return 2;
+		}
+		printf("kpkt: ready\n");
+		fflush(stdout);
+		sleep((unsigned)atoi(argv[4]));
+		return 0;
 	}
 	if (argc == 6 && !strcmp(argv[1], "recv"))
 		return do_recv(argv[2], strtoul(argv[3], NULL, 0), (unsigned)atoi(argv[4]), atof(argv[5]));
-	fprintf(stderr, "usage: kpkt send IFACE COUNT SIZE [FLOWS] | kpkt recv IFACE COUNT SIZE SECONDS\n");
+	fprintf(stderr, "usage: kpkt send IFACE COUNT SIZE [FLOWS] | kpkt recv IFACE COUNT SIZE SECONDS "
+			"| kpkt fanout IFACE ID SECONDS\n");
 	return 2;
 }

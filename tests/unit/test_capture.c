@@ -247,3 +247,18 @@ TEST(testpmd_capture_option_writes_a_file_tshark_counts)
 	CHECK(strstr(out, "port 5 does not exist") != NULL);
 	unlink(a);
 }
+
+/* A port with no queue configured: nothing to capture, refused in one line
+ * (it used to start, make no ring and leave the file empty). */
+TEST(capture_refuses_a_port_without_queues)
+{
+	unlink("/tmp/bp-cap-none.pcapng");
+	CHECK(test_env("--no-huge -l 0 --vdev net_null0") >= 0);
+	CHECK_EQ(bp_capture_start(0, BP_CAPTURE_ALL_QUEUES, BP_CAPTURE_BOTH, "/tmp/bp-cap-none.pcapng", 0, 0), -EINVAL);
+	CHECK_EQ(bp_capture_stop(0, NULL), -ENOENT);
+	CHECK(access("/tmp/bp-cap-none.pcapng", F_OK) != 0);
+	struct bp_eth_conf conf = { .size = sizeof(conf) };
+	CHECK_EQ(bp_eth_dev_configure(0, 1, 0, &conf), 0);
+	CHECK_EQ(bp_capture_start(0, BP_CAPTURE_ALL_QUEUES, BP_CAPTURE_TX, "/tmp/bp-cap-none.pcapng", 0, 0), -EINVAL);
+	bp_cleanup();
+}

@@ -169,3 +169,41 @@ TEST(mbuf_pool_rejects_tiny_data_room)
 	CHECK(test_env("-l 0 --no-huge") >= 0);
 	CHECK(bp_pktmbuf_pool_create("tiny", 16, 0, 0, 64) == NULL);
 }
+
+TEST(mbuf_copy_from_bytes_makes_a_chain_or_takes_nothing)
+{
+	struct bp_mempool *mp = pool("cp", 4);
+	CHECK(mp);
+	static uint8_t data[5000], back[5000];
+	for (unsigned i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i * 7 + 3);
+	/* 5000 bytes in 2048-byte data rooms: three segments */
+	struct bp_mbuf *m = bp_pktmbuf_copy_from(mp, data, 5000, 3);
+	CHECK(m);
+	CHECK(bp_mbuf_check(m, true) == NULL);
+	CHECK_EQ(m->nb_segs, 3);
+	CHECK_EQ(m->pkt_len, 5000);
+	CHECK_EQ(m->data_len, 2048);
+	CHECK_EQ(m->next->next->data_len, 5000 - 2 * 2048);
+	CHECK_EQ(m->port, 3);
+	CHECK_EQ(m->next->port, 3);
+	CHECK_EQ(m->data_off, BP_PKTMBUF_HEADROOM);
+	CHECK_EQ(bp_pktmbuf_read(m, 0, 5000, back), 0);
+	CHECK(memcmp(back, data, 5000) == 0);
+	/* one mbuf left: a two-segment copy takes nothing */
+	errno = 0;
+	CHECK(bp_pktmbuf_copy_from(mp, data, 3000, 0) == NULL);
+	CHECK_EQ(errno, ENOBUFS);
+	CHECK_EQ(bp_mempool_avail_count(mp), 1);
+	struct bp_mbuf *small = bp_pktmbuf_copy_from(mp, data, 60, BP_MBUF_PORT_INVALID);
+	CHECK(small && small->nb_segs == 1 && small->pkt_len == 60 && small->next == NULL);
+	CHECK(memcmp(bp_pktmbuf_mtod(small, void *), data, 60) == 0);
+	bp_pktmbuf_free(small);
+	bp_pktmbuf_free(m);
+	/* more than BP_PKTMBUF_COPY_MAX_SEGS segments: refused */
+	errno = 0;
+	CHECK(bp_pktmbuf_copy_from(mp, data, (BP_PKTMBUF_COPY_MAX_SEGS * 2048) + 1, 0) == NULL);
+	CHECK_EQ(errno, EMSGSIZE);
+	CHECK_EQ(bp_mempool_avail_count(mp), 4);
+	bp_mempool_free(mp);
+}

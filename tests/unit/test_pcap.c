@@ -143,3 +143,56 @@ TEST(pcap_testpmd_io_infinite_replay_and_bad_files)
 		frames[i] = NULL;
 	}
 }
+
+/* infinite_rx with the pool empty for a while (the application holds every
+ * mbuf): each burst that finds no mbuf loses one frame (rx_nombuf) and
+ * returns; once mbufs are back the replay goes on from the next frame, past
+ * the end of the file and round again. (It used to read the whole file into
+ * nombuf in one burst, then stop for good.) */
+TEST(pcap_infinite_rx_goes_on_after_the_pool_ran_empty)
+{
+	char in[] = "/tmp/bp-pcap-XXXXXX", args[256];
+	CHECK(mkstemp(in) >= 0);
+	make_input(in, false);
+	snprintf(args, sizeof(args), "--no-huge -l 0 --vdev net_pcap0,rx_pcap=%s,infinite_rx=1", in);
+	CHECK(test_env(args) >= 0);
+	struct bp_mempool *mp = bp_pktmbuf_pool_create("pcap", 64, 0, 0, BP_MBUF_DEFAULT_BUF_SIZE);
+	CHECK(mp);
+	CHECK_EQ(bp_eth_dev_configure(0, 1, 1, NULL), 0);
+	CHECK_EQ(bp_eth_rx_queue_setup(0, 0, 512, mp), 0);
+	CHECK_EQ(bp_eth_tx_queue_setup(0, 0, 512), 0);
+	CHECK_EQ(bp_eth_dev_start(0), 0);
+	struct bp_mbuf *held[64];
+	CHECK_EQ(bp_eth_rx_burst(0, 0, held, 32), 32);
+	CHECK_EQ(bp_eth_rx_burst(0, 0, held + 32, 32), 32);
+	struct bp_mbuf *m[32];
+	CHECK_EQ(bp_eth_rx_burst(0, 0, m, 32), 0); /* frame 64 lost */
+	CHECK_EQ(bp_eth_rx_burst(0, 0, m, 32), 0); /* frame 65 lost */
+	struct bp_eth_stats st;
+	CHECK_EQ(bp_eth_stats_get(0, &st), 0);
+	CHECK_EQ(st.rx_nombuf, 2);
+	bp_pktmbuf_free_bulk(held, 64);
+	/* frames 66, 67, ... then 0, 1, ... again: past the end twice */
+	unsigned next = 66;
+	for (unsigned got = 0; got < 2 * NFR;) {
+		uint16_t n = bp_eth_rx_burst(0, 0, m, 32);
+		CHECK(n > 0);
+		for (uint16_t i = 0; i < n; i++, next = (next + 1) % NFR) {
+			CHECK_EQ(m[i]->pkt_len, lens[next]);
+			CHECK(memcmp(bp_pktmbuf_mtod(m[i], void *), frames[next], lens[next]) == 0);
+		}
+		bp_pktmbuf_free_bulk(m, n);
+		got += n;
+	}
+	CHECK_EQ(bp_eth_stats_get(0, &st), 0);
+	CHECK_EQ(st.rx_nombuf, 2);
+	CHECK_EQ(st.ierrors, 0);
+	bp_cleanup();
+	CHECK_EQ(bp_mempool_in_use_count(mp), 0);
+	bp_mempool_free(mp);
+	unlink(in);
+	for (unsigned i = 0; i < NFR; i++) {
+		free(frames[i]);
+		frames[i] = NULL;
+	}
+}

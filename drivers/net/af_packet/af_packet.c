@@ -57,7 +57,7 @@ struct afp_rxq {
 	uint32_t left;    /* frames not yet taken from the open block */
 	uint8_t *pkt;     /* next frame of the open block; NULL: none open */
 	struct bp_mempool *mp;
-	uint64_t rearm;
+	uint16_t port;
 	uint8_t *scratch; /* a frame with its VLAN tag put back */
 	struct bp_eth_queue_stats st;
 	uint64_t drops;   /* the kernel's tp_drops so far: no free block */
@@ -69,7 +69,7 @@ struct afp_txq {
 	uint8_t *map;
 	size_t map_len;
 	uint32_t frame_size, nb_frames, cur;
-	uint32_t max_len; /* the interface's MTU + Ethernet header */
+	uint32_t max_len; /* the interface's MTU + Ethernet header (+ 4: tx_len_ok) */
 	bool pending;     /* the last sendto failed: frames wait in the ring */
 	struct bp_eth_queue_stats st;
 } BP_CACHE_ALIGNED;
@@ -113,7 +113,7 @@ static struct bp_mbuf *rx_frame(struct afp_rxq *q, const struct tpacket3_hdr *h)
 		data = q->scratch;
 		len += 4;
 	}
-	return kif_mbuf_from_bytes(q->mp, q->rearm, data, len);
+	return bp_pktmbuf_copy_from(q->mp, data, len, q->port);
 }
 
 static uint16_t afp_rx(void *qp, struct bp_mbuf **pkts, uint16_t n)
@@ -162,6 +162,21 @@ static inline struct tpacket2_hdr *tx_frame(const struct afp_txq *q, uint32_t i)
 	return (struct tpacket2_hdr *)(q->map + (size_t)i * q->frame_size);
 }
 
+/* The kernel sends a frame 4 bytes past MTU + Ethernet header when it is
+ * VLAN-tagged, TPID 0x8100 only (net/packet/af_packet.c,
+ * packet_extra_vlan_len_allowed: an 802.1ad 0x88a8 frame is refused there,
+ * and with PACKET_LOSS dropped unseen, so it is refused here, counted). rx
+ * puts tags back, so a full-size tagged frame received on one af_packet
+ * port is one of these when another sends it. */
+static inline bool tx_len_ok(const struct afp_txq *q, const struct bp_mbuf *m)
+{
+	if (bp_likely(m->pkt_len <= q->max_len))
+		return m->pkt_len >= BP_ETHER_HDR_LEN;
+	uint8_t tpid[2];
+	return m->pkt_len <= q->max_len + 4 && bp_pktmbuf_read(m, 12, 2, tpid) == 0 && tpid[0] == 0x81 &&
+	       tpid[1] == 0x00;
+}
+
 static uint16_t afp_tx(void *qp, struct bp_mbuf **pkts, uint16_t n)
 {
 	struct afp_txq *q = qp;
@@ -174,7 +189,7 @@ static uint16_t afp_tx(void *qp, struct bp_mbuf **pkts, uint16_t n)
 		struct tpacket2_hdr *h = tx_frame(q, q->cur);
 		if (__atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE) != TP_STATUS_AVAILABLE)
 			break; /* the ring is full: the caller keeps the rest */
-		if (bp_unlikely(m->pkt_len > q->max_len || m->pkt_len < BP_ETHER_HDR_LEN)) {
+		if (bp_unlikely(!tx_len_ok(q, m))) {
 			q->st.errors++; /* unsendable: freed below */
 			continue;
 		}
@@ -222,7 +237,7 @@ static int afp_rxq_setup(struct bp_eth_dev *dev, uint16_t qi, uint16_t nb_desc, 
 	memset(q, 0, sizeof(*q));
 	q->fd = q->intr.efd = -1;
 	q->mp = mp;
-	q->rearm = bp_pktmbuf_rx_rearm(mp, dev->port_id);
+	q->port = dev->port_id;
 	p->rx_desc[qi] = nb_desc;
 	dev->rx_queues[qi] = q;
 	dev->rxq_stats[qi] = &q->st;
@@ -302,6 +317,9 @@ static int set_promisc(struct bp_eth_dev *dev, int fd, int on)
 		       "promiscuous membership");
 }
 
+#define FANOUT_TAKEN 1 /* rxq_open: the fan-out group id is in use */
+
+/* 0, FANOUT_TAKEN, or negative errno. */
 static int rxq_open(struct bp_eth_dev *dev, uint16_t qi, unsigned mtu, int fanout)
 {
 	struct afp_port *p = dev->priv;
@@ -335,8 +353,13 @@ static int rxq_open(struct bp_eth_dev *dev, uint16_t qi, unsigned mtu, int fanou
 		return rc;
 	if (fanout >= 0) {
 		int arg = fanout | PACKET_FANOUT_HASH << 16;
-		if ((rc = sockopt(q->fd, PACKET_FANOUT, &arg, sizeof(arg), dev->name, "PACKET_FANOUT")) < 0)
+		if (setsockopt(q->fd, SOL_PACKET, PACKET_FANOUT, &arg, sizeof(arg)) < 0) {
+			if (errno == EINVAL)
+				return FANOUT_TAKEN; /* a group of that id and another type */
+			rc = -errno;
+			BP_LOG(ERR, "%s: PACKET_FANOUT: %s", dev->name, strerror(errno));
 			return rc;
+		}
 	}
 	if (p->promisc && (rc = set_promisc(dev, q->fd, 1)) < 0)
 		return rc;
@@ -384,9 +407,9 @@ static void rxq_take_drops(struct afp_rxq *q)
 		__atomic_fetch_add(&q->drops, st.tp_drops, __ATOMIC_RELAXED);
 }
 
-static int afp_stop(struct bp_eth_dev *dev)
+/* Every socket and ring of the port closed; the interface as it is. */
+static void close_queues(struct bp_eth_dev *dev)
 {
-	struct afp_port *p = dev->priv;
 	for (uint16_t i = 0; i < dev->nb_rx_queues; i++) {
 		struct afp_rxq *q = dev->rx_queues[i];
 		kif_intr_stop(dev, i, &q->intr);
@@ -409,6 +432,12 @@ static int afp_stop(struct bp_eth_dev *dev)
 		q->map = NULL;
 		q->fd = -1;
 	}
+}
+
+static int afp_stop(struct bp_eth_dev *dev)
+{
+	struct afp_port *p = dev->priv;
+	close_queues(dev);
 	if (!p->was_up)
 		kif_flags_change(p->ifname, 0, IFF_UP);
 	dev->link.up = 0;
@@ -442,9 +471,13 @@ static int afp_start(struct bp_eth_dev *dev)
 		rc = 0;
 		for (uint16_t i = 0; i < dev->nb_rx_queues && !rc; i++)
 			rc = rxq_open(dev, i, mtu, fanout);
-		if (fanout < 0 || (rc != -EINVAL && rc != -EALREADY))
+		if (rc != FANOUT_TAKEN)
 			break;
-		afp_stop(dev); /* (an id in use answers EINVAL) */
+		close_queues(dev); /* the interface stays up: the next id */
+	}
+	if (rc == FANOUT_TAKEN) {
+		BP_LOG(ERR, "%s: PACKET_FANOUT: 16 group ids tried, each in use by another group", dev->name);
+		rc = -EADDRINUSE;
 	}
 	for (uint16_t i = 0; i < dev->nb_tx_queues && !rc; i++)
 		rc = txq_open(dev, i, mtu);

@@ -100,32 +100,6 @@ uint64_t kif_sysfs_counter(const char *name, const char *counter)
 	return v;
 }
 
-struct bp_mbuf *kif_mbuf_from_bytes(struct bp_mempool *mp, uint64_t rearm, const void *data,
-				    uint32_t len)
-{
-	const uint32_t room = bp_pktmbuf_data_room(mp) - BP_PKTMBUF_HEADROOM;
-	uint32_t nseg = len <= room ? 1 : (len + room - 1) / room;
-	struct bp_mbuf *segs[16];
-	if (nseg > BP_ARRAY_SIZE(segs) || bp_mempool_get_bulk(mp, (void **)segs, nseg) < 0)
-		return NULL;
-	const char *src = data;
-	for (uint32_t i = 0; i < nseg; i++) {
-		struct bp_mbuf *m = segs[i];
-		uint32_t chunk = BP_MIN(room, len - i * room);
-		m->rearm = rearm;
-		m->ol_flags = 0;
-		m->vlan_tci = 0;
-		m->packet_type = 0;
-		m->data_len = (uint16_t)chunk;
-		m->pkt_len = chunk;
-		m->next = i + 1 < nseg ? segs[i + 1] : NULL;
-		memcpy(bp_pktmbuf_mtod(m, char *), src + i * room, chunk);
-	}
-	segs[0]->nb_segs = (uint16_t)nseg;
-	segs[0]->pkt_len = len;
-	return segs[0];
-}
-
 /* An armed queue's kernel fd became readable: signal, then disarm. (From
  * the interrupt thread itself, unregistering does not wait; whoever else
  * unregisters waits for this to return, so the eventfd outlives the write.) */

@@ -1,12 +1,10 @@
 /* SPDX-License-Identifier: MIT
  * What the ports that reach the Linux kernel (net_tap, net_af_packet) share:
  * a kernel network interface seen from a port (its flags, MAC, MTU, link and
- * kernel-side counters, through the ioctls of netdevice(7)), frames copied
- * into mbuf chains, and rx interrupts for a queue whose kernel fd is
- * readable while a frame waits.
+ * kernel-side counters, through the ioctls of netdevice(7)), and rx
+ * interrupts for a queue whose kernel fd is readable while a frame waits.
  *
- * Compiled once into the library, included by those drivers only (and by
- * net_pcap, for kif_mbuf_from_bytes).
+ * Compiled once into the library, included by those drivers only.
  */
 #ifndef BYPASS_DRIVERS_KIF_H
 #define BYPASS_DRIVERS_KIF_H
@@ -31,12 +29,6 @@ int kif_link_update(struct bp_eth_dev *dev, const char *name);
  * network namespace sysfs was mounted in: `ip netns exec` mounts the
  * namespace's own. */
 uint64_t kif_sysfs_counter(const char *name, const char *counter);
-
-/* len bytes at data into a fresh mbuf chain from mp (as many segments as
- * the pool's data room needs), rearm as the queue's rx rearm word. NULL when
- * the pool ran out (nothing taken from it). */
-struct bp_mbuf *kif_mbuf_from_bytes(struct bp_mempool *mp, uint64_t rearm, const void *data,
-				    uint32_t len);
 
 /* rx interrupts for queues whose kernel fd (a TAP queue, a packet socket)
  * poll()s readable while a frame waits. That fd cannot be the queue's

@@ -9,8 +9,10 @@
  * (ns). At the end of the file rx gives nothing more; with infinite_rx=1 it
  * opens the file again and goes on. A record cut short in the file
  * (captured length below the frame's length) or longer than the port's
- * max_rx_pktlen is counted in ierrors and skipped. Each start replays the
- * file from its beginning.
+ * max_rx_pktlen is counted in ierrors and skipped; a frame that finds the
+ * pool empty is lost (rx_nombuf) and ends the burst, as on a NIC, and the
+ * next burst goes on from the frame after it. Each start replays the file
+ * from its beginning.
  *
  * tx appends each frame whole to OUT (a nanosecond-resolution pcap file,
  * link type Ethernet), stamped with the time it was sent, and frees the
@@ -27,7 +29,7 @@
 #include <pcap/pcap.h>
 #include <bypass/env.h>
 #include <bypass/log.h>
-#include "../kif/kif.h"
+#include <bypass/ethdev.h>
 
 #define PCAP_SNAPLEN 65535
 #define PCAP_MAX_PKTLEN 9600
@@ -35,8 +37,9 @@
 struct pcap_rxq {
 	pcap_t *p;
 	struct bp_mempool *mp;
-	uint64_t rearm;
+	uint16_t port_id;
 	uint32_t max_len;
+	uint64_t records; /* read since the file was (re)opened */
 	struct bp_eth_queue_stats st;
 	struct pcap_port *port;
 } BP_CACHE_ALIGNED;
@@ -73,9 +76,9 @@ static pcap_t *open_rx(const char *dev, const char *path)
 static uint16_t pcap_rx(void *qp, struct bp_mbuf **pkts, uint16_t n)
 {
 	struct pcap_rxq *q = qp;
-	uint16_t got = 0;
+	uint16_t got = 0, got_at_end = 0;
 	uint64_t bytes = 0;
-	bool looped = false; /* a file with no frame at all does not spin */
+	bool ended = false;
 
 	while (got < n && q->p) {
 		struct pcap_pkthdr *h;
@@ -84,11 +87,18 @@ static uint16_t pcap_rx(void *qp, struct bp_mbuf **pkts, uint16_t n)
 		if (rc == PCAP_ERROR_BREAK) { /* the end of the file */
 			pcap_close(q->p);
 			q->p = NULL;
-			if (q->port->infinite && !(looped && !got)) {
+			/* infinite_rx: again, unless the file has no record at all */
+			if (q->port->infinite && q->records) {
 				q->p = open_rx("net_pcap", q->port->rx_path);
+				q->records = 0;
 				q->port->loops++;
-				looped = true;
 			}
+			/* A whole pass in this burst gave nothing (every record
+			 * skipped as an error): the next burst goes on. */
+			if (ended && got == got_at_end)
+				break;
+			ended = true;
+			got_at_end = got;
 			continue;
 		}
 		if (rc != 1) {
@@ -97,14 +107,15 @@ static uint16_t pcap_rx(void *qp, struct bp_mbuf **pkts, uint16_t n)
 			q->p = NULL;
 			break;
 		}
+		q->records++;
 		if (bp_unlikely(h->caplen < h->len || h->len > q->max_len)) {
 			q->st.errors++;
 			continue;
 		}
-		struct bp_mbuf *m = kif_mbuf_from_bytes(q->mp, q->rearm, data, h->caplen);
+		struct bp_mbuf *m = bp_pktmbuf_copy_from(q->mp, data, h->caplen, q->port_id);
 		if (bp_unlikely(!m)) {
-			q->st.nombuf++;
-			continue;
+			q->st.nombuf++; /* this frame is lost, as a NIC loses it; the pool is empty */
+			break;
 		}
 		m->timestamp = (uint64_t)h->ts.tv_sec * 1000000000u + (uint64_t)h->ts.tv_usec; /* ns: NANO precision */
 		pkts[got++] = m;
@@ -177,7 +188,7 @@ static int pcap_rxq_setup(struct bp_eth_dev *dev, uint16_t qi, uint16_t nb_desc,
 		return -ENOMEM;
 	memset(q, 0, sizeof(*q));
 	q->mp = mp;
-	q->rearm = bp_pktmbuf_rx_rearm(mp, dev->port_id);
+	q->port_id = dev->port_id;
 	q->max_len = dev->conf.max_rx_pktlen;
 	q->port = dev->priv;
 	dev->rx_queues[qi] = q;
@@ -220,6 +231,8 @@ static int pcap_start(struct bp_eth_dev *dev)
 	struct pcap_rxq *q = dev->nb_rx_queues ? dev->rx_queues[0] : NULL;
 	if (q && p->rx_path && !(q->p = open_rx(dev->name, p->rx_path)))
 		return -EIO;
+	if (q)
+		q->records = 0;
 	dev->link = (struct bp_eth_link){ .speed_mbps = 10000, .up = 1, .full_duplex = 1 };
 	return 0;
 }

@@ -24,8 +24,9 @@
  * character device, not a socket: there is no recvmmsg, and readv() fills
  * one frame's segments, not several frames. So a burst is a loop of read()s
  * into mbufs taken from the pool in bulk and kept between bursts (an empty
- * poll costs one read() that says EAGAIN, and no trip to the pool). A port
- * whose max_rx_pktlen exceeds one mbuf reads with readv() into as many.
+ * poll costs one readv() that says EAGAIN, and no trip to the pool). A port
+ * whose max_rx_pktlen exceeds one mbuf reads into as many, and every read
+ * has one byte more past them, to tell a frame cut short.
  * tx: one write() per frame, writev() for a chain; the kernel has the bytes
  * when it returns, so the mbufs are freed at once.
  */
@@ -51,6 +52,8 @@ struct tap_rxq {
 	uint16_t nseg;   /* mbufs read into for one frame */
 	uint16_t nspare;
 	uint32_t room;   /* data bytes per mbuf */
+	uint32_t max;    /* nseg * room: the longest frame a read takes whole */
+	uint8_t past_end[1]; /* read into only by a frame longer than max */
 	uint64_t rearm;
 	struct bp_mempool *mp;
 	struct bp_eth_queue_stats st;
@@ -84,12 +87,19 @@ static void rx_refill(struct tap_rxq *q)
 }
 
 /* No mbuf to read into: the frame is read into a scratch buffer and counted
- * as nombuf (a NIC drops it the same way), so the kernel's queue drains. */
+ * as nombuf (a NIC drops it the same way), so the kernel's queue drains.
+ * false when there was no frame to drop: nothing waits (EAGAIN), or the fd
+ * fails (EIO, EBADFD: the interface was deleted or the queue detached),
+ * counted as an error; either way the burst ends. */
 static bool rx_drop_one(struct tap_rxq *q)
 {
 	char scratch[64];
-	if (read(q->fd, scratch, sizeof(scratch)) < 0 && errno == EAGAIN)
+	ssize_t r = read(q->fd, scratch, sizeof(scratch));
+	if (r <= 0) {
+		if (r == 0 || errno != EAGAIN)
+			q->st.errors++;
 		return false;
+	}
 	q->st.nombuf++;
 	return true;
 }
@@ -110,23 +120,28 @@ static uint16_t tap_rx(void *qp, struct bp_mbuf **pkts, uint16_t n)
 			}
 		}
 		struct bp_mbuf *m = q->spare[q->nspare - 1];
-		ssize_t r;
-		if (bp_likely(q->nseg == 1)) {
-			r = read(q->fd, (char *)m->buf_addr + BP_PKTMBUF_HEADROOM, q->room);
-		} else {
-			struct iovec iov[TAP_MAX_SEGS];
-			for (uint16_t s = 0; s < q->nseg; s++)
-				iov[s] = (struct iovec){
-					(char *)q->spare[q->nspare - 1 - s]->buf_addr + BP_PKTMBUF_HEADROOM, q->room };
-			r = readv(q->fd, iov, q->nseg);
-		}
+		/* One byte past what the mbufs take: a longer frame reaches it. */
+		struct iovec iov[TAP_MAX_SEGS + 1];
+		for (uint16_t s = 0; s < q->nseg; s++)
+			iov[s] = (struct iovec){
+				(char *)q->spare[q->nspare - 1 - s]->buf_addr + BP_PKTMBUF_HEADROOM, q->room };
+		iov[q->nseg] = (struct iovec){ q->past_end, sizeof(q->past_end) };
+		ssize_t r = readv(q->fd, iov, q->nseg + 1);
 		if (r <= 0) {
 			if (r == 0 || errno != EAGAIN)
 				q->st.errors++; /* EIO: the interface went away */
 			break;
 		}
+		/* A frame longer than the mbufs take was cut short: depending on
+		 * the kernel, read() returns the frame's whole length or what it
+		 * copied, one byte past max here. Either way it is more than
+		 * max: dropped, the spares stay. */
+		if (bp_unlikely((uint32_t)r > q->max)) {
+			q->st.errors++;
+			continue;
+		}
 		/* The frame's segments are the top spares, in order from the last. */
-		uint32_t len = (uint32_t)r, used = (len + q->room - 1) / q->room;
+		uint32_t len = (uint32_t)r, used = q->nseg == 1 ? 1 : (len + q->room - 1) / q->room;
 		for (uint32_t s = 0; s < used; s++) {
 			struct bp_mbuf *seg = q->spare[q->nspare - 1 - s];
 			seg->rearm = q->rearm;
@@ -208,6 +223,7 @@ static int tap_rxq_setup(struct bp_eth_dev *dev, uint16_t qi, uint16_t nb_desc,
 	q->mp = mp;
 	q->room = room;
 	q->nseg = (uint16_t)nseg;
+	q->max = nseg * room;
 	q->rearm = bp_pktmbuf_rx_rearm(mp, dev->port_id);
 	q->intr.efd = -1;
 	dev->rx_queues[qi] = q;
@@ -251,6 +267,25 @@ static int set_queue(int fd, bool attach)
 
 static int tap_stop(struct bp_eth_dev *dev);
 
+/* The kernel may send frames of its MTU, a VLAN tag and the Ethernet header;
+ * longer than an rx queue reads, they are dropped (ierrors): say so once. */
+static void warn_mtu(struct bp_eth_dev *dev)
+{
+	struct tap_port *p = dev->priv;
+	unsigned mtu;
+	if (kif_mtu_get(p->ifname, &mtu) < 0)
+		return;
+	for (uint16_t q = 0; q < dev->nb_rx_queues; q++) {
+		const struct tap_rxq *rq = dev->rx_queues[q];
+		if (mtu + BP_ETHER_HDR_LEN + 4 > rq->max) {
+			BP_LOG(WARNING, "%s: %s has MTU %u, but rx queue %u reads frames of at most %u bytes: "
+					"longer ones are dropped and counted in ierrors; configure max_rx_pktlen %u",
+			       dev->name, p->ifname, mtu, q, rq->max, mtu + BP_ETHER_HDR_LEN + 4);
+			return;
+		}
+	}
+}
+
 static int tap_start(struct bp_eth_dev *dev)
 {
 	struct tap_port *p = dev->priv;
@@ -281,6 +316,7 @@ static int tap_start(struct bp_eth_dev *dev)
 		tap_stop(dev);
 		return rc;
 	}
+	warn_mtu(dev);
 	kif_link_update(dev, p->ifname);
 	return 0;
 }
@@ -336,10 +372,8 @@ static int tap_mac_set(struct bp_eth_dev *dev, const struct bp_ether_addr *mac)
 {
 	struct tap_port *p = dev->priv;
 	int rc = kif_mac_set(p->ifname, mac);
-	if (rc < 0)
+	if (rc < 0) /* (on success ethdev records it in dev->mac; probe reads it back) */
 		BP_LOG(ERR, "%s: cannot set the MAC address of %s: %s", dev->name, p->ifname, strerror(-rc));
-	else
-		dev->mac = *mac;
 	return rc;
 }
 
