@@ -291,15 +291,21 @@ int bp_eth_dev_configure(uint16_t port, uint16_t nb_rxq, uint16_t nb_txq,
 	return 0;
 }
 
-static struct bp_eth_dev *configured_stopped(uint16_t port, const char *what)
+static struct bp_eth_dev *configured(uint16_t port, const char *what)
 {
 	struct bp_eth_dev *d = port_or_log(port, what);
-	if (!d)
-		return NULL;
-	if (d->state == BP_ETH_ATTACHED) {
+	if (d && d->state == BP_ETH_ATTACHED) {
 		BP_LOG(ERR, "%s: %s before bp_eth_dev_configure()", d->name, what);
 		return NULL;
 	}
+	return d;
+}
+
+static struct bp_eth_dev *configured_stopped(uint16_t port, const char *what)
+{
+	struct bp_eth_dev *d = configured(port, what);
+	if (!d)
+		return NULL;
 	if (d->state == BP_ETH_STARTED) {
 		BP_LOG(ERR, "%s: %s needs the port stopped", d->name, what);
 		return NULL;
@@ -481,13 +487,9 @@ int bp_eth_promiscuous_set(uint16_t port, bool on)
 
 static struct bp_eth_dev *rss_port(uint16_t port, const char *what, struct bp_eth_dev_info *info)
 {
-	struct bp_eth_dev *d = port_or_log(port, what);
+	struct bp_eth_dev *d = configured(port, what);
 	if (!d)
 		return NULL;
-	if (d->state == BP_ETH_ATTACHED) {
-		BP_LOG(ERR, "%s: %s before bp_eth_dev_configure()", d->name, what);
-		return NULL;
-	}
 	bp_eth_dev_info_get(port, info);
 	if (!info->rss_hash_types) {
 		BP_LOG(ERR, "%s: driver %s has no RSS; give each flow its own port or queue instead",
