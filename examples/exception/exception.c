@@ -10,8 +10,10 @@
  *   bypass-exception -l 0 -a 03:00.0 -a 04:00.0 --vdev net_tap0,iface=bpx0 -- --ip=192.0.2.10
  *   ip addr add 192.0.2.10/24 dev bpx0     # the kernel's side of that address
  *
- * Ports: the first two that are not TAPs carry data (0 faces the network the
- * kernel talks to), the TAP is the kernel. The TAP takes port 0's MAC
+ * Ports: the first two that are not TAPs carry data, the TAP is the kernel.
+ * The uplink faces the network the kernel talks to: the first data port, or
+ * the one --uplink names (e.g. --uplink=0000:00:04.0 when a --vdev port,
+ * listed before PCI ports, is the other). The TAP takes the uplink's MAC
  * address, so the kernel's replies carry it, as if the NIC had answered.
  */
 #include <stdio.h>
@@ -75,8 +77,10 @@ int main(int argc, char **argv)
 		return 1;
 	argc -= n, argv += n;
 	static const struct option opts[] = { { "ip", required_argument, 0, 'i' },
-					      { "duration", required_argument, 0, 'd' }, { 0, 0, 0, 0 } };
+					      { "duration", required_argument, 0, 'd' },
+					      { "uplink", required_argument, 0, 'u' }, { 0, 0, 0, 0 } };
 	uint32_t ip = 0;
+	const char *uplink = NULL;
 	double duration = 0;
 	int c;
 	optind = 1;
@@ -85,8 +89,12 @@ int main(int argc, char **argv)
 			continue;
 		if (c == 'd' && (duration = atof(optarg)) > 0)
 			continue;
+		if (c == 'u') {
+			uplink = optarg;
+			continue;
+		}
 		fprintf(stderr, "exception: options are --ip=A.B.C.D (the host's address: its traffic goes to "
-				"the kernel) and --duration=SECONDS\n");
+				"the kernel), --uplink=PORT (the data port facing that network) and --duration=SECONDS\n");
 		return 1;
 	}
 	/* The TAP, and the first two other ports. */
@@ -103,6 +111,16 @@ int main(int argc, char **argv)
 		fprintf(stderr, "exception: give two data ports and a TAP, e.g. -a 03:00.0 -a 04:00.0 "
 				"--vdev net_tap0,iface=bpx0\n");
 		return 1;
+	}
+	if (uplink) {
+		uint16_t u;
+		if (bp_eth_dev_get_port_by_name(uplink, &u) < 0 || (u != data[0] && u != data[1])) {
+			fprintf(stderr, "exception: --uplink=%s is not one of the data ports (%s, %s); name one of them\n",
+				uplink, bp_eth_dev_name(data[0]), bp_eth_dev_name(data[1]));
+			return 1;
+		}
+		if (u == data[1])
+			data[1] = data[0], data[0] = u;
 	}
 	struct bp_mempool *mp = bp_pktmbuf_pool_create("exception", 8192, 256, 0, BP_MBUF_DEFAULT_BUF_SIZE);
 	struct bp_ether_addr mac;
