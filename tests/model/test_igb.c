@@ -39,7 +39,8 @@ static bool igb_up(unsigned nports, uint16_t nq, uint16_t rxd, uint16_t txd, uin
 
 TEST(igb_model_rss_spreads_flows_over_16_queues_with_the_software_hash)
 {
-	CHECK(igb_up(1, NQ, 256, 64, 16384, RSS_ALL, 0, 0, 0));
+	/* 512 descriptors: every flow on one queue fits in its ring below */
+	CHECK(igb_up(1, NQ, 512, 64, 16384, RSS_ALL, 0, 0, 0));
 	struct bp_eth_dev_info info;
 	CHECK_EQ(bp_eth_dev_info_get(0, &info), 0);
 	CHECK_EQ(info.rss_hash_types, RSS_ALL); /* the 82576 hashes UDP too */
