@@ -509,9 +509,9 @@ struct e1000_model *e1000_model_attach(const char *addr, const struct bp_ether_a
 					.cfg = cfg_access, .intr_enable = intr_enable, .intr_disable = intr_disable,
 					.ctx = m };
 	if (m->i82576) {
-		/* QEMU's igb: 8086:0000; an Intel Gigabit ET Dual Port adapter: 8086:a02c */
-		m->pci.sub_vendor = 0x8086;
-		m->pci.sub_device = m->qemu ? 0x0000 : 0xa02c;
+		/* QEMU's igb: 1af4:1100; an Intel Gigabit ET Dual Port adapter: 8086:a02c */
+		m->pci.sub_vendor = m->qemu ? 0x1af4 : 0x8086;
+		m->pci.sub_device = m->qemu ? 0x1100 : 0xa02c;
 		m->pci.sriov_numvfs = flags & E1000_MODEL_VFS_SYSFS ? 2 : 0;
 	} else if (m->i82574) {
 		/* QEMU's e1000e: 8086:0000; an Intel Gigabit CT Desktop Adapter: 8086:a01f */
@@ -598,7 +598,7 @@ void e1000_model_set_link(struct e1000_model *m, bool up)
 		R(E1000_STATUS) |= E1000_STATUS_LU;
 	else
 		R(E1000_STATUS) &= ~E1000_STATUS_LU;
-	R(m->i82576 ? IGB_MODEL_ICR : E1000_ICR) |= E1000_ICR_LSC; /* SDM 13.4.17 */
+	R(E1000_ICR) |= E1000_ICR_LSC; /* SDM 13.4.17 */
 	update_irq_locked(m);
 	kick_locked(m);
 	pthread_mutex_unlock(&m->lock);

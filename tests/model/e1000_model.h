@@ -178,6 +178,5 @@ void igb_model_no_room(struct e1000_model *m, unsigned q);
 /* Interrupts: MSI-X per EICR & EIMS, or ICR & IMS on one vector. */
 void igb_model_irq_locked(struct e1000_model *m);
 int igb_model_msix_enable(struct e1000_model *m, uint16_t want, struct bp_intr_handle *h);
-#define IGB_MODEL_ICR 0x01500 /* ICR of the 82576 (igb_regs.h) */
 
 #endif

@@ -6,12 +6,12 @@
  * descriptor is dropped into RQDPC, else missed into MPC); advanced receive
  * descriptors written back with the RSS type and hash; RSS (MRQC 010b with
  * RXCSUM.PCSD, RETA bits 3:0, RSSRK; hashed with bypass/rss.h) over the 16
- * rings, UDP types included; interrupts at the 82576's offsets (ICR/IMS at
- * 0x1500, EICR/EIMS/EIAC/EIAM, IVAR/IVAR_MISC, GPIE) with MSI-X: 25 vectors
+ * rings, UDP types included; interrupts (ICR/IMS at 0xC0-0xD8 and their
+ * 0x1500 aliases, EICR/EIMS/EIAC/EIAM, IVAR/IVAR_MISC, GPIE) with MSI-X: 25 vectors
  * (10 as QEMU's igb); the PHY's BMCR through MDIC; STATUS in IOV mode when
  * VFs are enabled. With E1000_MODEL_QEMU it also does what QEMU's igb does:
  * CTRL.RST takes the link down until auto-negotiation restarts (a real
- * 82576 keeps its PHY). Layouts are the datasheet's (cited in
+ * 82576 keeps its PHY), and ICR/IMS are not decoded at 0x1500. Layouts are the datasheet's (cited in
  * drivers/net/igb/igb_regs.h); the behaviour is written here from the
  * datasheet, independently of the driver. */
 #include <stdlib.h>
@@ -26,7 +26,16 @@
 #define R(off) E1000_MODEL_REG(m, off)
 #define OTHER_RAISED (1u << 31) /* in msix_sent: ICR & IMS has raised the other vector */
 
-_Static_assert(IGB_ICR == IGB_MODEL_ICR, "the model's ICR is the 82576's");
+/* ICR, ICS, IMS, IMC at 0x1500-0x150C are aliases of the 82540EM's
+ * offsets (igb_regs.h); QEMU's igb decodes only the latter, and so does the
+ * model with E1000_MODEL_QEMU (the former are then plain storage). */
+static uint32_t canonical(const struct e1000_model *m, uint32_t off)
+{
+	if (m->qemu || off < IGB_ICR_ALIAS || off > IGB_ICR_ALIAS + 0x0C || off % 4)
+		return off;
+	static const uint32_t old[] = { E1000_ICR, E1000_ICS, E1000_IMS, E1000_IMC };
+	return old[(off - IGB_ICR_ALIAS) / 4];
+}
 
 void igb_model_reset_locked(struct e1000_model *m)
 {
@@ -57,18 +66,20 @@ static bool ring_index_reg(uint32_t off)
 
 bool igb_model_read_locked(struct e1000_model *m, uint32_t off, uint32_t *v)
 {
+	off = canonical(m, off);
+	*v = R(off);
 	switch (off) {
-	case IGB_ICR:
+	case E1000_ICR:
 		/* 8.8.7: a read clears ICR when GPIE.NSICR is set, outside MSI-X
 		 * mode, or with no cause enabled */
-		if ((R(IGB_GPIE) & IGB_GPIE_NSICR) || !(R(IGB_GPIE) & IGB_GPIE_MULTIPLE_MSIX) || !R(IGB_IMS))
+		if ((R(IGB_GPIE) & IGB_GPIE_NSICR) || !(R(IGB_GPIE) & IGB_GPIE_MULTIPLE_MSIX) || !R(E1000_IMS))
 			R(off) = 0;
 		return true;
 	case IGB_EICR: /* 8.8.1: clear on read */
 		R(off) = 0;
 		return true;
-	case IGB_ICS:
-	case IGB_IMC:
+	case E1000_ICS:
+	case E1000_IMC:
 	case IGB_EICS:
 	case IGB_EIMC:
 		*v = 0; /* write-only */
@@ -94,7 +105,7 @@ static void mdic_write(struct e1000_model *m, uint32_t v)
 		m->an_pending = false;
 		if (m->link_up && !(R(E1000_STATUS) & E1000_STATUS_LU)) {
 			R(E1000_STATUS) |= E1000_STATUS_LU;
-			R(IGB_ICR) |= E1000_ICR_LSC;
+			R(E1000_ICR) |= E1000_ICR_LSC;
 		}
 	}
 	R(IGB_MDIC) = (v & ~(IGB_MDIC_READY | IGB_MDIC_ERROR)) | IGB_MDIC_READY | (ok ? 0 : IGB_MDIC_ERROR);
@@ -102,23 +113,24 @@ static void mdic_write(struct e1000_model *m, uint32_t v)
 
 bool igb_model_write_locked(struct e1000_model *m, uint32_t off, uint32_t v)
 {
+	off = canonical(m, off);
 	switch (off) {
-	case IGB_ICR:
+	case E1000_ICR:
 	case IGB_EICR:
 		R(off) &= ~v; /* write 1 to clear */
 		return true;
-	case IGB_ICS:
-		R(IGB_ICR) |= v;
+	case E1000_ICS:
+		R(E1000_ICR) |= v;
 		return true;
 	case IGB_EICS:
 		R(IGB_EICR) |= v;
 		return true;
-	case IGB_IMS:
+	case E1000_IMS:
 	case IGB_EIMS:
 		R(off) |= v;
 		return true;
-	case IGB_IMC:
-		R(IGB_IMS) &= ~v;
+	case E1000_IMC:
+		R(E1000_IMS) &= ~v;
 		return true;
 	case IGB_EIMC:
 		R(IGB_EIMS) &= ~v;
@@ -202,7 +214,7 @@ void igb_model_queue_cause(struct e1000_model *m, bool rx, unsigned q)
 	uint32_t e = (R(IGB_IVAR_REG(q)) >> (rx ? IGB_IVAR_RX_SHIFT(q) : IGB_IVAR_TX_SHIFT(q))) & 0xff;
 	if ((R(IGB_GPIE) & IGB_GPIE_MULTIPLE_MSIX) && (e & IGB_IVAR_VALID))
 		R(IGB_EICR) |= 1u << (e & 0x1f);
-	R(IGB_ICR) |= rx ? E1000_ICR_RXT0 : E1000_ICR_TXDW; /* RXDW, TXDW (8.8.7) */
+	R(E1000_ICR) |= rx ? E1000_ICR_RXT0 : E1000_ICR_TXDW; /* RXDW, TXDW (8.8.7) */
 }
 
 void igb_model_no_room(struct e1000_model *m, unsigned q)
@@ -211,7 +223,7 @@ void igb_model_no_room(struct e1000_model *m, unsigned q)
 		R(IGB_RQDPC(q))++;
 	else
 		R(E1000_MPC)++;
-	R(IGB_ICR) |= E1000_ICR_RXO;
+	R(E1000_ICR) |= E1000_ICR_RXO;
 }
 
 /* 7.3 (MSI-X with GPIE.Multiple_MSIX): an ICR cause enabled in IMS sets the
@@ -222,7 +234,7 @@ void igb_model_irq_locked(struct e1000_model *m)
 {
 	if (!m->msix || !(R(IGB_GPIE) & IGB_GPIE_MULTIPLE_MSIX))
 		return; /* the model offers MSI-X only, and the PMD always sets Multiple_MSIX */
-	if (!(R(IGB_ICR) & R(IGB_IMS))) {
+	if (!(R(E1000_ICR) & R(E1000_IMS))) {
 		m->msix_sent &= ~OTHER_RAISED;
 	} else if (!(m->msix_sent & OTHER_RAISED)) {
 		uint32_t e = (R(IGB_IVAR_MISC) >> IGB_IVAR_MISC_OTHER_SHIFT) & 0xff;

@@ -126,8 +126,6 @@ struct e1000_hw {
 	uint32_t kept, ignored;
 	uint64_t hw_total[E1000_HW_STATS];
 	uint32_t hw_last[E1000_HW_STATS];
-	/* Where this member keeps ICR and IMC (the 82576 moved them). */
-	uint32_t reg_icr, reg_imc;
 };
 
 /* EERD's layout differs within the family (82540EM: SDM 13.4.4; 82574L:
@@ -188,8 +186,6 @@ struct e1000_model {
 	 * statistics registers it keeps across reads or counts otherwise */
 	uint16_t qemu_sub_vendor, qemu_sub_device;
 	uint32_t qemu_kept, qemu_ignored;
-	/* ICR and IMC where not at E1000_ICR/E1000_IMC (0: there) */
-	uint32_t reg_icr, reg_imc;
 	/* queues: the ops' tx burst (NULL: e1000_tx) */
 	bp_tx_burst_fn tx_burst;
 };

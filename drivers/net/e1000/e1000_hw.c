@@ -82,7 +82,7 @@ int e1000_link_update(struct bp_eth_dev *dev, int wait)
 
 bool e1000_intr_causes(struct e1000_hw *hw, uint32_t *icr)
 {
-	*icr = bp_read32(hw->regs, hw->reg_icr);
+	*icr = bp_read32(hw->regs, E1000_ICR);
 	if (bp_unlikely(*icr == UINT32_MAX)) {
 		BP_LOG(ERR, "%s: the device does not answer (removed?); its interrupts stop here", hw->eth->name);
 		return false;
@@ -121,7 +121,7 @@ int e1000_hw_reset(struct e1000_hw *hw, const struct e1000_eerd_layout *eerd)
 		bp_write32(hw->regs, E1000_TCTL, 0);
 	/* 1. Mask all interrupts, then issue a global reset (CTRL.RST); it
 	 *    self-clears when done (SDM 14.2, 13.4.1). */
-	bp_write32_relaxed(hw->regs, hw->reg_imc, 0xffffffff);
+	bp_write32_relaxed(hw->regs, E1000_IMC, 0xffffffff);
 	bp_set32(hw->regs, E1000_CTRL, E1000_CTRL_RST);
 	bp_delay_us(1000);
 	if (bp_wait32(hw->regs, E1000_CTRL, E1000_CTRL_RST, 0, 100) < 0) {
@@ -130,8 +130,8 @@ int e1000_hw_reset(struct e1000_hw *hw, const struct e1000_eerd_layout *eerd)
 	}
 	/* 2. Mask interrupts again (reset re-enables nothing, but be explicit) and
 	 *    clear pending causes (write 1s: not every member clears ICR on read). */
-	bp_write32_relaxed(hw->regs, hw->reg_imc, 0xffffffff);
-	bp_write32(hw->regs, hw->reg_icr, bp_read32(hw->regs, hw->reg_icr));
+	bp_write32_relaxed(hw->regs, E1000_IMC, 0xffffffff);
+	bp_write32(hw->regs, E1000_ICR, bp_read32(hw->regs, E1000_ICR));
 	/* 3. General configuration (SDM 14.3): link up with auto-speed detection;
 	 *    no link reset, PHY reset, loss-of-signal inversion or VLAN mode. */
 	uint32_t ctrl = bp_read32(hw->regs, E1000_CTRL);
@@ -184,7 +184,7 @@ void e1000_quiesce(struct bp_eth_dev *dev)
 void e1000_close(struct bp_eth_dev *dev)
 {
 	struct e1000_hw *hw = dev->priv;
-	bp_write32_relaxed(hw->regs, hw->reg_imc, 0xffffffff);
+	bp_write32_relaxed(hw->regs, E1000_IMC, 0xffffffff);
 	bp_set32(hw->regs, E1000_CTRL, E1000_CTRL_RST);
 	hw->pci->drv_data = NULL;
 	free(hw);
@@ -203,8 +203,6 @@ struct e1000_hw *e1000_probe(struct bp_pci_device *pci, size_t size, const struc
 		return NULL;
 	hw->pci = pci;
 	hw->regs = pci->bar[0].va;
-	hw->reg_icr = m->reg_icr ? m->reg_icr : E1000_ICR;
-	hw->reg_imc = m->reg_imc ? m->reg_imc : E1000_IMC;
 	if (pci->sub_vendor == m->qemu_sub_vendor && pci->sub_device == m->qemu_sub_device) {
 		hw->kept = m->qemu_kept;
 		hw->ignored = m->qemu_ignored;

@@ -48,12 +48,13 @@
 #define IGB_EERD_ADDR_SHIFT 2
 #define IGB_EERD_DATA_SHIFT 16
 
-/* ---- interrupts, datasheet 7.3 and 8.8 ---- */
-#define IGB_ICR 0x01500  /* Interrupt Cause Read (8.8.7): LSC bit 2 as on the 82540EM */
-#define IGB_ICS 0x01504
-#define IGB_IMS 0x01508  /* Interrupt Mask Set/Read (8.8.9) */
-#define IGB_IMC 0x0150C  /* Interrupt Mask Clear (8.8.10) */
-#define IGB_IAM 0x01510  /* Interrupt Acknowledge Auto Mask (8.8.11) */
+/* ---- interrupts, datasheet 7.3 and 8.8 ----
+ * ICR, ICS, IMS, IMC and IAM (8.8.7-8.8.11) are at 0x1500-0x1510 and, for
+ * the 82575's drivers, also where the 82540EM has them (E1000_ICR 0xC0,
+ * E1000_ICS 0xC8, E1000_IMS 0xD0, E1000_IMC 0xD8, IAM 0xE0), with its cause
+ * bits (LSC 2, RXDW 7 where the 82540EM has RXT0). The PMD uses the old
+ * offsets: QEMU's igb decodes only those (a write of 0x1508 is lost there). */
+#define IGB_ICR_ALIAS 0x01500
 #define IGB_GPIE 0x01514 /* General Purpose Interrupt Enable (8.8.15) */
 #define IGB_EICS 0x01520 /* Extended Interrupt Cause Set (8.8.2) */
 #define IGB_EIMS 0x01524 /* Extended Interrupt Mask Set/Read (8.8.3) */
