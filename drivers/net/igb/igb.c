@@ -216,9 +216,6 @@ static int intr_start(struct bp_eth_dev *dev)
 			bp_write32(regs, IGB_EIMS, 1u << VEC_OTHER);
 	}
 	bp_intr_unmask(h);
-	BP_LOG(DEBUG, "%s: interrupts by %s: GPIE %#x IVAR_MISC %#x IVAR0 %#x IMS %#x EIMS %#x EIAC %#x", dev->name,
-	       bp_intr_mode_name(h->mode), bp_read32(regs, IGB_GPIE), bp_read32(regs, IGB_IVAR_MISC),
-	       bp_read32(regs, IGB_IVAR0), bp_read32(regs, E1000_IMS), bp_read32(regs, IGB_EIMS), bp_read32(regs, IGB_EIAC));
 	return 0;
 }
 
