@@ -152,6 +152,10 @@ void e1000e_model_msix_locked(struct e1000_model *m);
 /* Interrupts as the 82574L offers them: MSI-X with up to 5 vectors. */
 int e1000e_model_msix_enable(struct e1000_model *m, uint16_t want, struct bp_intr_handle *h);
 void e1000e_model_msix_disable(struct e1000_model *m);
+/* MSI-X with n vectors (an eventfd each) into h; update_locked then sends
+ * what is pending. */
+int e1000_model_msix_open(struct e1000_model *m, unsigned n, struct bp_intr_handle *h,
+			  void (*update_locked)(struct e1000_model *m));
 /* Sends one MSI-X message on vector v (under the lock). */
 void e1000_model_msix_send(struct e1000_model *m, unsigned v);
 

@@ -8,6 +8,8 @@
 #include <bypass/env.h>
 #include <bypass/mempool.h>
 #include <bypass/rss.h>
+#include <bypass/intr.h>
+#include <pthread.h>
 #include "../unit/harness.h"
 #include "../../apps/common/testpkt.h"
 #include "e1000_rig.h"
@@ -444,5 +446,124 @@ bool sent_two_queues(struct e1000_model *m, uint64_t seq0, uint64_t n0, uint64_t
 			return false;
 		next[q]++;
 	}
+	return true;
+}
+
+/* ---- scenarios the e1000e and igb model tests share ---- */
+
+#define REQ(c)                                                                       \
+	do {                                                                         \
+		if (!(c)) {                                                          \
+			note("%s:%d: expected %s", __FILE__, __LINE__, #c);           \
+			return false;                                                \
+		}                                                                    \
+	} while (0)
+
+bool scenario_empty_pool(const struct rig_opts *o)
+{
+	static struct bp_mbuf *held[8192];
+	REQ(rig_up_opts(o));
+	struct e1000_model *m = rig.m[0];
+	uint32_t nheld = drain_pool(held, 8192);
+	inject(m, 0, 10);
+	REQ(e1000_model_wait_quiet(m, WAIT));
+	struct bp_mbuf *pkts[32];
+	REQ(bp_eth_rx_burst(0, 0, pkts, 32) == 0);
+	REQ(stats(0).rx_nombuf == 10);
+	bp_pktmbuf_free_bulk(held, nheld);
+	uint16_t full = (uint16_t)(o->rxd - 1); /* the ring never ran dry: a full ring's worth */
+	inject(m, 100, full);
+	bool intact;
+	REQ(rx_frames_q(0, 0, 32, 100, full, &intact) == full && intact);
+	REQ(stats(0).rx_nombuf == 10 && stats(0).imissed == 0);
+	return rig_down();
+}
+
+bool scenario_slow_nic(const struct rig_opts *o, uint16_t txq)
+{
+	REQ(rig_up_opts(o));
+	struct e1000_model *m = rig.m[0];
+	e1000_model_set_speed(m, 1, 20);
+	REQ(tx_frames_q(0, txq, 0, 1000, 32) == 1000);
+	REQ(sent_frames(m, 0, 1000));
+	inject(m, 5000, 1000);
+	bool intact;
+	REQ(rx_frames_q(0, 0, 32, 5000, 1000, &intact) == 1000 && intact);
+	REQ(stats(0).imissed == 0);
+	return rig_down();
+}
+
+bool scenario_burst_sizes(const struct rig_opts *base)
+{
+	static const uint16_t rings[] = { 8, 64, 512, 4096 }, bursts[] = { 1, 7, 32, 33, 64, 512 };
+	for (unsigned r = 0; r < BP_ARRAY_SIZE(rings); r++) {
+		struct rig_opts o = *base;
+		uint16_t ring = rings[r];
+		o.nports = 2;
+		o.rxd = o.txd = ring;
+		o.nb_mbufs = 5u * ring + 2048;
+		REQ(rig_up_opts(&o));
+		uint64_t seq = 0, frames = 2u * ring + 100;
+		for (unsigned b = 0; b < BP_ARRAY_SIZE(bursts); b++) {
+			REQ(loopback(ring, bursts[b], seq, frames));
+			seq += frames;
+		}
+		REQ(stats(1).ipackets == seq && stats(1).imissed == 0);
+		REQ(rig_down());
+	}
+	return true;
+}
+
+bool tx_fill_two_queues(struct e1000_model *m, uint16_t q0, uint16_t q1, uint16_t nb, uint64_t round)
+{
+	e1000_model_pause(m, true);
+	for (uint16_t i = 0; i < 2; i++) {
+		struct bp_mbuf *pkts[4096];
+		for (uint16_t k = 0; k < nb; k++)
+			REQ((pkts[k] = make_pkt(round * 1000 + i * 100000 + k)) != NULL);
+		uint16_t took = bp_eth_tx_burst(0, i ? q1 : q0, pkts, nb);
+		uint16_t more = bp_eth_tx_burst(0, i ? q1 : q0, pkts + nb - 1, 1);
+		bp_pktmbuf_free_bulk(pkts + took + more, (unsigned)(nb - took - more));
+		REQ(took == nb - 1 && more == 0); /* full at nb - 1 */
+	}
+	e1000_model_pause(m, false);
+	return sent_two_queues(m, round * 1000, nb - 1u, 100000 + round * 1000, nb - 1u);
+}
+
+bool link_flaps(struct e1000_model *m, struct link_log *log, uint16_t txq)
+{
+	for (int i = 0; i < 3; i++) {
+		e1000_model_set_link(m, false);
+		REQ(link_event(log, 2 * i + 1) && !log->last.up);
+		REQ(tx_frames_q(0, txq, (uint64_t)i * 100, 10, 10) == 10); /* waits while the link is down */
+		e1000_model_set_link(m, true);
+		REQ(link_event(log, 2 * i + 2) && log->last.up && log->last.speed_mbps == 1000);
+		REQ(sent_frames(m, (uint64_t)i * 100, 10));
+	}
+	inject(m, 1000, 10);
+	bool intact;
+	REQ(rx_frames_q(0, 0, 32, 1000, 10, &intact) == 10 && intact);
+	return true;
+}
+
+bool wake_queue(struct e1000_model *m, uint16_t q, uint16_t other, unsigned flow)
+{
+	REQ(bp_eth_rx_intr_enable(0, other) == 0); /* armed, but its frame won't come */
+	struct flow_later d = { m, flow };
+	pthread_t t;
+	pthread_create(&t, NULL, inject_flow_later, &d);
+	uint64_t t0 = model_now_ns();
+	int woke = bp_eth_rx_intr_wait(0, q, 5000);
+	pthread_join(t, NULL);
+	REQ(woke == 1 && model_now_ns() - t0 < 1000 * 1000000ull);
+	REQ(bp_intr_wait(bp_eth_rx_intr_fd(0, other), 8, 0) == 0); /* the other slept on */
+	REQ(bp_eth_rx_intr_disable(0, other) == 0);
+	struct bp_mbuf *pkts[4];
+	uint8_t want[LEN];
+	REQ(bp_eth_rx_burst(0, q, pkts, 4) == 1);
+	flow_frame(want, flow, 7000 + flow, flow & 1);
+	bool same = memcmp(bp_pktmbuf_mtod(pkts[0], uint8_t *), want, LEN) == 0;
+	bp_pktmbuf_free(pkts[0]);
+	REQ(same);
 	return true;
 }

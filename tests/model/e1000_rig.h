@@ -118,4 +118,26 @@ void *inject_flow_later(void *arg);
  * interleaved as the NIC pleases, each checked and each queue's in order. */
 bool sent_two_queues(struct e1000_model *m, uint64_t seq0, uint64_t n0, uint64_t seq1, uint64_t n1);
 
+/* ---- scenarios the e1000e and igb model tests share ----
+ * Each is false after a note that says what failed. Those that take rig
+ * options bring a rig up from them and take it down (every mbuf back). */
+/* The pool emptied by the test: 10 frames dropped and counted once in
+ * rx_nombuf, the ring never dry: a full ring's worth verified after. */
+bool scenario_empty_pool(const struct rig_opts *o);
+/* A NIC that does one descriptor per 20 us: 1000 frames each way verified. */
+bool scenario_slow_nic(const struct rig_opts *o, uint16_t txq);
+/* Two ports back to back at ring sizes 8 to 4096, every burst size from 1
+ * to 512, many wraps: every frame in order, nothing missed (o's nports,
+ * rings and pool are set here). */
+bool scenario_burst_sizes(const struct rig_opts *o);
+/* With the model paused, tx queues q0 and q1 of port 0 take nb - 1 frames
+ * each and refuse one more; then each queue's frames go out in order. */
+bool tx_fill_two_queues(struct e1000_model *m, uint16_t q0, uint16_t q1, uint16_t nb, uint64_t round);
+/* Three link flaps, each heard by the callback logging into log, tx on txq
+ * held while down and sent after; then rx works. */
+bool link_flaps(struct e1000_model *m, struct link_log *log, uint16_t txq);
+/* Arms `other`, waits on q for flow's frame (inject_flow_later): q wakes
+ * within a second, `other` does not, the frame is the one sent. */
+bool wake_queue(struct e1000_model *m, uint16_t q, uint16_t other, unsigned flow);
+
 #endif

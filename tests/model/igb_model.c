@@ -263,22 +263,5 @@ void igb_model_irq_locked(struct e1000_model *m)
  * else one vector that every cause shares. */
 int igb_model_msix_enable(struct e1000_model *m, uint16_t want, struct bp_intr_handle *h)
 {
-	unsigned n = want <= m->max_vec ? want : 1;
-	*h = (struct bp_intr_handle){ .mode = BP_INTR_MSIX, .nb_vec = (uint16_t)n, .read_len = 8 };
-	for (unsigned v = 0; v < n; v++) {
-		if ((h->fd[v] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {
-			int rc = -errno;
-			while (v--)
-				close(h->fd[v]);
-			return rc;
-		}
-	}
-	pthread_mutex_lock(&m->lock);
-	memcpy(m->vec_fd, h->fd, n * sizeof(int));
-	m->nb_vec = n;
-	m->msix = true;
-	m->msix_sent = 0;
-	igb_model_irq_locked(m);
-	pthread_mutex_unlock(&m->lock);
-	return 0;
+	return e1000_model_msix_open(m, want <= m->max_vec ? want : 1, h, igb_model_irq_locked);
 }

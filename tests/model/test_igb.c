@@ -136,18 +136,7 @@ TEST(igb_model_tx_fills_to_the_last_descriptor_on_two_queues_and_descriptors_mat
 	e1000_model_pause(m, false);
 	CHECK(sent_frames(m, 0, 1));
 	for (uint64_t round = 0; round < 3; round++) {
-		e1000_model_pause(m, true);
-		for (uint16_t q = 0; q < 2; q++) {
-			uint16_t tq = q ? 15 : 0;
-			struct bp_mbuf *pkts[64];
-			for (uint16_t i = 0; i < nb; i++)
-				CHECK((pkts[i] = make_pkt(round * 1000 + q * 100000 + i)) != NULL);
-			CHECK_EQ(bp_eth_tx_burst(0, tq, pkts, nb), nb - 1);
-			CHECK_EQ(bp_eth_tx_burst(0, tq, pkts + nb - 1, 1), 0); /* full */
-			bp_pktmbuf_free(pkts[nb - 1]);
-		}
-		e1000_model_pause(m, false);
-		CHECK(sent_two_queues(m, round * 1000, nb - 1, 100000 + round * 1000, nb - 1));
+		CHECK(tx_fill_two_queues(m, 0, 15, nb, round));
 	}
 	CHECK_EQ(tx_frames_q(0, 0, 10000, 3000, 64), 3000);
 	CHECK_EQ(tx_frames_q(0, 15, 200000, 3000, 33), 3000);
@@ -165,55 +154,22 @@ TEST(igb_model_tx_fills_to_the_last_descriptor_on_two_queues_and_descriptors_mat
 
 TEST(igb_model_every_burst_size_at_several_ring_sizes_wraps_many_times)
 {
-	static const uint16_t rings[] = { 8, 64, 512, 4096 }, bursts[] = { 1, 7, 32, 33, 64, 512 };
-	for (unsigned r = 0; r < BP_ARRAY_SIZE(rings); r++) {
-		uint16_t ring = rings[r];
-		CHECK(igb_up(2, 1, ring, ring, 5u * ring + 2048, 0, 0, 0, 0));
-		uint64_t seq = 0, frames = 2u * ring + 100;
-		for (unsigned b = 0; b < BP_ARRAY_SIZE(bursts); b++) {
-			CHECK(loopback(ring, bursts[b], seq, frames));
-			seq += frames;
-		}
-		CHECK_EQ(stats(1).ipackets, seq);
-		CHECK_EQ(stats(1).imissed, 0);
-		CHECK(rig_down());
-	}
+	const struct rig_opts o = { .flags = E1000_MODEL_82576, .nq = 1 };
+	CHECK(scenario_burst_sizes(&o));
 }
 
 TEST(igb_model_slow_nic_loses_nothing_in_either_direction)
 {
-	CHECK(igb_up(1, 2, 128, 128, 4096, 0, 0, 0, 0));
-	struct e1000_model *m = rig.m[0];
-	e1000_model_set_speed(m, 1, 20);
-	CHECK_EQ(tx_frames_q(0, 1, 0, 1000, 32), 1000);
-	CHECK(sent_frames(m, 0, 1000));
-	inject(m, 5000, 1000);
-	bool intact;
-	CHECK_EQ(rx_frames_q(0, 0, 32, 5000, 1000, &intact), 1000);
-	CHECK(intact);
-	CHECK_EQ(stats(0).imissed, 0);
-	CHECK(rig_down());
+	const struct rig_opts o = { .nports = 1, .flags = E1000_MODEL_82576, .nq = 2, .rxd = 128, .txd = 128,
+				    .nb_mbufs = 4096 };
+	CHECK(scenario_slow_nic(&o, 1));
 }
 
 TEST(igb_model_rx_empty_pool_drops_counts_once_and_recovers)
 {
-	static struct bp_mbuf *held[8192];
-	CHECK(igb_up(1, 1, 64, 64, 1024, 0, 0, 0, 0));
-	struct e1000_model *m = rig.m[0];
-	uint32_t nheld = drain_pool(held, 8192);
-	inject(m, 0, 10);
-	CHECK(e1000_model_wait_quiet(m, WAIT));
-	struct bp_mbuf *pkts[32];
-	CHECK_EQ(bp_eth_rx_burst(0, 0, pkts, 32), 0);
-	CHECK_EQ(stats(0).rx_nombuf, 10);
-	bp_pktmbuf_free_bulk(held, nheld);
-	inject(m, 100, 63); /* the ring never ran dry: a full ring's worth */
-	bool intact;
-	CHECK_EQ(rx_frames_q(0, 0, 32, 100, 63, &intact), 63);
-	CHECK(intact);
-	CHECK_EQ(stats(0).rx_nombuf, 10);
-	CHECK_EQ(stats(0).imissed, 0);
-	CHECK(rig_down());
+	const struct rig_opts o = { .nports = 1, .flags = E1000_MODEL_82576, .nq = 1, .rxd = 64, .txd = 64,
+				    .nb_mbufs = 1024 };
+	CHECK(scenario_empty_pool(&o));
 }
 
 /* ---- the port's life ---- */
@@ -267,22 +223,8 @@ static void link_down_and_up(unsigned flags)
 	CHECK_EQ(e1000_model_reg(m, IGB_IVAR_MISC), 0x8000u);
 	CHECK_EQ(e1000_model_reg(m, E1000_IMS), E1000_ICR_LSC);
 	CHECK_EQ(e1000_model_reg(m, IGB_EIMS), 1u);
-	for (int i = 0; i < 3; i++) {
-		e1000_model_set_link(m, false);
-		CHECK(link_event(&log, 2 * i + 1));
-		CHECK(!log.last.up);
-		CHECK_EQ(tx_frames_q(0, 1, (uint64_t)i * 100, 10, 10), 10); /* waits while the link is down */
-		e1000_model_set_link(m, true);
-		CHECK(link_event(&log, 2 * i + 2));
-		CHECK(log.last.up);
-		CHECK_EQ(log.last.speed_mbps, 1000);
-		CHECK(sent_frames(m, (uint64_t)i * 100, 10));
-	}
+	CHECK(link_flaps(m, &log, 1));
 	CHECK_EQ(E1000_MODEL_GET(m, vec_irqs[0]), 6);
-	inject(m, 1000, 10);
-	bool intact;
-	CHECK_EQ(rx_frames_q(0, 0, 32, 1000, 10, &intact), 10);
-	CHECK(intact);
 	CHECK_EQ(bp_eth_dev_callback_unregister(0, BP_ETH_EVENT_LINK, on_link, &log), 0);
 	CHECK(rig_down());
 }
@@ -308,22 +250,7 @@ TEST(igb_model_each_of_16_rx_queues_wakes_on_its_own_vector)
 	for (int round = 0; round < 2; round++) {
 		for (uint16_t q = 0; q < NQ; q++) {
 			uint16_t other = (uint16_t)((q + 5) % NQ);
-			CHECK_EQ(bp_eth_rx_intr_enable(0, other), 0); /* armed, but its frame won't come */
-			struct flow_later d = { m, flow_on[q] };
-			pthread_t t;
-			pthread_create(&t, NULL, inject_flow_later, &d);
-			uint64_t t0 = model_now_ns();
-			CHECK_EQ(bp_eth_rx_intr_wait(0, q, 5000), 1);
-			CHECK(model_now_ns() - t0 < 1000 * 1000000ull);
-			pthread_join(t, NULL);
-			CHECK_EQ(bp_intr_wait(bp_eth_rx_intr_fd(0, other), 8, 0), 0); /* the other slept on */
-			CHECK_EQ(bp_eth_rx_intr_disable(0, other), 0);
-			struct bp_mbuf *pkts[4];
-			uint8_t want[LEN];
-			CHECK_EQ(bp_eth_rx_burst(0, q, pkts, 4), 1);
-			flow_frame(want, flow_on[q], 7000 + flow_on[q], flow_on[q] & 1);
-			CHECK(memcmp(bp_pktmbuf_mtod(pkts[0], uint8_t *), want, LEN) == 0);
-			bp_pktmbuf_free(pkts[0]);
+			CHECK(wake_queue(m, q, other, flow_on[q]));
 			CHECK_EQ(e1000_model_reg(m, IGB_EIMS), 1u); /* the message masked it (EIAM) */
 		}
 	}

@@ -206,6 +206,19 @@ void e1000_intr_done(struct e1000_hw *hw, uint32_t icr);
 int e1000_stats_get(struct bp_eth_dev *dev, struct bp_eth_stats *st);
 int e1000_stats_reset(struct bp_eth_dev *dev);
 int e1000_promisc(struct bp_eth_dev *dev, int on);
+/* RSS, for the members that have it at the same offsets (82574L datasheet
+ * 10.2.5, 82576 datasheet 8.10: MRQC 0x5818, RETA 0x5C00, RSSRK 0x5C80):
+ * the key (byte i in byte i mod 4 of RSSRK register i / 4, 40 bytes) written
+ * while MRQC is 0, then MRQC; and the 128-entry table, entry i in byte
+ * i mod 4 of RETA register i / 4, its queue (dev->reta[i] & mask) at `shift`
+ * in that byte. A frame arriving meanwhile goes by the old or new entry. */
+#define E1000_MRQC 0x05818
+#define E1000_RETA 0x05C00
+#define E1000_RSSRK 0x05C80
+#define E1000_RETA_ENTRIES 128
+#define E1000_RSS_KEY_LEN 40
+void e1000_rss_key_program(struct e1000_hw *hw, const uint8_t *key, uint32_t mrqc);
+void e1000_reta_program(struct e1000_hw *hw, const uint16_t *reta, uint32_t mask, unsigned shift);
 /* RCTL for our rings: 2048-byte buffers, CRC stripped, broadcast accepted. */
 uint32_t e1000_rctl_value(const struct bp_eth_dev *dev);
 

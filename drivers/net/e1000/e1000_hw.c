@@ -270,3 +270,24 @@ int e1000_stats_reset(struct bp_eth_dev *dev)
 	memset(hw->hw_total, 0, sizeof(hw->hw_total));
 	return 0;
 }
+
+void e1000_rss_key_program(struct e1000_hw *hw, const uint8_t *key, uint32_t mrqc)
+{
+	bp_write32(hw->regs, E1000_MRQC, 0);
+	for (uint32_t r = 0; r < E1000_RSS_KEY_LEN / 4; r++) {
+		const uint8_t *k = key + 4 * r;
+		bp_write32(hw->regs, E1000_RSSRK + 4 * r,
+			   k[0] | (uint32_t)k[1] << 8 | (uint32_t)k[2] << 16 | (uint32_t)k[3] << 24);
+	}
+	bp_write32(hw->regs, E1000_MRQC, mrqc);
+}
+
+void e1000_reta_program(struct e1000_hw *hw, const uint16_t *reta, uint32_t mask, unsigned shift)
+{
+	for (uint32_t r = 0; r < E1000_RETA_ENTRIES / 4; r++) {
+		uint32_t v = 0;
+		for (uint32_t b = 0; b < 4; b++)
+			v |= (uint32_t)(reta[4 * r + b] & mask) << (8 * b + shift);
+		bp_write32(hw->regs, E1000_RETA + 4 * r, v);
+	}
+}
