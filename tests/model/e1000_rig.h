@@ -91,4 +91,53 @@ struct delayed {
 /* A thread: injects frame d->seq after d->delay_ms. */
 void *inject_later(void *arg);
 
+/* ---- flows, for RSS (the 82574L's and 82576's tables have 128 entries) ---- */
+#define FLOWS 256
+#define RIG_RETA_SIZE 128
+/* Frame `seq` of flow f: the test frame with source address 10.1.f>>8.f
+ * and source port 1024 + f, as UDP or TCP. The whole frame is what the
+ * receiver compares, byte for byte. */
+void flow_frame(uint8_t *p, unsigned flow, uint64_t seq, bool tcp);
+/* Injects one frame per flow (seq0 + flow), TCP for odd flows. */
+void inject_flows(struct e1000_model *m, uint64_t seq0);
+/* Takes every frame of inject_flows(seq0) from port 0's nq rx queues and
+ * checks each: its bytes, its hash (the software one, with the types and key
+ * in use, or no hash flag when none applies) and its queue
+ * (reta[hash & 127], or 0). Counts per queue in per_q[0..nq). */
+bool rx_flows(uint64_t seq0, uint32_t types, uint64_t *per_q, uint16_t nq);
+/* A flow that port 0's RSS puts on each of queues 0..nq-1 (flow_on[q]);
+ * false if some queue gets none. */
+bool flows_per_queue(uint32_t types, uint16_t nq, unsigned *flow_on);
+/* A frame for flow `flow` (seq 7000 + flow) after 20 ms, from a thread. */
+struct flow_later {
+	struct e1000_model *m;
+	unsigned flow;
+};
+void *inject_flow_later(void *arg);
+/* Takes n0 frames seq0.. and n1 frames seq1.. that two tx queues sent,
+ * interleaved as the NIC pleases, each checked and each queue's in order. */
+bool sent_two_queues(struct e1000_model *m, uint64_t seq0, uint64_t n0, uint64_t seq1, uint64_t n1);
+
+/* ---- scenarios the e1000e and igb model tests share ----
+ * Each is false after a note that says what failed. Those that take rig
+ * options bring a rig up from them and take it down (every mbuf back). */
+/* The pool emptied by the test: 10 frames dropped and counted once in
+ * rx_nombuf, the ring never dry: a full ring's worth verified after. */
+bool scenario_empty_pool(const struct rig_opts *o);
+/* A NIC that does one descriptor per 20 us: 1000 frames each way verified. */
+bool scenario_slow_nic(const struct rig_opts *o, uint16_t txq);
+/* Two ports back to back at ring sizes 8 to 4096, every burst size from 1
+ * to 512, many wraps: every frame in order, nothing missed (o's nports,
+ * rings and pool are set here). */
+bool scenario_burst_sizes(const struct rig_opts *o);
+/* With the model paused, tx queues q0 and q1 of port 0 take nb - 1 frames
+ * each and refuse one more; then each queue's frames go out in order. */
+bool tx_fill_two_queues(struct e1000_model *m, uint16_t q0, uint16_t q1, uint16_t nb, uint64_t round);
+/* Three link flaps, each heard by the callback logging into log, tx on txq
+ * held while down and sent after; then rx works. */
+bool link_flaps(struct e1000_model *m, struct link_log *log, uint16_t txq);
+/* Arms `other`, waits on q for flow's frame (inject_flow_later): q wakes
+ * within a second, `other` does not, the frame is the one sent. */
+bool wake_queue(struct e1000_model *m, uint16_t q, uint16_t other, unsigned flow);
+
 #endif

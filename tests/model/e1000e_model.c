@@ -96,12 +96,8 @@ void e1000e_model_msix_locked(struct e1000_model *m)
 	for (uint32_t fire = active & ~m->msix_sent; fire; fire &= fire - 1) {
 		uint32_t cause = fire & -fire;
 		int v = vector_of(m, cause);
-		if (v >= 0) {
-			uint64_t one = 1;
-			m->vec_irqs[v]++;
-			if (write(m->vec_fd[v], &one, sizeof(one)) != sizeof(one))
-				abort();
-		}
+		if (v >= 0)
+			e1000_model_msix_send(m, (unsigned)v);
 		m->msix_sent |= cause;
 		if (R(E1000E_EIAC) & cause) {
 			R(E1000_ICR) &= ~cause;
@@ -112,9 +108,17 @@ void e1000e_model_msix_locked(struct e1000_model *m)
 	}
 }
 
-int e1000e_model_msix_enable(struct e1000_model *m, uint16_t want, struct bp_intr_handle *h)
+void e1000_model_msix_send(struct e1000_model *m, unsigned v)
 {
-	unsigned n = want < E1000E_MSIX_VECTORS ? want : E1000E_MSIX_VECTORS;
+	uint64_t one = 1;
+	m->vec_irqs[v]++;
+	if (write(m->vec_fd[v], &one, sizeof(one)) != sizeof(one))
+		abort();
+}
+
+int e1000_model_msix_open(struct e1000_model *m, unsigned n, struct bp_intr_handle *h,
+			  void (*update_locked)(struct e1000_model *m))
+{
 	*h = (struct bp_intr_handle){ .mode = BP_INTR_MSIX, .nb_vec = (uint16_t)n, .read_len = 8 };
 	for (unsigned v = 0; v < n; v++) {
 		if ((h->fd[v] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {
@@ -129,9 +133,15 @@ int e1000e_model_msix_enable(struct e1000_model *m, uint16_t want, struct bp_int
 	m->nb_vec = n;
 	m->msix = true;
 	m->msix_sent = 0;
-	e1000e_model_msix_locked(m);
+	update_locked(m);
 	pthread_mutex_unlock(&m->lock);
 	return 0;
+}
+
+int e1000e_model_msix_enable(struct e1000_model *m, uint16_t want, struct bp_intr_handle *h)
+{
+	return e1000_model_msix_open(m, want < E1000E_MSIX_VECTORS ? want : E1000E_MSIX_VECTORS, h,
+				     e1000e_model_msix_locked);
 }
 
 void e1000e_model_msix_disable(struct e1000_model *m)

@@ -171,14 +171,7 @@ void e1000_tx_enable(struct e1000_hw *hw)
 void e1000_quiesce(struct bp_eth_dev *dev)
 {
 	struct e1000_hw *hw = dev->priv;
-	/* Let each transmitter finish what it was given while the link is up (a
-	 * full ring of the longest frames takes 50 ms at 1 Gb/s). */
-	for (uint16_t q = 0; q < dev->nb_tx_queues; q++) {
-		struct e1000_txq *tq = dev->tx_queues[q];
-		for (int i = 0; tq && i < 100 && bp_read32(hw->regs, E1000_TDH_Q(q)) != tq->tail &&
-				(bp_read32(hw->regs, E1000_STATUS) & E1000_STATUS_LU); i++)
-			bp_delay_us(1000);
-	}
+	e1000_tx_drain(dev, hw->regs);
 	bp_write32(hw->regs, E1000_RCTL, 0);
 	bp_write32(hw->regs, E1000_TCTL, 0);
 	/* The receiver and transmitter stop after the frame in progress (SDM
@@ -229,7 +222,7 @@ struct e1000_hw *e1000_probe(struct bp_pci_device *pci, size_t size, const struc
 	hw->eth->ops = m->ops;
 	hw->eth->driver_name = m->driver_name;
 	hw->eth->rx_burst = m->rx_burst;
-	hw->eth->tx_burst = e1000_tx;
+	hw->eth->tx_burst = m->tx_burst ? m->tx_burst : e1000_tx;
 	pci->drv_data = hw;
 	char mac[32];
 	bp_ether_format_addr(mac, sizeof(mac), &hw->eth->mac);
@@ -276,4 +269,25 @@ int e1000_stats_reset(struct bp_eth_dev *dev)
 	accumulate_hw(hw);
 	memset(hw->hw_total, 0, sizeof(hw->hw_total));
 	return 0;
+}
+
+void e1000_rss_key_program(struct e1000_hw *hw, const uint8_t *key, uint32_t mrqc)
+{
+	bp_write32(hw->regs, E1000_MRQC, 0);
+	for (uint32_t r = 0; r < E1000_RSS_KEY_LEN / 4; r++) {
+		const uint8_t *k = key + 4 * r;
+		bp_write32(hw->regs, E1000_RSSRK + 4 * r,
+			   k[0] | (uint32_t)k[1] << 8 | (uint32_t)k[2] << 16 | (uint32_t)k[3] << 24);
+	}
+	bp_write32(hw->regs, E1000_MRQC, mrqc);
+}
+
+void e1000_reta_program(struct e1000_hw *hw, const uint16_t *reta, uint32_t mask, unsigned shift)
+{
+	for (uint32_t r = 0; r < E1000_RETA_ENTRIES / 4; r++) {
+		uint32_t v = 0;
+		for (uint32_t b = 0; b < 4; b++)
+			v |= (uint32_t)(reta[4 * r + b] & mask) << (8 * b + shift);
+		bp_write32(hw->regs, E1000_RETA + 4 * r, v);
+	}
 }

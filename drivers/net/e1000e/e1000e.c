@@ -83,13 +83,7 @@ static uint32_t mrqc_value(uint32_t types)
  * a frame then goes by the old or the new entry. */
 static int e1000e_reta_update(struct bp_eth_dev *dev)
 {
-	struct e1000_hw *hw = dev->priv;
-	for (uint32_t r = 0; r < E1000E_RETA_SIZE / 4; r++) {
-		uint32_t v = 0;
-		for (uint32_t b = 0; b < 4; b++)
-			v |= (uint32_t)(dev->reta[4 * r + b] & 1) << (8 * b + E1000E_RETA_QUEUE_SHIFT);
-		bp_write32(hw->regs, E1000E_RETA + 4 * r, v);
-	}
+	e1000_reta_program(dev->priv, dev->reta, 1, E1000E_RETA_QUEUE_SHIFT);
 	return 0;
 }
 
@@ -98,15 +92,7 @@ static int e1000e_reta_update(struct bp_eth_dev *dev)
  * The key's byte i is byte i mod 4 of RSSRK register i / 4. */
 static int e1000e_rss_hash_update(struct bp_eth_dev *dev)
 {
-	struct e1000_hw *hw = dev->priv;
-	const struct bp_eth_rss_conf *rss = &dev->conf.rss;
-	bp_write32(hw->regs, E1000E_MRQC, 0);
-	for (uint32_t r = 0; r < E1000E_RSS_KEY_LEN / 4; r++) {
-		const uint8_t *k = rss->key + 4 * r;
-		bp_write32(hw->regs, E1000E_RSSRK + 4 * r,
-			   k[0] | (uint32_t)k[1] << 8 | (uint32_t)k[2] << 16 | (uint32_t)k[3] << 24);
-	}
-	bp_write32(hw->regs, E1000E_MRQC, mrqc_value(rss->hash_types));
+	e1000_rss_key_program(dev->priv, dev->conf.rss.key, mrqc_value(dev->conf.rss.hash_types));
 	return 0;
 }
 
