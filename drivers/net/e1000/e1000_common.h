@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: MIT
- * What the e1000 family's PMDs share: the 82540EM (drivers/net/e1000) and the
- * 82574L (drivers/net/e1000e) have the same register file at the same
- * offsets for everything both have, the same legacy transmit descriptor and
- * receive descriptors of the same size that differ only in where the
- * hardware writes status, length and hash back. So one set of queues, one
- * tx burst, one rx burst (parameterised by the descriptor's write-back
- * layout, resolved at compile time), and one set of device helpers (station
- * address, link, statistics, ring programming, stop) serve both.
+ * What the e1000 family's PMDs share: the 82540EM (drivers/net/e1000), the
+ * 82574L (drivers/net/e1000e) and the 82576 (drivers/net/igb, PF and VF)
+ * have receive descriptors of the same size that differ only in where the
+ * hardware writes status, length and hash back, and transmit descriptors
+ * whose command bits and done bit sit in the same places (the 82576's
+ * advanced data descriptor adds a type, DEXT and the packet's length). Each
+ * ring has the same five registers (base low/high, length, head, tail) at
+ * the same offsets from its base-low register, wherever a member keeps that
+ * block. So one set of queues (each knowing its register block), one tx
+ * burst and one rx burst (parameterised by the descriptor layout, resolved at
+ * compile time), and one set of device helpers (station address, link,
+ * statistics, ring programming, stop) serve all of them.
  *
  *   e1000_rxtx.c  queues and bursts
  *   e1000_hw.c    device helpers
@@ -54,6 +58,7 @@ struct e1000_rxq {
 	volatile union e1000_rxd *ring;
 	struct bp_mbuf **sw; /* the mbuf behind each descriptor */
 	volatile void *rdt;  /* this queue's tail register */
+	volatile void *qregs; /* its ring's register block (base low first) */
 	struct bp_mempool *mp;
 	struct bp_memzone *mz;
 	uint64_t rearm; /* fresh mbuf: headroom, refcnt 1, one segment, our port */
@@ -62,11 +67,37 @@ struct e1000_rxq {
 	struct bp_eth_queue_stats st;
 } BP_CACHE_ALIGNED;
 
+/* A transmit descriptor of either layout, as the tx burst writes it: the
+ * buffer address, then `lower` (legacy: length 15:0, CSO 23:16, CMD 31:24,
+ * SDM 3.3.3; 82576 advanced data descriptor: DTALEN 15:0, DTYP 23:20, DCMD
+ * 31:24, 82576 datasheet 7.2.2.3) and `upper` (legacy: STA 3:0, CSS, special;
+ * advanced: STA 3:0, PAYLEN 31:14). EOP, IFCS and RS have the same bits in
+ * CMD and DCMD, DD the same bit in STA. */
+struct e1000_txd {
+	uint64_t addr;
+	uint32_t lower;
+	volatile uint32_t upper;
+};
+_Static_assert(sizeof(struct e1000_txd) == 16, "16-byte tx descriptors");
+#define E1000_TXD_CMD_SHIFT 24 /* CMD/DCMD in lower */
+#define E1000_TXD_UPPER_DD E1000_TXD_STAT_DD
+
+/* What a layout writes besides length and command: bits every descriptor
+ * carries in `lower` (0 for legacy; the advanced data type and DEXT), and
+ * whether `upper` carries the packet's length (PAYLEN, bits 31:14). */
+struct e1000_txd_layout {
+	uint32_t lower;
+	bool paylen;
+};
+#define E1000_TXD_PAYLEN_SHIFT 14
+#define E1000_TXD_LEGACY_LAYOUT { .lower = 0, .paylen = false }
+
 struct e1000_txq {
-	volatile struct e1000_tx_desc *ring;
+	volatile struct e1000_txd *ring;
 	struct bp_mbuf **sw; /* the segment behind each descriptor */
 	uint16_t *rs;        /* descriptors that carry RS, oldest first (a FIFO of nb) */
 	volatile void *tdt;  /* this queue's tail register */
+	volatile void *qregs; /* its ring's register block (base low first) */
 	struct bp_memzone *mz;
 	uint16_t nb, mask;
 	uint16_t tail;     /* next descriptor to fill */
@@ -95,6 +126,8 @@ struct e1000_hw {
 	uint32_t kept, ignored;
 	uint64_t hw_total[E1000_HW_STATS];
 	uint32_t hw_last[E1000_HW_STATS];
+	/* Where this member keeps ICR and IMC (the 82576 moved them). */
+	uint32_t reg_icr, reg_imc;
 };
 
 /* EERD's layout differs within the family (82540EM: SDM 13.4.4; 82574L:
@@ -106,6 +139,12 @@ struct e1000_eerd_layout {
 
 /* ---- e1000_rxtx.c: queues and bursts ---- */
 uint16_t e1000_tx(void *txq, struct bp_mbuf **pkts, uint16_t n);
+/* Queue set-up, for a ring whose registers start at qregs (its base-low
+ * register): the ops below pass the 82540EM/82574L block of queue qi; the
+ * 82576 PF and VF pass theirs. */
+int e1000_rxq_init(struct bp_eth_dev *dev, uint16_t qi, uint16_t nb, struct bp_mempool *mp,
+		   volatile void *qregs);
+int e1000_txq_init(struct bp_eth_dev *dev, uint16_t qi, uint16_t nb, volatile void *qregs);
 int e1000_rxq_setup(struct bp_eth_dev *dev, uint16_t qi, uint16_t nb, struct bp_mempool *mp);
 int e1000_txq_setup(struct bp_eth_dev *dev, uint16_t qi, uint16_t nb);
 void e1000_rxq_release(struct bp_eth_dev *dev, uint16_t q);
@@ -119,6 +158,12 @@ int e1000_rings_program(struct bp_eth_dev *dev);
 void e1000_rx_give(struct bp_eth_dev *dev);
 /* Every mbuf the rings hold back to its pool (stop). */
 void e1000_queues_drop_mbufs(struct bp_eth_dev *dev);
+/* Stop, first step: lets each transmitter finish what it was given while the
+ * link is up (STATUS.LU of the BAR at regs), 100 ms at most in all. */
+void e1000_tx_drain(struct bp_eth_dev *dev, volatile void *regs);
+/* Frees the segments of every descriptor the NIC has written back; how many
+ * descriptors came free. */
+uint16_t e1000_tx_reclaim(struct e1000_txq *q);
 /* Frames the NIC has written back and rx has not taken (layout's DD word). */
 uint32_t e1000_rxq_count(const struct e1000_rxq *q, const struct e1000_rxd_layout *l);
 
@@ -143,6 +188,10 @@ struct e1000_model {
 	 * statistics registers it keeps across reads or counts otherwise */
 	uint16_t qemu_sub_vendor, qemu_sub_device;
 	uint32_t qemu_kept, qemu_ignored;
+	/* ICR and IMC where not at E1000_ICR/E1000_IMC (0: there) */
+	uint32_t reg_icr, reg_imc;
+	/* queues: the ops' tx burst (NULL: e1000_tx) */
+	bp_tx_burst_fn tx_burst;
 };
 /* Probe: allocates the adapter (`size` bytes, a struct e1000_hw first) and
  * the port, resets the NIC. The adapter, or NULL with errno set. */
@@ -239,6 +288,70 @@ e1000_rx_burst(struct e1000_rxq *q, struct bp_mbuf **pkts, uint16_t n, const str
 	q->st.packets += got;
 	q->st.bytes += bytes;
 	return got;
+}
+
+/* ---- the tx burst ----
+ * One descriptor per segment, one descriptor always unused, so that TDT ==
+ * TDH only ever means "empty" (SDM 3.4); a status write-back (RS) every
+ * RS_THRESH descriptors and on the last packet of every burst, so that
+ * everything sent can be reclaimed even when no more traffic comes; reclaim
+ * from the oldest write-back on; one TDT write. `l` is a compile-time
+ * constant in each caller. */
+static inline void e1000_tx_mark_rs(struct e1000_txq *q, uint16_t i)
+{
+	q->ring[i].lower |= (uint32_t)E1000_TXD_CMD_RS << E1000_TXD_CMD_SHIFT;
+	q->rs[q->rs_tail++ & q->mask] = i;
+	q->since_rs = 0;
+}
+
+static inline __attribute__((always_inline)) uint16_t
+e1000_tx_burst(struct e1000_txq *q, struct bp_mbuf **pkts, uint16_t n, const struct e1000_txd_layout *l)
+{
+	uint16_t tail = q->tail, sent, refused = 0;
+	uint64_t bytes = 0;
+
+	if (q->nb_free < n + RS_THRESH || n == 0) /* n == 0: bp_eth_tx_done_cleanup */
+		e1000_tx_reclaim(q);
+	for (sent = 0; sent < n; sent++) {
+		struct bp_mbuf *m = pkts[sent];
+		if (bp_unlikely(m->pkt_len > MAX_FRAME || m->pkt_len < BP_ETHER_HDR_LEN ||
+				m->nb_segs >= q->nb)) {
+			/* The NIC cannot send it: refuse it here, count it, free it. */
+			q->st.errors++;
+			refused++;
+			bp_pktmbuf_free(m);
+			continue;
+		}
+		if (bp_unlikely(m->nb_segs > q->nb_free) &&
+		    (e1000_tx_reclaim(q) == 0 || m->nb_segs > q->nb_free))
+			break; /* ring full: the caller keeps the rest */
+		bytes += m->pkt_len;
+		uint32_t upper = l->paylen ? m->pkt_len << E1000_TXD_PAYLEN_SHIFT : 0;
+		for (struct bp_mbuf *s = m; s; s = s->next) {
+			volatile struct e1000_txd *d = &q->ring[tail];
+			uint32_t cmd = E1000_TXD_CMD_IFCS | (s->next ? 0 : E1000_TXD_CMD_EOP);
+			d->addr = bp_mbuf_data_iova(s);
+			d->lower = s->data_len | l->lower | cmd << E1000_TXD_CMD_SHIFT;
+			d->upper = upper; /* DD clear */
+			q->sw[tail] = s;
+			tail = (tail + 1) & q->mask;
+		}
+		q->nb_free = (uint16_t)(q->nb_free - m->nb_segs);
+		q->since_rs = (uint16_t)(q->since_rs + m->nb_segs);
+		if (q->since_rs >= RS_THRESH)
+			e1000_tx_mark_rs(q, (tail - 1) & q->mask);
+	}
+	if (tail != q->tail) {
+		/* The burst's last packet always reports, so that all of it can be
+		 * reclaimed even if nothing follows. */
+		if (q->since_rs)
+			e1000_tx_mark_rs(q, (tail - 1) & q->mask);
+		q->tail = tail;
+		bp_write32(q->tdt, 0, tail);
+	}
+	q->st.bytes += bytes;
+	q->st.packets += (uint16_t)(sent - refused); /* refused ones count as errors */
+	return sent;
 }
 
 #endif

@@ -82,7 +82,7 @@ int e1000_link_update(struct bp_eth_dev *dev, int wait)
 
 bool e1000_intr_causes(struct e1000_hw *hw, uint32_t *icr)
 {
-	*icr = bp_read32(hw->regs, E1000_ICR);
+	*icr = bp_read32(hw->regs, hw->reg_icr);
 	if (bp_unlikely(*icr == UINT32_MAX)) {
 		BP_LOG(ERR, "%s: the device does not answer (removed?); its interrupts stop here", hw->eth->name);
 		return false;
@@ -121,7 +121,7 @@ int e1000_hw_reset(struct e1000_hw *hw, const struct e1000_eerd_layout *eerd)
 		bp_write32(hw->regs, E1000_TCTL, 0);
 	/* 1. Mask all interrupts, then issue a global reset (CTRL.RST); it
 	 *    self-clears when done (SDM 14.2, 13.4.1). */
-	bp_write32_relaxed(hw->regs, E1000_IMC, 0xffffffff);
+	bp_write32_relaxed(hw->regs, hw->reg_imc, 0xffffffff);
 	bp_set32(hw->regs, E1000_CTRL, E1000_CTRL_RST);
 	bp_delay_us(1000);
 	if (bp_wait32(hw->regs, E1000_CTRL, E1000_CTRL_RST, 0, 100) < 0) {
@@ -130,8 +130,8 @@ int e1000_hw_reset(struct e1000_hw *hw, const struct e1000_eerd_layout *eerd)
 	}
 	/* 2. Mask interrupts again (reset re-enables nothing, but be explicit) and
 	 *    clear pending causes (write 1s: not every member clears ICR on read). */
-	bp_write32_relaxed(hw->regs, E1000_IMC, 0xffffffff);
-	bp_write32(hw->regs, E1000_ICR, bp_read32(hw->regs, E1000_ICR));
+	bp_write32_relaxed(hw->regs, hw->reg_imc, 0xffffffff);
+	bp_write32(hw->regs, hw->reg_icr, bp_read32(hw->regs, hw->reg_icr));
 	/* 3. General configuration (SDM 14.3): link up with auto-speed detection;
 	 *    no link reset, PHY reset, loss-of-signal inversion or VLAN mode. */
 	uint32_t ctrl = bp_read32(hw->regs, E1000_CTRL);
@@ -171,14 +171,7 @@ void e1000_tx_enable(struct e1000_hw *hw)
 void e1000_quiesce(struct bp_eth_dev *dev)
 {
 	struct e1000_hw *hw = dev->priv;
-	/* Let each transmitter finish what it was given while the link is up (a
-	 * full ring of the longest frames takes 50 ms at 1 Gb/s). */
-	for (uint16_t q = 0; q < dev->nb_tx_queues; q++) {
-		struct e1000_txq *tq = dev->tx_queues[q];
-		for (int i = 0; tq && i < 100 && bp_read32(hw->regs, E1000_TDH_Q(q)) != tq->tail &&
-				(bp_read32(hw->regs, E1000_STATUS) & E1000_STATUS_LU); i++)
-			bp_delay_us(1000);
-	}
+	e1000_tx_drain(dev, hw->regs);
 	bp_write32(hw->regs, E1000_RCTL, 0);
 	bp_write32(hw->regs, E1000_TCTL, 0);
 	/* The receiver and transmitter stop after the frame in progress (SDM
@@ -191,7 +184,7 @@ void e1000_quiesce(struct bp_eth_dev *dev)
 void e1000_close(struct bp_eth_dev *dev)
 {
 	struct e1000_hw *hw = dev->priv;
-	bp_write32_relaxed(hw->regs, E1000_IMC, 0xffffffff);
+	bp_write32_relaxed(hw->regs, hw->reg_imc, 0xffffffff);
 	bp_set32(hw->regs, E1000_CTRL, E1000_CTRL_RST);
 	hw->pci->drv_data = NULL;
 	free(hw);
@@ -210,6 +203,8 @@ struct e1000_hw *e1000_probe(struct bp_pci_device *pci, size_t size, const struc
 		return NULL;
 	hw->pci = pci;
 	hw->regs = pci->bar[0].va;
+	hw->reg_icr = m->reg_icr ? m->reg_icr : E1000_ICR;
+	hw->reg_imc = m->reg_imc ? m->reg_imc : E1000_IMC;
 	if (pci->sub_vendor == m->qemu_sub_vendor && pci->sub_device == m->qemu_sub_device) {
 		hw->kept = m->qemu_kept;
 		hw->ignored = m->qemu_ignored;
@@ -229,7 +224,7 @@ struct e1000_hw *e1000_probe(struct bp_pci_device *pci, size_t size, const struc
 	hw->eth->ops = m->ops;
 	hw->eth->driver_name = m->driver_name;
 	hw->eth->rx_burst = m->rx_burst;
-	hw->eth->tx_burst = e1000_tx;
+	hw->eth->tx_burst = m->tx_burst ? m->tx_burst : e1000_tx;
 	pci->drv_data = hw;
 	char mac[32];
 	bp_ether_format_addr(mac, sizeof(mac), &hw->eth->mac);

@@ -1,13 +1,10 @@
 /* SPDX-License-Identifier: MIT
- * The e1000 family's queues and tx burst, shared by the e1000 (82540EM) and
- * e1000e (82574L) PMDs; the rx burst is e1000_rx_burst in e1000_common.h,
- * instantiated by each PMD for its descriptor layout.
+ * The e1000 family's queues, shared by the e1000 (82540EM), e1000e (82574L)
+ * and igb (82576 PF and VF) PMDs; the rx burst is e1000_rx_burst in
+ * e1000_common.h,
  *
- * tx: write one descriptor per segment and keep one descriptor unused, so that
- *     TDT == TDH only ever means "empty" (SDM 3.4); ask for a status write-back
- *     (RS) every RS_THRESH descriptors and on the last packet of every burst, so
- *     that everything sent can be reclaimed even when no more traffic comes;
- *     reclaim from the oldest write-back on; write TDT once.
+ * instantiated by each PMD for its descriptor layout, and so is the tx burst
+ * e1000_tx_burst; e1000_tx is its legacy-descriptor instance.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -28,12 +25,12 @@ uint32_t e1000_rxq_count(const struct e1000_rxq *q, const struct e1000_rxd_layou
 
 /* Frees the segments of every descriptor up to the oldest RS descriptor the
  * NIC has written back, and so on; returns how many descriptors came free. */
-static uint16_t e1000_tx_reclaim(struct e1000_txq *q)
+uint16_t e1000_tx_reclaim(struct e1000_txq *q)
 {
 	uint16_t freed = 0;
 	while (q->rs_head != q->rs_tail) {
 		uint16_t last = q->rs[q->rs_head & q->mask];
-		if (!(q->ring[last].status & E1000_TXD_STAT_DD))
+		if (!(q->ring[last].upper & E1000_TXD_UPPER_DD))
 			break;
 		uint16_t n = (uint16_t)(((last - q->clean) & q->mask) + 1);
 		uint16_t first = (uint16_t)BP_MIN(n, q->nb - q->clean); /* up to the ring's end */
@@ -48,61 +45,11 @@ static uint16_t e1000_tx_reclaim(struct e1000_txq *q)
 	return freed;
 }
 
-/* Asks for a write-back on descriptor i (a packet's last) and remembers it. */
-static inline void tx_mark_rs(struct e1000_txq *q, uint16_t i)
-{
-	q->ring[i].cmd |= E1000_TXD_CMD_RS;
-	q->rs[q->rs_tail++ & q->mask] = i;
-	q->since_rs = 0;
-}
+static const struct e1000_txd_layout legacy_tx = E1000_TXD_LEGACY_LAYOUT;
 
 uint16_t e1000_tx(void *qp, struct bp_mbuf **pkts, uint16_t n)
 {
-	struct e1000_txq *q = qp;
-	uint16_t tail = q->tail, sent, refused = 0;
-	uint64_t bytes = 0;
-
-	if (q->nb_free < n + RS_THRESH || n == 0) /* n == 0: bp_eth_tx_done_cleanup */
-		e1000_tx_reclaim(q);
-	for (sent = 0; sent < n; sent++) {
-		struct bp_mbuf *m = pkts[sent];
-		if (bp_unlikely(m->pkt_len > MAX_FRAME || m->pkt_len < BP_ETHER_HDR_LEN ||
-				m->nb_segs >= q->nb)) {
-			/* The NIC cannot send it: refuse it here, count it, free it. */
-			q->st.errors++;
-			refused++;
-			bp_pktmbuf_free(m);
-			continue;
-		}
-		if (bp_unlikely(m->nb_segs > q->nb_free) &&
-		    (e1000_tx_reclaim(q) == 0 || m->nb_segs > q->nb_free))
-			break; /* ring full: the caller keeps the rest */
-		bytes += m->pkt_len;
-		for (struct bp_mbuf *s = m; s; s = s->next) {
-			volatile struct e1000_tx_desc *d = &q->ring[tail];
-			d->addr = bp_mbuf_data_iova(s);
-			d->length = s->data_len;
-			d->cmd = E1000_TXD_CMD_IFCS | (s->next ? 0 : E1000_TXD_CMD_EOP);
-			d->status = 0;
-			q->sw[tail] = s;
-			tail = (tail + 1) & q->mask;
-		}
-		q->nb_free = (uint16_t)(q->nb_free - m->nb_segs);
-		q->since_rs = (uint16_t)(q->since_rs + m->nb_segs);
-		if (q->since_rs >= RS_THRESH)
-			tx_mark_rs(q, (tail - 1) & q->mask);
-	}
-	if (tail != q->tail) {
-		/* The burst's last packet always reports, so that all of it can be
-		 * reclaimed even if nothing follows. */
-		if (q->since_rs)
-			tx_mark_rs(q, (tail - 1) & q->mask);
-		q->tail = tail;
-		bp_write32(q->tdt, 0, tail);
-	}
-	q->st.bytes += bytes;
-	q->st.packets += (uint16_t)(sent - refused); /* refused ones count as errors */
-	return sent;
+	return e1000_tx_burst(qp, pkts, n, &legacy_tx);
 }
 
 /* ---- queues ---- */
@@ -137,9 +84,9 @@ static void rxq_free(struct e1000_rxq *q)
 	free(q);
 }
 
-int e1000_rxq_setup(struct bp_eth_dev *dev, uint16_t qi, uint16_t nb, struct bp_mempool *mp)
+int e1000_rxq_init(struct bp_eth_dev *dev, uint16_t qi, uint16_t nb, struct bp_mempool *mp,
+		   volatile void *qregs)
 {
-	struct e1000_hw *hw = dev->priv;
 	struct e1000_rxq *q;
 	if (check_ring_size(dev, "rx", nb) < 0)
 		return -EINVAL;
@@ -155,7 +102,8 @@ int e1000_rxq_setup(struct bp_eth_dev *dev, uint16_t qi, uint16_t nb, struct bp_
 	q->nb = nb;
 	q->mask = (uint16_t)(nb - 1);
 	q->mp = mp;
-	q->rdt = (volatile char *)hw->regs + E1000_RDT_Q(qi);
+	q->qregs = qregs;
+	q->rdt = (volatile char *)qregs + E1000_RING_T;
 	q->rearm = bp_pktmbuf_rx_rearm(mp, dev->port_id);
 	q->sw = calloc(nb, sizeof(*q->sw));
 	q->mz = bp_memzone_reserve("e1000_rx", BP_ALIGN_UP((size_t)nb * sizeof(*q->ring), (size_t)E1000_RING_ALIGN));
@@ -208,9 +156,14 @@ static void txq_free(struct e1000_txq *q)
 	free(q);
 }
 
-int e1000_txq_setup(struct bp_eth_dev *dev, uint16_t qi, uint16_t nb)
+int e1000_rxq_setup(struct bp_eth_dev *dev, uint16_t qi, uint16_t nb, struct bp_mempool *mp)
 {
 	struct e1000_hw *hw = dev->priv;
+	return e1000_rxq_init(dev, qi, nb, mp, (volatile char *)hw->regs + E1000_RDBAL_Q(qi));
+}
+
+int e1000_txq_init(struct bp_eth_dev *dev, uint16_t qi, uint16_t nb, volatile void *qregs)
+{
 	struct e1000_txq *q;
 	if (check_ring_size(dev, "tx", nb) < 0)
 		return -EINVAL;
@@ -219,7 +172,8 @@ int e1000_txq_setup(struct bp_eth_dev *dev, uint16_t qi, uint16_t nb)
 	memset(q, 0, sizeof(*q));
 	q->nb = nb;
 	q->mask = (uint16_t)(nb - 1);
-	q->tdt = (volatile char *)hw->regs + E1000_TDT_Q(qi);
+	q->qregs = qregs;
+	q->tdt = (volatile char *)qregs + E1000_RING_T;
 	q->sw = calloc(nb, sizeof(*q->sw));
 	q->rs = calloc(nb, sizeof(*q->rs));
 	q->mz = bp_memzone_reserve("e1000_tx", BP_ALIGN_UP((size_t)nb * sizeof(*q->ring), (size_t)E1000_RING_ALIGN));
@@ -231,6 +185,12 @@ int e1000_txq_setup(struct bp_eth_dev *dev, uint16_t qi, uint16_t nb)
 	dev->tx_queues[qi] = q;
 	dev->txq_stats[qi] = &q->st;
 	return 0;
+}
+
+int e1000_txq_setup(struct bp_eth_dev *dev, uint16_t qi, uint16_t nb)
+{
+	struct e1000_hw *hw = dev->priv;
+	return e1000_txq_init(dev, qi, nb, (volatile char *)hw->regs + E1000_TDBAL_Q(qi));
 }
 
 /* An empty ring: one descriptor always stays unused. */
@@ -247,20 +207,18 @@ void e1000_rxq_release(struct bp_eth_dev *dev, uint16_t q) { rxq_free(dev->rx_qu
 void e1000_txq_release(struct bp_eth_dev *dev, uint16_t q) { txq_free(dev->tx_queues[q]); }
 
 /* Base, length, head and tail of one ring (SDM 13.4.25-29, 13.4.36-40). */
-static void ring_regs(struct e1000_hw *hw, uint32_t bal, const struct bp_memzone *mz, const volatile void *ring,
-		      uint32_t bytes)
+static void ring_regs(volatile void *qregs, const struct bp_memzone *mz, const volatile void *ring, uint32_t bytes)
 {
 	bp_iova_t base = bp_memzone_iova(mz, (const void *)ring);
-	bp_write32(hw->regs, bal, (uint32_t)base);
-	bp_write32(hw->regs, bal + E1000_RING_BAH, (uint32_t)(base >> 32));
-	bp_write32(hw->regs, bal + E1000_RING_LEN, bytes);
-	bp_write32(hw->regs, bal + E1000_RING_H, 0);
-	bp_write32(hw->regs, bal + E1000_RING_T, 0);
+	bp_write32(qregs, 0, (uint32_t)base);
+	bp_write32(qregs, E1000_RING_BAH, (uint32_t)(base >> 32));
+	bp_write32(qregs, E1000_RING_LEN, bytes);
+	bp_write32(qregs, E1000_RING_H, 0);
+	bp_write32(qregs, E1000_RING_T, 0);
 }
 
 int e1000_rings_program(struct bp_eth_dev *dev)
 {
-	struct e1000_hw *hw = dev->priv;
 	for (uint16_t i = 0; i < dev->nb_rx_queues; i++) {
 		struct e1000_rxq *q = dev->rx_queues[i];
 		int rc = q ? rxq_fill(dev, q) : 0;
@@ -271,14 +229,14 @@ int e1000_rings_program(struct bp_eth_dev *dev)
 			return rc;
 		}
 		if (q)
-			ring_regs(hw, E1000_RDBAL_Q(i), q->mz, q->ring, (uint32_t)q->nb * sizeof(*q->ring));
+			ring_regs(q->qregs, q->mz, q->ring, (uint32_t)q->nb * sizeof(*q->ring));
 	}
 	for (uint16_t i = 0; i < dev->nb_tx_queues; i++) {
 		struct e1000_txq *q = dev->tx_queues[i];
 		if (!q)
 			continue;
 		txq_reset(q);
-		ring_regs(hw, E1000_TDBAL_Q(i), q->mz, q->ring, (uint32_t)q->nb * sizeof(*q->ring));
+		ring_regs(q->qregs, q->mz, q->ring, (uint32_t)q->nb * sizeof(*q->ring));
 	}
 	return 0;
 }
@@ -300,4 +258,19 @@ void e1000_queues_drop_mbufs(struct bp_eth_dev *dev)
 	for (uint16_t i = 0; i < dev->nb_rx_queues; i++)
 		if (dev->rx_queues[i])
 			rxq_drop_mbufs(dev->rx_queues[i]);
+}
+
+void e1000_tx_drain(struct bp_eth_dev *dev, volatile void *regs)
+{
+	/* A full ring of the longest frames takes 50 ms at 1 Gb/s. */
+	for (int waited = 0; waited < 100; waited++) {
+		bool busy = false;
+		for (uint16_t q = 0; q < dev->nb_tx_queues && !busy; q++) {
+			struct e1000_txq *tq = dev->tx_queues[q];
+			busy = tq && bp_read32(tq->qregs, E1000_RING_H) != tq->tail;
+		}
+		if (!busy || !(bp_read32(regs, E1000_STATUS) & E1000_STATUS_LU))
+			return;
+		bp_delay_us(1000);
+	}
 }
