@@ -16,6 +16,7 @@
 static void kick_locked(struct igbvf_model *m)
 {
 	m->work_seq++;
+	m->is_quiet = false;
 	pthread_cond_broadcast(&m->kick);
 }
 
@@ -135,16 +136,122 @@ static void reg_write(void *ctx, uint32_t off, uint32_t v)
 	pthread_mutex_unlock(&m->lock);
 }
 
-/* ---- the model's thread: the PF's driver (and, with the rings, the NIC) ---- */
+/* ---- rings: advanced descriptors ---- */
+
+static bool q_on(struct igbvf_model *m, uint32_t xdctl) { return R(xdctl) & IGBVF_XDCTL_ENABLE; }
+
+static uint64_t ring_base(struct igbvf_model *m, uint32_t bal)
+{
+	return R(bal) | (uint64_t)R(bal + 4) << 32;
+}
+
+/* Counts a frame in a VF counter pair (packets, octets): 32 bits, wrapping. */
+static void count(struct igbvf_model *m, uint32_t pkts, uint32_t octets, uint32_t len)
+{
+	R(pkts) += 1;
+	R(octets) += len;
+}
+
+/* One arriving frame into rx queue q: a descriptor from RDH, or missed. */
+static void rx_frame(struct igbvf_model *m, unsigned q, const struct model_frame *f)
+{
+	uint32_t nb = R(IGBVF_RDLEN(q)) / 16, h = R(IGBVF_RDH(q));
+	if (!m->link_up) {
+		m->lost_link_down++;
+		return;
+	}
+	if (!q_on(m, IGBVF_RXDCTL(q)) || nb == 0 || h == R(IGBVF_RDT(q))) {
+		m->rx_missed++; /* no descriptor the NIC may use */
+		return;
+	}
+	uint32_t *d = model_dma(ring_base(m, IGBVF_RDBAL(q)) + 16ull * h, 16);
+	uint32_t bsize = (R(IGBVF_SRRCTL(q)) & 0x7f) * 1024;
+	void *buf = d ? model_dma(d[0] | (uint64_t)d[1] << 32, f->len) : NULL;
+	if (!d || !buf || f->len > bsize) {
+		m->dma_faults += !d || !buf;
+		m->rx_missed++;
+		return;
+	}
+	memcpy(buf, f->data, f->len);
+	/* write-back (7.1.5): no RSS, status DD | EOP, the length */
+	d[0] = d[1] = 0;
+	d[3] = f->len;
+	__atomic_store_n(&d[2], 3u, __ATOMIC_RELEASE);
+	R(IGBVF_RDH(q)) = (h + 1) % nb;
+	count(m, IGBVF_GPRC, IGBVF_GORC, f->len);
+	if (f->data[0] & 1)
+		R(IGBVF_MPRC) += 1;
+	m->rx_frames++;
+	raise_locked(m, (R(IGBVF_IVAR0) >> IGBVF_IVAR_RX_SHIFT(q)) & 0xff);
+}
+
+/* Tx queue q: every descriptor up to TDT, a frame sent at each EOP. */
+static bool tx_step(struct igbvf_model *m, unsigned q, uint8_t *frame, uint32_t *len)
+{
+	uint32_t nb = R(IGBVF_TDLEN(q)) / 16;
+	bool did = false;
+	if (!q_on(m, IGBVF_TXDCTL(q)) || nb == 0 || !m->link_up)
+		return false;
+	while (R(IGBVF_TDH(q)) != R(IGBVF_TDT(q))) {
+		uint32_t h = R(IGBVF_TDH(q));
+		uint32_t *d = model_dma(ring_base(m, IGBVF_TDBAL(q)) + 16ull * h, 16);
+		if (!d) {
+			m->dma_faults++;
+			return did;
+		}
+		uint32_t dlen = d[2] & 0xffff, cmd = d[2] >> 24;
+		void *buf = model_dma(d[0] | (uint64_t)d[1] << 32, dlen);
+		if (!buf || *len + dlen > MODEL_FRAME_MAX)
+			m->dma_faults++;
+		else
+			memcpy(frame + *len, buf, dlen);
+		*len += dlen;
+		if (cmd & 0x01) { /* EOP */
+			fq_push(&m->out, frame, *len);
+			count(m, IGBVF_GPTC, IGBVF_GOTC, *len);
+			m->tx_frames++;
+			*len = 0;
+		}
+		if (cmd & 0x08) /* RS: DD back */
+			__atomic_store_n(&d[3], d[3] | 1u, __ATOMIC_RELEASE);
+		R(IGBVF_TDH(q)) = (h + 1) % nb;
+		did = true;
+	}
+	return did;
+}
+
+static bool rx_step(struct igbvf_model *m)
+{
+	bool did = false;
+	struct model_frame *f;
+	while ((f = fq_pop(&m->in))) {
+		rx_frame(m, m->rx_queue % IGBVF_MAX_QUEUES, f);
+		free(f);
+		did = true;
+	}
+	return did;
+}
+
+/* ---- the model's thread: the PF's driver and the NIC ---- */
 
 static void *model_main(void *arg)
 {
 	struct igbvf_model *m = arg;
+	static __thread uint8_t frame[IGBVF_MAX_QUEUES][MODEL_FRAME_MAX];
+	uint32_t len[IGBVF_MAX_QUEUES] = { 0, 0 };
 	pthread_mutex_lock(&m->lock);
 	while (!m->stop) {
 		uint64_t seq = m->work_seq;
-		if (igbvf_pf_step_locked(m))
+		bool did = igbvf_pf_step_locked(m);
+		if (!m->paused) {
+			for (unsigned q = 0; q < IGBVF_MAX_QUEUES; q++)
+				did |= tx_step(m, q, frame[q], &len[q]);
+			did |= rx_step(m);
+		}
+		if (did)
 			continue;
+		m->is_quiet = true;
+		pthread_cond_broadcast(&m->quiet);
 		while (!m->stop && m->work_seq == seq) {
 			struct timespec ts;
 			clock_gettime(CLOCK_REALTIME, &ts);
@@ -217,6 +324,9 @@ struct igbvf_model *igbvf_model_new(const char *addr, const uint8_t *mac, bool a
 		return NULL;
 	pthread_mutex_init(&m->lock, NULL);
 	pthread_cond_init(&m->kick, NULL);
+	pthread_cond_init(&m->quiet, NULL);
+	fq_init(&m->in);
+	fq_init(&m->out);
 	snprintf(m->addr, sizeof(m->addr), "%s", addr);
 	m->link_up = true;
 	if (mac) {
@@ -253,7 +363,48 @@ void igbvf_model_free(struct igbvf_model *m)
 	pthread_mutex_unlock(&m->lock);
 	pthread_join(m->thread, NULL);
 	model_bar_unregister(m->reg);
+	fq_clear(&m->in);
+	fq_clear(&m->out);
 	free(m);
+}
+
+void igbvf_model_inject(struct igbvf_model *m, const void *frame, uint32_t len)
+{
+	fq_push(&m->in, frame, len);
+	pthread_mutex_lock(&m->lock);
+	kick_locked(m);
+	pthread_mutex_unlock(&m->lock);
+}
+
+bool igbvf_model_wait_quiet(struct igbvf_model *m, unsigned timeout_ms)
+{
+	uint64_t deadline = model_now_ns() + (uint64_t)timeout_ms * 1000000;
+	bool ok = true;
+	pthread_mutex_lock(&m->lock);
+	while (!m->is_quiet || (!m->paused && fq_count(&m->in))) {
+		if (model_now_ns() > deadline) {
+			ok = false;
+			break;
+		}
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 1000000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&m->quiet, &m->lock, &ts);
+	}
+	pthread_mutex_unlock(&m->lock);
+	return ok;
+}
+
+void igbvf_model_pause(struct igbvf_model *m, bool paused)
+{
+	pthread_mutex_lock(&m->lock);
+	m->paused = paused;
+	kick_locked(m);
+	pthread_mutex_unlock(&m->lock);
 }
 
 void igbvf_model_pf_dead(struct igbvf_model *m, bool dead)
@@ -274,6 +425,7 @@ void igbvf_model_pf_reset(struct igbvf_model *m)
 	m->pf.req = m->pf.reply_pending = false;
 	m->link_up = false;
 	R(IGBVF_V2PMAILBOX) |= IGBVF_MBX_RSTI;
+	igbvf_model_mbx_irq_locked(m); /* the PF's driver tells its VFs the link went */
 	for (unsigned q = 0; q < IGBVF_MAX_QUEUES; q++)
 		for (uint32_t r = 0; r < 0x40; r += 4) {
 			R(IGBVF_RDBAL(q) + r) = 0;

@@ -4,7 +4,12 @@
  * The VF (igbvf_model.c): its 16 KiB register file (VTCTRL, VTSTATUS, the
  * mailbox, two rx and two tx queues, MSI-X causes, the cumulative VFG*
  * statistics) reached through the BP_MMIO_MODEL hooks, attached through the
- * normal probe path as 8086:10ca.
+ * normal probe path as 8086:10ca. Its rings take advanced descriptors
+ * (datasheet 7.1.5, 7.2.2.3): rx writes DD, EOP and the length back into
+ * every descriptor it fills, and a frame that finds RDH == RDT is missed
+ * (counted, exactly); tx sends a frame at its EOP descriptor and writes DD
+ * back where RS asks. A queue works while its RXDCTL/TXDCTL.ENABLE is set;
+ * while the link is down tx waits and arriving frames are lost.
  *
  * The PF (igbvf_pf.c): what the kernel's igb driver does on its side of the
  * mailbox, as its public protocol says: it acknowledges each message (PFACK),
@@ -59,6 +64,15 @@ struct igbvf_model {
 	char addr[16];
 	struct bp_pci_model pci;
 	struct igbvf_pf pf;
+	/* the wire: frames on their way to the VF (to rx queue rx_queue), and
+	 * what it sent */
+	struct frame_queue in, out;
+	unsigned rx_queue;
+	bool paused;     /* the NIC does nothing: rings fill */
+	bool is_quiet;   /* the thread found nothing it could do */
+	pthread_cond_t quiet;
+	/* what it saw */
+	uint64_t rx_frames, tx_frames, rx_missed, lost_link_down;
 	/* MSI-X: an eventfd per vector; the causes whose message went out */
 	bool msix;
 	unsigned nb_vec;
@@ -77,6 +91,12 @@ struct igbvf_model {
 struct igbvf_model *igbvf_model_new(const char *addr, const uint8_t *mac, bool admin_mac, bool attach);
 void igbvf_model_free(struct igbvf_model *m);
 
+/* A frame arrives from the wire for the VF's address. */
+void igbvf_model_inject(struct igbvf_model *m, const void *frame, uint32_t len);
+/* Waits until the NIC can do nothing more (wire drained or no descriptor,
+ * tx rings done); false after timeout_ms. */
+bool igbvf_model_wait_quiet(struct igbvf_model *m, unsigned timeout_ms);
+void igbvf_model_pause(struct igbvf_model *m, bool paused);
 /* The PF's driver: gone (dead) or back. */
 void igbvf_model_pf_dead(struct igbvf_model *m, bool dead);
 /* The PF resets: RSTI, link down, the VF's queues and CTS gone. */
