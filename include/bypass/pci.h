@@ -41,6 +41,10 @@ struct bp_pci_device {
 	int numa_node;
 	int iommu_group; /* -1: none */
 	char kdriver[32]; /* driver it is bound to in the kernel */
+	/* SR-IOV virtual functions enabled on this physical function when the
+	 * scan found it (sysfs sriov_numvfs; 0 without SR-IOV). A PF driver
+	 * that cannot share the device with VFs refuses it. */
+	uint16_t sriov_numvfs;
 	enum bp_pci_access access;
 	struct bp_pci_bar bar[BP_PCI_MAX_BARS];
 	struct bp_intr_handle intr; /* set by bp_pci_intr_enable */

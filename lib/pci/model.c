@@ -21,6 +21,7 @@ int bp_pci_model_attach(const char *addr, const struct bp_pci_model *m)
 	d->id = m->id;
 	d->sub_vendor = m->sub_vendor;
 	d->sub_device = m->sub_device;
+	d->sriov_numvfs = m->sriov_numvfs;
 	d->iommu_group = -1;
 	d->numa_node = -1;
 	d->access = BP_PCI_MODEL;

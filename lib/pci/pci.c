@@ -105,6 +105,7 @@ static void read_device(struct bp_pci_device *d, const char *addr)
 	d->sub_vendor = (uint16_t)read_hex(d, "subsystem_vendor");
 	d->sub_device = (uint16_t)read_hex(d, "subsystem_device");
 	d->class_code = (uint32_t)read_hex(d, "class");
+	d->sriov_numvfs = (uint16_t)read_hex(d, "sriov_numvfs"); /* decimal; absent: 0 */
 	char p[PATH_MAX], b[16] = "";
 	bp_pci_dev_path(p, sizeof(p), d, "numa_node");
 	FILE *f = fopen(p, "r");

@@ -15,6 +15,7 @@
 struct bp_pci_model {
 	struct bp_pci_id id;
 	uint16_t sub_vendor, sub_device;
+	uint16_t sriov_numvfs; /* as sysfs would say */
 	struct bp_pci_bar bar[BP_PCI_MAX_BARS];
 	/* Config space access: 0 or negative errno. */
 	int (*cfg)(void *ctx, uint32_t off, void *buf, uint32_t len, bool write);

@@ -32,6 +32,8 @@ static void reset_locked(struct e1000_model *m)
 	}
 	if (m->i82574) /* both tx rings enabled, as QEMU's e1000e has them */
 		R(E1000E_TARC(0)) = R(E1000E_TARC(1)) = E1000E_TARC_ENABLE;
+	if (m->i82576)
+		igb_model_reset_locked(m);
 	m->resets++;
 }
 
@@ -39,6 +41,10 @@ static void reset_locked(struct e1000_model *m)
  * (ICR & IMS, SDM 13.4.17-20); VFIO masks the line when it fires. */
 static void update_irq_locked(struct e1000_model *m)
 {
+	if (m->i82576) {
+		igb_model_irq_locked(m);
+		return;
+	}
 	if (m->msix) {
 		e1000e_model_msix_locked(m);
 		return;
@@ -63,7 +69,7 @@ static void kick_locked(struct e1000_model *m)
  * to MPC and RLEC (plain reads in e1000e_core.c), the rest clear on read. */
 static bool kept_by_qemu(const struct e1000_model *m, uint32_t off)
 {
-	return m->qemu && (!m->i82574 || off <= E1000_MPC || off == E1000_RLEC);
+	return m->qemu && (!(m->i82574 || m->i82576) || off <= E1000_MPC || off == E1000_RLEC);
 }
 
 static uint32_t reg_read(void *ctx, uint32_t off)
@@ -72,7 +78,9 @@ static uint32_t reg_read(void *ctx, uint32_t off)
 	uint32_t v;
 	pthread_mutex_lock(&m->lock);
 	v = R(off);
-	if (off == E1000_ICR && m->i82574)
+	if (m->i82576 && igb_model_read_locked(m, off, &v))
+		; /* the 82576's own */
+	else if (off == E1000_ICR && m->i82574)
 		R(off) = R(E1000_IMS) ? R(off) : 0; /* as QEMU's e1000e: see e1000_model.h */
 	else if (off == E1000_ICR || (off >= STATS_FIRST && off <= STATS_LAST && !kept_by_qemu(m, off)))
 		R(off) = 0; /* clear on read: SDM 13.4.17, 13.7 */
@@ -86,9 +94,13 @@ static void reg_write(void *ctx, uint32_t off, uint32_t v)
 {
 	struct e1000_model *m = ctx;
 	pthread_mutex_lock(&m->lock);
+	if (m->i82576 && igb_model_write_locked(m, off, v))
+		off = UINT32_MAX; /* done: the switch below finds nothing */
 	switch (off) {
+	case UINT32_MAX:
+		break;
 	case E1000_CTRL:
-		if ((v & E1000_CTRL_RST) && !m->qemu)
+		if ((v & E1000_CTRL_RST) && (!m->qemu || m->i82576)) /* QEMU's igb resets */
 			reset_locked(m); /* and RST reads back as 0: self-clearing */
 		else
 			R(off) = v & ~E1000_CTRL_RST;
@@ -99,8 +111,9 @@ static void reg_write(void *ctx, uint32_t off, uint32_t v)
 		/* SDM 13.4.4: software sets START with the word address; the NIC
 		 * answers with DONE and the data. The 82574L's fields sit
 		 * elsewhere (datasheet 10.2.2, EERD). */
-		uint32_t done = m->i82574 ? E1000E_EERD_DONE : E1000_EERD_DONE;
-		unsigned shift = m->i82574 ? E1000E_EERD_ADDR_SHIFT : E1000_EERD_ADDR_SHIFT;
+		bool late = m->i82574 || m->i82576; /* the 82576 has the 82574L's layout */
+		uint32_t done = late ? E1000E_EERD_DONE : E1000_EERD_DONE;
+		unsigned shift = late ? E1000E_EERD_ADDR_SHIFT : E1000_EERD_ADDR_SHIFT;
 		if ((v & E1000_EERD_START) && !m->eeprom_dead) {
 			uint32_t a = (v >> shift) & 0xff;
 			uint16_t data = a < 64 ? m->eeprom[a] : 0xffff;
@@ -133,7 +146,7 @@ static void reg_write(void *ctx, uint32_t off, uint32_t v)
 		R(off) = v & 0xffff; /* 16-bit index registers, SDM 13.4.28 */
 		break;
 	default:
-		if (off < STATS_FIRST || off > STATS_LAST)
+		if (off < E1000_MODEL_BAR_LEN && (off < STATS_FIRST || off > STATS_LAST))
 			R(off) = v;
 	}
 	update_irq_locked(m);
@@ -156,6 +169,8 @@ static int intr_unmask(struct bp_intr_handle *h)
 static int intr_enable(void *ctx, uint16_t want, struct bp_intr_handle *h)
 {
 	struct e1000_model *m = ctx;
+	if (m->i82576)
+		return igb_model_msix_enable(m, want, h);
 	if (m->i82574)
 		return e1000e_model_msix_enable(m, want, h);
 	int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -177,7 +192,7 @@ static void intr_disable(void *ctx, struct bp_intr_handle *h)
 {
 	struct e1000_model *m = ctx;
 	(void)h;
-	if (m->i82574) {
+	if (m->i82574 || m->i82576) {
 		e1000e_model_msix_disable(m);
 		return;
 	}
@@ -196,6 +211,8 @@ static int cfg_access(void *ctx, uint32_t off, void *buf, uint32_t len, bool wri
 	uint8_t cfg[64] = { 0x86, 0x80, 0x0e, 0x10, [11] = 0x02 };
 	if (m->i82574)
 		cfg[2] = 0xd3;
+	if (m->i82576)
+		cfg[2] = 0xc9;
 	if (off + len > sizeof(cfg))
 		return -EINVAL;
 	if (!write)
@@ -209,8 +226,18 @@ static uint32_t ring_len(const struct e1000_model *m, uint32_t len_reg)
 }
 
 /* The rings: one on the 82540EM, two on the 82574L (their registers at
- * + 0x100, datasheet 10.2.5, 10.2.6) */
-static unsigned nb_rings(const struct e1000_model *m) { return m->i82574 ? 2 : 1; }
+ * + 0x100, datasheet 10.2.5, 10.2.6), 16 on the 82576 (igb_regs.h) */
+static unsigned nb_rings(const struct e1000_model *m) { return m->i82576 ? MODEL_MAX_RINGS : m->i82574 ? 2 : 1; }
+
+uint32_t model_rx_block(const struct e1000_model *m, unsigned q)
+{
+	return m->i82576 ? 0x0C000u + 0x40u * q : E1000_RDBAL + E1000_QUEUE_STRIDE * q;
+}
+
+uint32_t model_tx_block(const struct e1000_model *m, unsigned q)
+{
+	return m->i82576 ? 0x0E000u + 0x40u * q : E1000_TDBAL + E1000_QUEUE_STRIDE * q;
+}
 
 static uint64_t ring_base(const struct e1000_model *m, uint32_t lo)
 {
@@ -227,17 +254,21 @@ struct tx_state {
 
 static bool tx_step(struct e1000_model *m, struct tx_state *t, struct frame_queue *sent, unsigned q)
 {
-	const uint32_t o = E1000_QUEUE_STRIDE * q; /* ring q's registers */
-	uint32_t n = ring_len(m, E1000_TDLEN + o);
+	const uint32_t b = model_tx_block(m, q); /* ring q's registers */
+	uint32_t n = ring_len(m, b + E1000_RING_LEN);
 	unsigned budget = m->budget ? m->budget : UINT32_MAX;
 	bool progress = false;
 	if (!(R(E1000_TCTL) & E1000_TCTL_EN) || !m->link_up || !n)
 		return false;
 	if (m->i82574 && !(R(E1000E_TARC(q)) & E1000E_TARC_ENABLE))
 		return false;
-	while (R(E1000_TDH + o) != R(E1000_TDT + o) && budget--) {
-		uint32_t h = R(E1000_TDH + o) % n;
-		struct e1000_tx_desc *d = model_dma(ring_base(m, E1000_TDBAL + o) + h * sizeof(*d), sizeof(*d));
+	if (m->i82576 && !igb_model_queue_on(m, false, q))
+		return false;
+	while (R(b + E1000_RING_H) != R(b + E1000_RING_T) && budget--) {
+		uint32_t h = R(b + E1000_RING_H) % n;
+		/* the advanced data descriptor (82576) keeps length, EOP, RS and
+		 * DD where the legacy one has them */
+		struct e1000_tx_desc *d = model_dma(ring_base(m, b) + h * sizeof(*d), sizeof(*d));
 		if (!d) {
 			m->dma_faults++;
 			return progress; /* a real NIC would hang here: stop */
@@ -257,7 +288,10 @@ static bool tx_step(struct e1000_model *m, struct tx_state *t, struct frame_queu
 		}
 		if (cmd & E1000_TXD_CMD_RS) {
 			__atomic_store_n(&d->status, (uint8_t)(d->status | E1000_TXD_STAT_DD), __ATOMIC_RELEASE);
-			R(E1000_ICR) |= m->msix ? E1000E_ICR_TXQ0 << q : E1000_ICR_TXDW;
+			if (m->i82576)
+				igb_model_queue_cause(m, false, q);
+			else
+				R(E1000_ICR) |= m->msix ? E1000E_ICR_TXQ0 << q : E1000_ICR_TXDW;
 		}
 		if (cmd & E1000_TXD_CMD_EOP) {
 			if (t->overflow || t->len < 14) {
@@ -276,10 +310,10 @@ static bool tx_step(struct e1000_model *m, struct tx_state *t, struct frame_queu
 			t->len = 0;
 			t->overflow = false;
 		}
-		R(E1000_TDH + o) = (h + 1) % n;
+		R(b + E1000_RING_H) = (h + 1) % n;
 		progress = true;
 	}
-	if (R(E1000_TDH + o) == R(E1000_TDT + o))
+	if (!m->i82576 && R(b + E1000_RING_H) == R(b + E1000_RING_T))
 		R(E1000_ICR) |= E1000_ICR_TXQE;
 	return progress;
 }
@@ -298,23 +332,31 @@ static uint32_t rx_buf_size(const struct e1000_model *m)
 static void rx_frame(struct e1000_model *m, const struct model_frame *f)
 {
 	uint32_t hash, type;
-	unsigned q = e1000e_model_rss(m, f, &hash, &type);
-	const uint32_t o = E1000_QUEUE_STRIDE * q;
+	unsigned q = m->i82576 ? igb_model_rss(m, f, &hash, &type) : e1000e_model_rss(m, f, &hash, &type);
+	const uint32_t b = model_rx_block(m, q);
 	bool ext = e1000e_model_extended(m);
-	uint32_t n = ring_len(m, E1000_RDLEN + o), bs = rx_buf_size(m);
+	if (m->i82576 && !igb_model_queue_on(m, true, q)) {
+		m->lost_rx_off++;
+		return;
+	}
+	uint32_t n = ring_len(m, b + E1000_RING_LEN), bs = m->i82576 ? igb_model_rx_buf(m, q) : rx_buf_size(m);
 	uint32_t need = (f->len + bs - 1) / bs;
-	uint32_t owned = n ? (R(E1000_RDT + o) + n - R(E1000_RDH + o)) % n : 0;
+	uint32_t owned = n ? (R(b + E1000_RING_T) + n - R(b + E1000_RING_H)) % n : 0;
 	if (owned < need) {
-		R(E1000_MPC)++; /* no room: missed, SDM 13.7.4 */
-		R(E1000_ICR) |= E1000_ICR_RXO;
+		if (m->i82576) {
+			igb_model_no_room(m, q);
+		} else {
+			R(E1000_MPC)++; /* no room: missed, SDM 13.7.4 */
+			R(E1000_ICR) |= E1000_ICR_RXO;
+		}
 		return;
 	}
 	bool crc = m->bad_crc_next > 0;
 	if (crc)
 		m->bad_crc_next--;
 	for (uint32_t off = 0; off < f->len; off += bs) {
-		uint32_t h = R(E1000_RDH + o) % n, chunk = BP_MIN(bs, f->len - off);
-		struct e1000_rx_desc *d = model_dma(ring_base(m, E1000_RDBAL + o) + h * sizeof(*d), sizeof(*d));
+		uint32_t h = R(b + E1000_RING_H) % n, chunk = BP_MIN(bs, f->len - off);
+		struct e1000_rx_desc *d = model_dma(ring_base(m, b) + h * sizeof(*d), sizeof(*d));
 		void *buf = d ? model_dma(d->addr, chunk) : NULL;
 		if (!d || !buf) {
 			m->dma_faults++;
@@ -322,7 +364,9 @@ static void rx_frame(struct e1000_model *m, const struct model_frame *f)
 		}
 		memcpy(buf, f->data + off, chunk);
 		bool last = off + chunk >= f->len;
-		if (ext) {
+		if (m->i82576) {
+			igb_model_write_adv(d, (uint16_t)chunk, last, crc, hash, type);
+		} else if (ext) {
 			e1000e_model_write_ext(d, (uint16_t)chunk, last, crc, hash, type);
 		} else {
 			d->length = (uint16_t)chunk;
@@ -332,7 +376,7 @@ static void rx_frame(struct e1000_model *m, const struct model_frame *f)
 			__atomic_store_n(&d->status, (uint8_t)(E1000_RXD_STAT_DD | (last ? E1000_RXD_STAT_EOP : 0)),
 					 __ATOMIC_RELEASE);
 		}
-		R(E1000_RDH + o) = (h + 1) % n;
+		R(b + E1000_RING_H) = (h + 1) % n;
 	}
 	if (crc)
 		R(E1000_CRCERRS)++;
@@ -340,6 +384,10 @@ static void rx_frame(struct e1000_model *m, const struct model_frame *f)
 		R(E1000_GPRC)++;
 	m->rx_frames++;
 	m->rx_queue_frames[q]++;
+	if (m->i82576) {
+		igb_model_queue_cause(m, true, q);
+		return;
+	}
 	R(E1000_ICR) |= m->msix ? E1000E_ICR_RXQ(q) : E1000_ICR_RXT0;
 	owned -= need;
 	/* RDMTS 00: half the ring, SDM 13.4.22 */
@@ -379,7 +427,7 @@ static bool rx_step(struct e1000_model *m)
 static void *model_main(void *arg)
 {
 	struct e1000_model *m = arg;
-	struct tx_state *tx = calloc(2, sizeof(*tx)); /* the frame each ring is gathering */
+	struct tx_state *tx = calloc(MODEL_MAX_RINGS, sizeof(*tx)); /* the frame each ring is gathering */
 	struct frame_queue sent;
 	if (!tx)
 		abort();
@@ -449,14 +497,23 @@ struct e1000_model *e1000_model_attach(const char *addr, const struct bp_ether_a
 	m->eeprom_dead = flags & E1000_MODEL_EEPROM_DEAD;
 	m->qemu = flags & E1000_MODEL_QEMU;
 	m->i82574 = flags & E1000_MODEL_82574;
+	m->i82576 = flags & E1000_MODEL_82576;
+	m->numvfs = flags & E1000_MODEL_VFS_STATUS ? 2 : 0;
+	m->max_vec = m->qemu ? 10 : MODEL_MAX_VEC; /* the 82576: QEMU's igb has 10 */
 	reset_locked(m);
 	m->resets = 0;
 	model_bar_register(m->reg, sizeof(m->reg), reg_read, reg_write, m);
 	m->running = pthread_create(&m->thread, NULL, model_main, m) == 0;
 	m->irq_fd = -1;
-	m->pci = (struct bp_pci_model){ .id = { 0x8086, m->i82574 ? 0x10d3 : 0x100e }, .cfg = cfg_access,
-					.intr_enable = intr_enable, .intr_disable = intr_disable, .ctx = m };
-	if (m->i82574) {
+	m->pci = (struct bp_pci_model){ .id = { 0x8086, m->i82576 ? 0x10c9 : m->i82574 ? 0x10d3 : 0x100e },
+					.cfg = cfg_access, .intr_enable = intr_enable, .intr_disable = intr_disable,
+					.ctx = m };
+	if (m->i82576) {
+		/* QEMU's igb: 8086:0000; an Intel Gigabit ET Dual Port adapter: 8086:a02c */
+		m->pci.sub_vendor = 0x8086;
+		m->pci.sub_device = m->qemu ? 0x0000 : 0xa02c;
+		m->pci.sriov_numvfs = flags & E1000_MODEL_VFS_SYSFS ? 2 : 0;
+	} else if (m->i82574) {
 		/* QEMU's e1000e: 8086:0000; an Intel Gigabit CT Desktop Adapter: 8086:a01f */
 		m->pci.sub_vendor = 0x8086;
 		m->pci.sub_device = m->qemu ? 0x0000 : 0xa01f;
@@ -541,7 +598,7 @@ void e1000_model_set_link(struct e1000_model *m, bool up)
 		R(E1000_STATUS) |= E1000_STATUS_LU;
 	else
 		R(E1000_STATUS) &= ~E1000_STATUS_LU;
-	R(E1000_ICR) |= E1000_ICR_LSC; /* SDM 13.4.17 */
+	R(m->i82576 ? IGB_MODEL_ICR : E1000_ICR) |= E1000_ICR_LSC; /* SDM 13.4.17 */
 	update_irq_locked(m);
 	kick_locked(m);
 	pthread_mutex_unlock(&m->lock);

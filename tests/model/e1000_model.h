@@ -29,7 +29,9 @@
 #include "../../lib/pci/pci_model.h"
 #include <bypass/ethdev.h>
 
-#define E1000_MODEL_BAR_LEN 0x20000 /* 128 KiB, SDM 4.1 (memory BAR) */
+#define E1000_MODEL_BAR_LEN 0x20000 /* 128 KiB, SDM 4.1 (memory BAR); the 82576's too */
+#define MODEL_MAX_RINGS 16 /* the 82576's */
+#define MODEL_MAX_VEC 25   /* the 82576 PF's MSI-X vectors */
 
 struct e1000_model {
 	uint32_t reg[E1000_MODEL_BAR_LEN / 4]; /* the BAR the driver is given */
@@ -64,17 +66,23 @@ struct e1000_model {
 	int irq_fd;
 	bool intr_on, irq_masked;
 	uint64_t irqs;
-	/* the 82574L's MSI-X: an eventfd per vector, the causes whose message
-	 * went out and that are still pending (one message per assertion) */
-	bool i82574, msix;
-	unsigned nb_vec;
-	int vec_fd[5];
-	uint64_t vec_irqs[5];
+	/* the 82574L's and 82576's MSI-X: an eventfd per vector, the causes
+	 * whose message went out and that are still pending (one message per
+	 * assertion) */
+	bool i82574, i82576, msix;
+	unsigned nb_vec, max_vec;
+	int vec_fd[MODEL_MAX_VEC];
+	uint64_t vec_irqs[MODEL_MAX_VEC];
 	uint32_t msix_sent;
+	/* the 82576: VFs enabled (refused by the PF PMD); the PHY's
+	 * auto-negotiation restarts (MDIC writes of BMCR with ANRESTART) */
+	uint16_t numvfs;
+	unsigned an_restarts;
+	bool an_pending; /* QEMU's igb after CTRL.RST: link down until a restart */
 
 	/* what the model saw, for tests (read under the lock or when quiet) */
 	uint64_t tx_frames, rx_frames, lost_on_wire, lost_link_down, lost_rx_off;
-	uint64_t rx_queue_frames[2], tx_queue_frames[2];
+	uint64_t rx_queue_frames[MODEL_MAX_RINGS], tx_queue_frames[MODEL_MAX_RINGS];
 	uint64_t dma_faults, bad_tx_desc;
 	unsigned resets;
 };
@@ -86,6 +94,9 @@ struct e1000_model {
 #define E1000_MODEL_QEMU 0x2 /* as QEMU's e1000 (subsystem 1af4:1100): statistics
 			      * kept across reads, CTRL.RST resets nothing */
 #define E1000_MODEL_82574 0x4 /* an 82574L (8086:10d3), see above */
+#define E1000_MODEL_82576 0x8 /* an 82576 PF (8086:10c9), see igb_model.c */
+#define E1000_MODEL_VFS_SYSFS 0x10  /* 82576: sysfs says 2 VFs are enabled */
+#define E1000_MODEL_VFS_STATUS 0x20 /* 82576: STATUS says so (IOV mode, 2 VFs) */
 struct e1000_model *e1000_model_attach(const char *addr, const struct bp_ether_addr *mac,
 				       unsigned flags);
 /* Attaches the same model again (after bp_cleanup): a new process finds the
@@ -141,5 +152,32 @@ void e1000e_model_msix_locked(struct e1000_model *m);
 /* Interrupts as the 82574L offers them: MSI-X with up to 5 vectors. */
 int e1000e_model_msix_enable(struct e1000_model *m, uint16_t want, struct bp_intr_handle *h);
 void e1000e_model_msix_disable(struct e1000_model *m);
+/* Sends one MSI-X message on vector v (under the lock). */
+void e1000_model_msix_send(struct e1000_model *m, unsigned v);
+
+/* ---- between e1000_model.c and igb_model.c (the 82576's parts) ---- */
+/* Where ring q's registers start (its base-low register). */
+uint32_t model_rx_block(const struct e1000_model *m, unsigned q);
+uint32_t model_tx_block(const struct e1000_model *m, unsigned q);
+/* Power-on/CTRL.RST defaults beyond the family's. */
+void igb_model_reset_locked(struct e1000_model *m);
+/* Register accesses with side effects; false: a plain register. */
+bool igb_model_read_locked(struct e1000_model *m, uint32_t off, uint32_t *v);
+bool igb_model_write_locked(struct e1000_model *m, uint32_t off, uint32_t v);
+/* Ring q runs (RXDCTL/TXDCTL.ENABLE); its buffer size (SRRCTL). */
+bool igb_model_queue_on(const struct e1000_model *m, bool rx, unsigned q);
+uint32_t igb_model_rx_buf(const struct e1000_model *m, unsigned q);
+/* RSS: ring, hash and type (igb_regs.h codes) of frame f. */
+unsigned igb_model_rss(struct e1000_model *m, const struct model_frame *f, uint32_t *hash, uint32_t *type);
+/* Advanced write-back (7.1.5). */
+void igb_model_write_adv(void *desc, uint16_t len, bool last, bool crc_error, uint32_t hash, uint32_t type);
+/* A queue's cause: its vector's EICR bit (IVAR) under MSI-X, and ICR's. */
+void igb_model_queue_cause(struct e1000_model *m, bool rx, unsigned q);
+/* A frame for ring q found no descriptor: RQDPC (Drop_En) or MPC. */
+void igb_model_no_room(struct e1000_model *m, unsigned q);
+/* Interrupts: MSI-X per EICR & EIMS, or ICR & IMS on one vector. */
+void igb_model_irq_locked(struct e1000_model *m);
+int igb_model_msix_enable(struct e1000_model *m, uint16_t want, struct bp_intr_handle *h);
+#define IGB_MODEL_ICR 0x01500 /* ICR of the 82576 (igb_regs.h) */
 
 #endif

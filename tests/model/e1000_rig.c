@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <bypass/env.h>
 #include <bypass/mempool.h>
+#include <bypass/rss.h>
 #include "../unit/harness.h"
 #include "../../apps/common/testpkt.h"
 #include "e1000_rig.h"
@@ -315,6 +316,135 @@ bool rx_fill_rounds(struct e1000_model *m, uint16_t queue, uint16_t nb, unsigned
 			     (unsigned long long)st.ibytes, (unsigned long long)st.rx_nombuf);
 			return false;
 		}
+	}
+	return true;
+}
+
+/* ---- flows, for RSS ---- */
+
+void flow_frame(uint8_t *p, unsigned flow, uint64_t seq, bool tcp)
+{
+	frame_of(p, seq);
+	uint8_t *ip = p + TESTPKT_L2, *l4 = ip + TESTPKT_L3;
+	ip[9] = tcp ? 6 : 17;
+	ip[12] = 10, ip[13] = 1, ip[14] = (uint8_t)(flow >> 8), ip[15] = (uint8_t)flow;
+	ip[10] = ip[11] = 0;
+	uint16_t c = testpkt_ip_cksum(ip);
+	ip[10] = (uint8_t)(c >> 8), ip[11] = (uint8_t)c;
+	l4[0] = (uint8_t)((1024 + flow) >> 8), l4[1] = (uint8_t)(1024 + flow);
+}
+
+void inject_flows(struct e1000_model *m, uint64_t seq0)
+{
+	uint8_t f[LEN];
+	for (unsigned i = 0; i < FLOWS; i++) {
+		flow_frame(f, i, seq0 + i, i & 1);
+		e1000_model_inject(m, f, LEN);
+	}
+}
+
+bool rx_flows(uint64_t seq0, uint32_t types, uint64_t *per_q, uint16_t nq)
+{
+	uint16_t reta[RIG_RETA_SIZE];
+	struct bp_eth_rss_conf rss;
+	uint8_t want[LEN];
+	bool seen[FLOWS] = { false };
+	unsigned got = 0;
+	if (bp_eth_dev_rss_reta_query(0, reta, RIG_RETA_SIZE) < 0 || bp_eth_dev_rss_hash_conf_get(0, &rss) < 0)
+		return false;
+	memset(per_q, 0, nq * sizeof(*per_q));
+	uint64_t deadline = model_now_ns() + WAIT * 1000000ull;
+	while (got < FLOWS && model_now_ns() < deadline) {
+		for (uint16_t q = 0; q < nq; q++) {
+			struct bp_mbuf *pkts[32];
+			uint16_t k = bp_eth_rx_burst(0, q, pkts, 32);
+			for (uint16_t i = 0; i < k; i++) {
+				struct bp_mbuf *m = pkts[i];
+				const uint8_t *p = bp_pktmbuf_mtod(m, const uint8_t *);
+				unsigned flow = (unsigned)(p[TESTPKT_L2 + 14] << 8 | p[TESTPKT_L2 + 15]);
+				uint32_t sw = 0;
+				bool hashed = bp_rss_hash_frame(p, m->pkt_len, types, rss.key, &sw);
+				bool ok = flow < FLOWS && !seen[flow] && m->pkt_len == LEN;
+				if (ok) {
+					flow_frame(want, flow, seq0 + flow, flow & 1);
+					ok = memcmp(p, want, LEN) == 0;
+				}
+				if (!ok || hashed != !!(m->ol_flags & BP_MBUF_F_RX_RSS_HASH) || (hashed && m->hash != sw) ||
+				    q != (hashed ? reta[sw & (RIG_RETA_SIZE - 1)] : 0)) {
+					note("flow %u on queue %u: bytes %s, hash %s %#x (software %#x), flags %#llx", flow, q,
+					     ok ? "ok" : "wrong", hashed ? "expected" : "none expected", m->hash, sw,
+					     (unsigned long long)m->ol_flags);
+					bp_pktmbuf_free_bulk(pkts, k);
+					return false;
+				}
+				seen[flow] = true;
+				per_q[q]++;
+			}
+			bp_pktmbuf_free_bulk(pkts, k);
+			got += k;
+		}
+	}
+	if (got != FLOWS)
+		note("%u frames of %u came", got, FLOWS);
+	return got == FLOWS;
+}
+
+bool flows_per_queue(uint32_t types, uint16_t nq, unsigned *flow_on)
+{
+	uint16_t reta[RIG_RETA_SIZE];
+	struct bp_eth_rss_conf rss;
+	if (bp_eth_dev_rss_reta_query(0, reta, RIG_RETA_SIZE) < 0 || bp_eth_dev_rss_hash_conf_get(0, &rss) < 0)
+		return false;
+	for (uint16_t q = 0; q < nq; q++)
+		flow_on[q] = FLOWS;
+	for (unsigned f = 0; f < FLOWS; f++) {
+		uint8_t fr[LEN];
+		uint32_t h;
+		flow_frame(fr, f, 0, f & 1);
+		if (!bp_rss_hash_frame(fr, LEN, types, rss.key, &h))
+			return false;
+		uint16_t q = reta[h & (RIG_RETA_SIZE - 1)];
+		if (q < nq && flow_on[q] == FLOWS)
+			flow_on[q] = f;
+	}
+	for (uint16_t q = 0; q < nq; q++)
+		if (flow_on[q] == FLOWS)
+			return false;
+	return true;
+}
+
+void *inject_flow_later(void *arg)
+{
+	struct flow_later *d = arg;
+	uint8_t f[LEN];
+	usleep(20 * 1000);
+	flow_frame(f, d->flow, 7000 + d->flow, d->flow & 1);
+	e1000_model_inject(d->m, f, LEN);
+	return NULL;
+}
+
+bool sent_two_queues(struct e1000_model *m, uint64_t seq0, uint64_t n0, uint64_t seq1, uint64_t n1)
+{
+	uint64_t next[2] = { seq0, seq1 }, end[2] = { seq0 + n0, seq1 + n1 };
+	uint64_t deadline = model_now_ns() + WAIT * 1000000ull;
+	while (next[0] < end[0] || next[1] < end[1]) {
+		struct model_frame *f = fq_pop(&m->out);
+		if (!f) {
+			if (model_now_ns() > deadline) {
+				note("sent: queue 0 up to %llu, queue 1 up to %llu", (unsigned long long)next[0],
+				     (unsigned long long)next[1]);
+				return false;
+			}
+			continue;
+		}
+		uint64_t seq = UINT64_MAX;
+		(void)testpkt_check(f->data, f->len, &seq);
+		int q = seq >= seq1 ? 1 : 0;
+		bool ok = frame_ok(f->data, f->len, next[q]);
+		free(f);
+		if (!ok)
+			return false;
+		next[q]++;
 	}
 	return true;
 }

@@ -93,4 +93,31 @@ struct delayed {
 /* A thread: injects frame d->seq after d->delay_ms. */
 void *inject_later(void *arg);
 
+/* ---- flows, for RSS (the 82574L's and 82576's tables have 128 entries) ---- */
+#define FLOWS 256
+#define RIG_RETA_SIZE 128
+/* Frame `seq` of flow f: the test frame with source address 10.1.f>>8.f
+ * and source port 1024 + f, as UDP or TCP. The whole frame is what the
+ * receiver compares, byte for byte. */
+void flow_frame(uint8_t *p, unsigned flow, uint64_t seq, bool tcp);
+/* Injects one frame per flow (seq0 + flow), TCP for odd flows. */
+void inject_flows(struct e1000_model *m, uint64_t seq0);
+/* Takes every frame of inject_flows(seq0) from port 0's nq rx queues and
+ * checks each: its bytes, its hash (the software one, with the types and key
+ * in use, or no hash flag when none applies) and its queue
+ * (reta[hash & 127], or 0). Counts per queue in per_q[0..nq). */
+bool rx_flows(uint64_t seq0, uint32_t types, uint64_t *per_q, uint16_t nq);
+/* A flow that port 0's RSS puts on each of queues 0..nq-1 (flow_on[q]);
+ * false if some queue gets none. */
+bool flows_per_queue(uint32_t types, uint16_t nq, unsigned *flow_on);
+/* A frame for flow `flow` (seq 7000 + flow) after 20 ms, from a thread. */
+struct flow_later {
+	struct e1000_model *m;
+	unsigned flow;
+};
+void *inject_flow_later(void *arg);
+/* Takes n0 frames seq0.. and n1 frames seq1.. that two tx queues sent,
+ * interleaved as the NIC pleases, each checked and each queue's in order. */
+bool sent_two_queues(struct e1000_model *m, uint64_t seq0, uint64_t n0, uint64_t seq1, uint64_t n1);
+
 #endif

@@ -96,12 +96,8 @@ void e1000e_model_msix_locked(struct e1000_model *m)
 	for (uint32_t fire = active & ~m->msix_sent; fire; fire &= fire - 1) {
 		uint32_t cause = fire & -fire;
 		int v = vector_of(m, cause);
-		if (v >= 0) {
-			uint64_t one = 1;
-			m->vec_irqs[v]++;
-			if (write(m->vec_fd[v], &one, sizeof(one)) != sizeof(one))
-				abort();
-		}
+		if (v >= 0)
+			e1000_model_msix_send(m, (unsigned)v);
 		m->msix_sent |= cause;
 		if (R(E1000E_EIAC) & cause) {
 			R(E1000_ICR) &= ~cause;
@@ -110,6 +106,14 @@ void e1000e_model_msix_locked(struct e1000_model *m)
 		if (R(E1000_CTRL_EXT) & E1000E_CTRL_EXT_EIAME)
 			R(E1000_IMS) &= ~(R(E1000E_IAM) & cause);
 	}
+}
+
+void e1000_model_msix_send(struct e1000_model *m, unsigned v)
+{
+	uint64_t one = 1;
+	m->vec_irqs[v]++;
+	if (write(m->vec_fd[v], &one, sizeof(one)) != sizeof(one))
+		abort();
 }
 
 int e1000e_model_msix_enable(struct e1000_model *m, uint16_t want, struct bp_intr_handle *h)

@@ -21,7 +21,6 @@
 #include "e1000_rig.h"
 
 #define RSS_ALL (BP_ETH_RSS_IPV4 | BP_ETH_RSS_IPV4_TCP | BP_ETH_RSS_IPV6 | BP_ETH_RSS_IPV6_TCP)
-#define FLOWS 256
 
 /* One or two 82574L ports (back to back), two queue pairs each; RSS with
  * `types` (0: off). */
@@ -33,81 +32,6 @@ static bool e1000e_up(unsigned nports, uint16_t rxd, uint16_t txd, uint32_t nb_m
 	const struct rig_opts o = { .nports = nports, .flags = E1000_MODEL_82574, .nq = 2, .rxd = rxd,
 				    .txd = txd, .nb_mbufs = nb_mbufs, .conf = &conf };
 	return rig_up_opts(&o);
-}
-
-/* Frame `seq` of flow f: the test frame with source address 10.0.f/16-ish
- * and source port 1024 + f, as UDP or TCP. The whole frame is what the
- * receiver compares, byte for byte. */
-static void flow_frame(uint8_t *p, unsigned flow, uint64_t seq, bool tcp)
-{
-	frame_of(p, seq);
-	uint8_t *ip = p + TESTPKT_L2, *l4 = ip + TESTPKT_L3;
-	ip[9] = tcp ? 6 : 17;
-	ip[12] = 10, ip[13] = 1, ip[14] = (uint8_t)(flow >> 8), ip[15] = (uint8_t)flow;
-	ip[10] = ip[11] = 0;
-	uint16_t c = testpkt_ip_cksum(ip);
-	ip[10] = (uint8_t)(c >> 8), ip[11] = (uint8_t)c;
-	l4[0] = (uint8_t)((1024 + flow) >> 8), l4[1] = (uint8_t)(1024 + flow);
-}
-
-/* Injects one frame per flow, TCP for odd flows. */
-static void inject_flows(struct e1000_model *m, uint64_t seq0)
-{
-	uint8_t f[LEN];
-	for (unsigned i = 0; i < FLOWS; i++) {
-		flow_frame(f, i, seq0 + i, i & 1);
-		e1000_model_inject(m, f, LEN);
-	}
-}
-
-/* Takes every frame of inject_flows(seq0) from both queues and checks each:
- * its bytes, its hash (the software one, with the types and key in use, or
- * no hash flag when none applies) and its queue (reta[hash & 127], or 0).
- * Counts per queue in per_q. */
-static bool rx_flows(uint64_t seq0, uint32_t types, uint64_t per_q[2])
-{
-	uint16_t reta[E1000E_RETA_SIZE];
-	struct bp_eth_rss_conf rss;
-	uint8_t want[LEN];
-	bool seen[FLOWS] = { false };
-	unsigned got = 0;
-	if (bp_eth_dev_rss_reta_query(0, reta, E1000E_RETA_SIZE) < 0 || bp_eth_dev_rss_hash_conf_get(0, &rss) < 0)
-		return false;
-	per_q[0] = per_q[1] = 0;
-	uint64_t deadline = model_now_ns() + WAIT * 1000000ull;
-	while (got < FLOWS && model_now_ns() < deadline) {
-		for (uint16_t q = 0; q < 2; q++) {
-			struct bp_mbuf *pkts[32];
-			uint16_t k = bp_eth_rx_burst(0, q, pkts, 32);
-			for (uint16_t i = 0; i < k; i++) {
-				struct bp_mbuf *m = pkts[i];
-				const uint8_t *p = bp_pktmbuf_mtod(m, const uint8_t *);
-				unsigned flow = (unsigned)(p[TESTPKT_L2 + 14] << 8 | p[TESTPKT_L2 + 15]);
-				uint32_t sw = 0;
-				bool hashed = bp_rss_hash_frame(p, m->pkt_len, types, rss.key, &sw);
-				bool ok = flow < FLOWS && !seen[flow] && m->pkt_len == LEN;
-				if (ok) {
-					flow_frame(want, flow, seq0 + flow, flow & 1);
-					ok = memcmp(p, want, LEN) == 0;
-				}
-				if (!ok || hashed != !!(m->ol_flags & BP_MBUF_F_RX_RSS_HASH) || (hashed && m->hash != sw) ||
-				    q != (hashed ? reta[sw & (E1000E_RETA_SIZE - 1)] : 0)) {
-					note("flow %u on queue %u: bytes %s, hash %s %#x (software %#x), flags %#llx", flow, q,
-					     ok ? "ok" : "wrong", hashed ? "expected" : "none expected", m->hash, sw,
-					     (unsigned long long)m->ol_flags);
-					bp_pktmbuf_free_bulk(pkts, k);
-					return false;
-				}
-				seen[flow] = true;
-				per_q[q]++;
-			}
-			bp_pktmbuf_free_bulk(pkts, k);
-			got += k;
-		}
-	}
-	if (got != FLOWS)
-		note("%u frames of %u came", got, FLOWS);
-	return got == FLOWS;
 }
 
 /* ---- RSS ---- */
@@ -132,10 +56,10 @@ TEST(e1000e_model_rss_spreads_flows_over_both_queues_with_the_software_hash)
 	CHECK_EQ(e1000_model_reg(m, E1000E_RSSRK + 36), 0xfa01acbe);
 	CHECK_EQ(e1000_model_reg(m, E1000E_RETA), 0x80008000);
 	CHECK_EQ(e1000_model_reg(m, E1000E_RETA + 124), 0x80008000);
-	uint64_t per_q[2];
+	uint64_t per_q[BP_MAX_QUEUES_PER_PORT];
 	for (uint64_t round = 0; round < 3; round++) {
 		inject_flows(m, round * 1000);
-		CHECK(rx_flows(round * 1000, RSS_ALL, per_q));
+		CHECK(rx_flows(round * 1000, RSS_ALL, per_q, 2));
 		CHECK(per_q[0] > FLOWS / 4 && per_q[1] > FLOWS / 4); /* reta: 0, 1, 0, 1, ... */
 		CHECK_EQ(E1000_MODEL_GET(m, rx_queue_frames[1]), (round + 1) * per_q[1]);
 	}
@@ -145,7 +69,7 @@ TEST(e1000e_model_rss_spreads_flows_over_both_queues_with_the_software_hash)
 		rss.key[i] = (uint8_t)(7 * i + 1);
 	CHECK_EQ(bp_eth_dev_rss_hash_update(0, &rss), 0);
 	inject_flows(m, 5000);
-	CHECK(rx_flows(5000, BP_ETH_RSS_IPV4, per_q)); /* TCP flows hashed on addresses only now */
+	CHECK(rx_flows(5000, BP_ETH_RSS_IPV4, per_q, 2)); /* TCP flows hashed on addresses only now */
 	CHECK_EQ(stats(0).ipackets, 4 * FLOWS);
 	CHECK_EQ(stats(0).ibytes, 4 * FLOWS * (uint64_t)LEN);
 	CHECK(rig_down());
@@ -156,19 +80,19 @@ TEST(e1000e_model_reta_update_moves_every_flow_and_types_off_sends_all_to_queue_
 	CHECK(e1000e_up(1, 512, 64, 4096, RSS_ALL, 0, 0));
 	struct e1000_model *m = rig.m[0];
 	uint16_t reta[E1000E_RETA_SIZE];
-	uint64_t per_q[2];
+	uint64_t per_q[BP_MAX_QUEUES_PER_PORT];
 	for (unsigned i = 0; i < E1000E_RETA_SIZE; i++)
 		reta[i] = 1;
 	CHECK_EQ(bp_eth_dev_rss_reta_update(0, reta, E1000E_RETA_SIZE), 0); /* started */
 	inject_flows(m, 0);
-	CHECK(rx_flows(0, RSS_ALL, per_q));
+	CHECK(rx_flows(0, RSS_ALL, per_q, 2));
 	CHECK_EQ(per_q[1], FLOWS);
 	/* hash types off: no RSS, every frame on queue 0, none with a hash */
 	const struct bp_eth_rss_conf off = { .hash_types = 0 };
 	CHECK_EQ(bp_eth_dev_rss_hash_update(0, &off), 0);
 	CHECK_EQ(e1000_model_reg(m, E1000E_MRQC), 0);
 	inject_flows(m, 1000);
-	CHECK(rx_flows(1000, 0, per_q));
+	CHECK(rx_flows(1000, 0, per_q, 2));
 	CHECK_EQ(per_q[0], FLOWS);
 	/* stopped, the table and the types change; start programs them */
 	CHECK_EQ(bp_eth_dev_stop(0), 0);
@@ -180,7 +104,7 @@ TEST(e1000e_model_reta_update_moves_every_flow_and_types_off_sends_all_to_queue_
 	e1000_model_poke(m, E1000E_MRQC, 0); /* as a reset would leave it */
 	CHECK_EQ(bp_eth_dev_start(0), 0);
 	inject_flows(m, 2000);
-	CHECK(rx_flows(2000, RSS_ALL, per_q));
+	CHECK(rx_flows(2000, RSS_ALL, per_q, 2));
 	CHECK(per_q[0] > 0 && per_q[1] > 0);
 	CHECK(rig_down());
 }
@@ -195,34 +119,6 @@ TEST(e1000e_model_rx_ring_fills_to_the_last_descriptor_and_misses_are_counted)
 	CHECK(rx_fill_rounds(m, 0, nb, 5));
 	CHECK_EQ(stats(0).q_ipackets[1], 0);
 	CHECK(rig_down());
-}
-
-/* Takes n0 frames seq0.. and n1 frames seq1.. that the two tx queues sent,
- * interleaved as the NIC pleases, each checked and each queue's in order. */
-static bool sent_two_queues(struct e1000_model *m, uint64_t seq0, uint64_t n0, uint64_t seq1, uint64_t n1)
-{
-	uint64_t next[2] = { seq0, seq1 }, end[2] = { seq0 + n0, seq1 + n1 };
-	uint64_t deadline = model_now_ns() + WAIT * 1000000ull;
-	while (next[0] < end[0] || next[1] < end[1]) {
-		struct model_frame *f = fq_pop(&m->out);
-		if (!f) {
-			if (model_now_ns() > deadline) {
-				note("sent: queue 0 up to %llu, queue 1 up to %llu", (unsigned long long)next[0],
-				     (unsigned long long)next[1]);
-				return false;
-			}
-			continue;
-		}
-		uint64_t seq = UINT64_MAX;
-		(void)testpkt_check(f->data, f->len, &seq);
-		int q = seq >= seq1 ? 1 : 0;
-		bool ok = frame_ok(f->data, f->len, next[q]);
-		free(f);
-		if (!ok)
-			return false;
-		next[q]++;
-	}
-	return true;
 }
 
 TEST(e1000e_model_tx_both_queues_fill_to_the_last_descriptor_and_keep_sending)
@@ -317,7 +213,7 @@ TEST(e1000e_model_stop_start_returns_every_mbuf_and_starts_clean)
 {
 	CHECK(e1000e_up(1, 512, 64, 4096, RSS_ALL, 0, 0));
 	struct e1000_model *m = rig.m[0];
-	uint64_t per_q[2];
+	uint64_t per_q[BP_MAX_QUEUES_PER_PORT];
 	inject_flows(m, 0); /* never read: frames in both rings at the stop */
 	CHECK(e1000_model_wait_quiet(m, WAIT));
 	e1000_model_pause(m, true);
@@ -334,7 +230,7 @@ TEST(e1000e_model_stop_start_returns_every_mbuf_and_starts_clean)
 		CHECK_EQ(bp_eth_rx_burst(0, 1, stale, 32), 0);
 		uint64_t seq0 = 10000 * (cycle + 1);
 		inject_flows(m, seq0); /* fewer than the rings hold: nothing missed */
-		CHECK(rx_flows(seq0, RSS_ALL, per_q));
+		CHECK(rx_flows(seq0, RSS_ALL, per_q, 2));
 		CHECK_EQ(stats(0).imissed, 0);
 		CHECK_EQ(tx_frames_q(0, 1, seq0, 100, 32), 100);
 		CHECK(sent_frames(m, seq0, 100));
@@ -374,22 +270,6 @@ TEST(e1000e_model_link_down_and_up_through_the_other_vector)
 	CHECK(rig_down());
 }
 
-/* A frame for flow `flow` after delay_ms, from a thread. */
-struct flow_later {
-	struct e1000_model *m;
-	unsigned flow;
-};
-
-static void *inject_flow_later(void *arg)
-{
-	struct flow_later *d = arg;
-	uint8_t f[LEN];
-	usleep(20 * 1000);
-	flow_frame(f, d->flow, 7000 + d->flow, d->flow & 1);
-	e1000_model_inject(d->m, f, LEN);
-	return NULL;
-}
-
 TEST(e1000e_model_rx_interrupt_wakes_the_queue_the_frame_went_to)
 {
 	CHECK(e1000e_up(1, 64, 64, 4096, RSS_ALL, 1, 1));
@@ -398,20 +278,8 @@ TEST(e1000e_model_rx_interrupt_wakes_the_queue_the_frame_went_to)
 	CHECK(bp_eth_rx_intr_fd(0, 0) != bp_eth_rx_intr_fd(0, 1));
 	CHECK_EQ(e1000_model_reg(m, E1000_IMS), E1000_ICR_LSC | E1000E_ICR_OTHER); /* nothing armed */
 	/* a flow for each queue (reta: even entries queue 0, odd queue 1) */
-	unsigned flow_on[2] = { FLOWS, FLOWS };
-	uint16_t reta[E1000E_RETA_SIZE];
-	struct bp_eth_rss_conf rss;
-	CHECK_EQ(bp_eth_dev_rss_reta_query(0, reta, E1000E_RETA_SIZE), 0);
-	CHECK_EQ(bp_eth_dev_rss_hash_conf_get(0, &rss), 0);
-	for (unsigned f = 0; f < FLOWS; f++) {
-		uint8_t fr[LEN];
-		uint32_t h;
-		flow_frame(fr, f, 0, f & 1);
-		CHECK(bp_rss_hash_frame(fr, LEN, RSS_ALL, rss.key, &h));
-		if (flow_on[reta[h & 127]] == FLOWS)
-			flow_on[reta[h & 127]] = f;
-	}
-	CHECK(flow_on[0] < FLOWS && flow_on[1] < FLOWS);
+	unsigned flow_on[2];
+	CHECK(flows_per_queue(RSS_ALL, 2, flow_on));
 	for (int round = 0; round < 5; round++) {
 		for (uint16_t q = 0; q < 2; q++) {
 			uint16_t other = (uint16_t)(1 - q);
