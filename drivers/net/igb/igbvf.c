@@ -150,6 +150,9 @@ static int igbvf_link_update(struct bp_eth_dev *dev, int wait)
 		up = link_check_locked(a);
 	}
 	stats_accumulate_locked(a); /* often enough for the 32-bit counters */
+	BP_LOG(DEBUG, "%s: link %s: VTSTATUS %#x, V2PMailbox %#x, CTS %d, PF reset %d, VTEIMS %#x, VTIVAR_MISC %#x",
+	       dev->name, up ? "up" : "down", bp_read32(a->regs, IGBVF_STATUS), igb_mbx_state(&a->mbx), a->mbx.cts,
+	       a->need_reset, bp_read32(a->regs, IGBVF_EIMS), bp_read32(a->regs, IGBVF_IVAR_MISC));
 	pthread_mutex_unlock(&a->lock);
 	return 0;
 }
@@ -165,6 +168,12 @@ static void mbx_intr(void *arg)
 	uint8_t was = a->eth->link.up;
 	bool now = link_check_locked(a);
 	bp_write32(a->regs, IGBVF_EICR, 1u << VEC_MBX);
+	/* Unmasked again: QEMU 10's igb sets in EIAM every bit a VTEIAM write
+	 * leaves clear (igb_set_eiam ORs in ~val), so the mailbox's vector
+	 * masks itself after each message there; on an 82576 this is a no-op. */
+	bp_write32(a->regs, IGBVF_EIMS, 1u << VEC_MBX);
+	BP_LOG(DEBUG, "%s: mailbox interrupt: VTSTATUS %#x, CTS %d, PF reset %d, link %s", a->eth->name,
+	       bp_read32(a->regs, IGBVF_STATUS), a->mbx.cts, a->need_reset, now ? "up" : "down");
 	pthread_mutex_unlock(&a->lock);
 	if (was != now)
 		bp_eth_dev_event(a->eth, BP_ETH_EVENT_LINK);
