@@ -162,11 +162,13 @@ uint64_t tx_frames_q(uint16_t port, uint16_t queue, uint64_t seq0, uint64_t n, u
 }
 
 /* Takes n frames from what model m sent, each checked, in order. */
-bool sent_frames(struct e1000_model *m, uint64_t seq0, uint64_t n)
+bool sent_frames(struct e1000_model *m, uint64_t seq0, uint64_t n) { return sent_frames_fq(&m->out, seq0, n); }
+
+bool sent_frames_fq(struct frame_queue *out, uint64_t seq0, uint64_t n)
 {
 	uint64_t deadline = model_now_ns() + WAIT * 1000000ull;
 	for (uint64_t i = 0; i < n;) {
-		struct model_frame *f = fq_pop(&m->out);
+		struct model_frame *f = fq_pop(out);
 		if (!f) {
 			if (model_now_ns() > deadline) {
 				note("the NIC sent %llu frames of %llu", (unsigned long long)i, (unsigned long long)n);

@@ -57,6 +57,8 @@ uint64_t tx_frames(uint16_t port, uint64_t seq0, uint64_t n, uint16_t burst);
 uint64_t tx_frames_q(uint16_t port, uint16_t queue, uint64_t seq0, uint64_t n, uint16_t burst);
 /* Takes n frames from what model m sent, each checked, in order. */
 bool sent_frames(struct e1000_model *m, uint64_t seq0, uint64_t n);
+/* The same from any model's queue of sent frames. */
+bool sent_frames_fq(struct frame_queue *out, uint64_t seq0, uint64_t n);
 /* Polls rx_burst until n frames came (seq0.., in order, each checked) or the
  * time is up; how many came. */
 uint64_t rx_frames(uint16_t port, uint16_t burst, uint64_t seq0, uint64_t n, bool *intact);

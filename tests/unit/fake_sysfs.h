@@ -6,6 +6,7 @@
 #ifndef BYPASS_TEST_FAKE_SYSFS_H
 #define BYPASS_TEST_FAKE_SYSFS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* flags: space-separated: "noiommu" (no IOMMU groups), "nooverride" (a kernel
@@ -21,6 +22,9 @@ const char *fake_driver_of(const char *addr);
 const char *fake_read(const char *rel);
 /* A process PID named COMM with TARGET open (proc/PID/comm, proc/PID/fd/N). */
 int fake_add_proc(int pid, const char *comm, const char *target);
+/* Runs "bypass CMD ARGS" (devbind_main) against the fake machine, with every
+ * root option pointing into it; its output in out, its errors in err. */
+int fake_bypass(const char *args, char *out, size_t outlen, char *err, size_t errlen);
 /* How many writes the fake kernel saw. */
 extern unsigned fake_writes;
 

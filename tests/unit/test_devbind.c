@@ -17,29 +17,7 @@ static char out[65536], err[16384];
 static const char *root;
 
 /* Runs "bypass CMD ARGS" against the fake machine; output in out/err. */
-static int bypass(const char *args)
-{
-	char buf[2048], *argv[64];
-	int argc = 0;
-	snprintf(buf, sizeof(buf),
-		 "%s --sysfs %s/sys --procfs %s/proc --etc %s/etc --state-dir %s/run/bypass "
-		 "--modules-dir %s/lib/modules --pci-ids %s/pci.ids --modprobe %s/modprobe --insmod %s/insmod "
-		 "--source-root %s/src",
-		 args, root, root, root, root, root, BYPASS_FIXTURES, root, root, root);
-	for (char *s = strtok(buf, " "); s && argc < 63; s = strtok(NULL, " "))
-		argv[argc++] = s;
-	argv[argc] = NULL;
-	out[0] = err[0] = '\0'; /* fmemopen leaves the last run's text when nothing is written */
-	FILE *o = fmemopen(out, sizeof(out), "w"), *e = fmemopen(err, sizeof(err), "w");
-	setvbuf(o, NULL, _IONBF, 0);
-	setvbuf(e, NULL, _IONBF, 0);
-	int rc = devbind_main(argc, argv, o, e);
-	fclose(o);
-	fclose(e);
-	if (getenv("TEST_VERBOSE"))
-		printf("$ bypass %s -> %d\n%s%s", args, rc, out, err);
-	return rc;
-}
+static int bypass(const char *args) { return fake_bypass(args, out, sizeof(out), err, sizeof(err)); }
 
 static bool exists(const char *rel)
 {

@@ -349,6 +349,29 @@ static int refusal(const struct db_opts *o, const struct db_dev *d, const char *
 	return 1;
 }
 
+/* A PF whose VFs a user-space driver holds stays where it is: its driver
+ * leaving (igb's remove, vfio-pci's) disables SR-IOV, and the VFs vanish
+ * under the programs that drive them. Not even --force: restore the VFs
+ * first. One line, and 1, if so. */
+static int pf_refusal(const struct db_opts *o, const struct db_dev *d, const char *verb)
+{
+	char list[DB_MAX_VFS * 40], addrs[DB_MAX_VFS * 14] = "";
+	int n = db_vfs_on_user_drivers(o, d, list, sizeof(list));
+	if (!n)
+		return 0;
+	for (const char *s = list; *s; s = strstr(s, ", ") ? strstr(s, ", ") + 2 : s + strlen(s)) {
+		size_t l = strlen(addrs);
+		snprintf(addrs + l, sizeof(addrs) - l, "%s%.12s", l ? " " : "", s);
+	}
+	fprintf(o->err, "bypass: refusing to %s %s (%s), nothing was changed: its virtual function%s %s %s on a "
+			"user-space driver, and the PF leaving %s would remove %s under %s; give %s back first: "
+			"bypass restore %s\n",
+		verb, d->addr, d->driver[0] ? d->driver : "no driver", n > 1 ? "s" : "", list, n > 1 ? "are" : "is",
+		d->driver[0] ? d->driver : "its driver", n > 1 ? "them" : "it", n > 1 ? "their users" : "its user",
+		n > 1 ? "them" : "it", addrs);
+	return 1;
+}
+
 /* With --force, what will be lost and what happens to the process that drives
  * the device; and, forced or not, what binding takes from the machine. */
 static void warnings(const struct db_opts *o, const struct db_dev *d, const struct db_reasons *r)
@@ -424,6 +447,16 @@ static int vfio_viable(const struct db_opts *o, const struct db_dev *d, struct d
 		/* Bridges stay on pcieport; vfio accepts that. */
 		if (!m.driver[0] || !strcmp(m.driver, "vfio-pci") || !strcmp(m.driver, "pcieport"))
 			continue;
+		if (d->physfn[0] && !strcmp(m.addr, d->physfn)) {
+			/* Binding the PF too would take the VF away: its driver holds SR-IOV. */
+			closedir(dd);
+			fprintf(o->err, "bypass: %s is a virtual function in IOMMU group %d with its own PF %s (%s): "
+					"the bridge above them does not isolate functions (no ACS), and the PF must stay on "
+					"%s for the VF to exist, so vfio-pci cannot take the VF; bypass bind --driver "
+					"bypass_uio %s works without IOMMU isolation\n",
+				d->addr, d->iommu_group, m.addr, m.driver, m.driver, d->addr);
+			return -EBUSY;
+		}
 		size_t l = strlen(blockers);
 		snprintf(blockers + l, sizeof(blockers) - l, "%s%s (%s)", l ? ", " : "", m.addr, m.driver);
 	}
@@ -486,7 +519,7 @@ static int cmd_bind(const struct db_opts *o, int argc, char **argv)
 			continue;
 		db_safety(o, d, &why[i]);
 		db_holders(o, d, &why[i]);
-		if (refusal(o, d, "bind", &why[i])) {
+		if (pf_refusal(o, d, "bind") || refusal(o, d, "bind", &why[i])) {
 			rc = 1;
 			continue;
 		}
@@ -499,10 +532,14 @@ static int cmd_bind(const struct db_opts *o, int argc, char **argv)
 	for (int i = 0; i < argc && !rc; i++)
 		if (strcmp(set[i].driver, target)) {
 			warnings(o, &set[i], &why[i]);
-			if (!strcmp(target, "uio_pci_generic") && !has_intx(o, set[i].addr))
-				fprintf(o->err, "bypass: warning: %s has no INTx pin (an SR-IOV virtual function?): "
-						"uio_pci_generic gives it no interrupt at all; bypass_uio or vfio-pci "
-						"give it MSI-X\n", set[i].addr);
+			if (!strcmp(target, "uio_pci_generic") && !has_intx(o, set[i].addr)) {
+				char of[48] = "";
+				if (set[i].physfn[0])
+					snprintf(of, sizeof(of), " (a virtual function of %s)", set[i].physfn);
+				fprintf(o->err, "bypass: warning: %s%s has no INTx pin%s: uio_pci_generic gives it no "
+						"interrupt at all, only poll mode works; bypass_uio or vfio-pci give it "
+						"MSI-X\n", set[i].addr, of, set[i].physfn[0] ? "" : " (an SR-IOV virtual function?)");
+			}
 		}
 	free(why);
 	if (rc)
@@ -569,7 +606,7 @@ static int cmd_unbind(const struct db_opts *o, int argc, char **argv)
 		}
 		db_safety(o, &d, &r);
 		db_holders(o, &d, &r);
-		if (refusal(o, &d, "unbind", &r)) {
+		if (pf_refusal(o, &d, "unbind") || refusal(o, &d, "unbind", &r)) {
 			rc = 1;
 			continue;
 		}
@@ -608,7 +645,7 @@ static int restore_one(const struct db_opts *o, struct db_dev *d)
 	 * process that drives it. */
 	struct db_reasons r = { 0 };
 	db_holders(o, d, &r);
-	if (refusal(o, d, "restore", &r))
+	if (pf_refusal(o, d, "restore") || refusal(o, d, "restore", &r))
 		return 1;
 	warnings(o, d, &r);
 	persist_remove(o, d->addr);
@@ -647,12 +684,18 @@ static int cmd_restore(const struct db_opts *o, int argc, char **argv)
 	if (o->all) {
 		struct db_dev *devs;
 		int n = db_dev_scan(o, &devs);
-		for (int i = 0; i < n; i++) {
-			char remembered[64];
-			db_state_load(o, devs[i].addr, remembered, sizeof(remembered));
-			if (db_is_user_driver(devs[i].driver) || (remembered[0] && strcmp(remembered, devs[i].driver)))
-				rc |= restore_one(o, &devs[i]);
-		}
+		/* VFs first: a PF is not moved while its VFs are on user-space drivers. */
+		for (int pass = 0; pass < 2; pass++)
+			for (int i = 0; i < n; i++) {
+				char remembered[64];
+				bool vf = devs[i].physfn[0] != '\0';
+				if (vf == (pass == 1))
+					continue;
+				db_state_load(o, devs[i].addr, remembered, sizeof(remembered));
+				if (db_is_user_driver(devs[i].driver) ||
+				    (remembered[0] && strcmp(remembered, devs[i].driver)))
+					rc |= restore_one(o, &devs[i]);
+			}
 		free(devs);
 		return rc;
 	}

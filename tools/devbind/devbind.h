@@ -17,6 +17,7 @@
 #define DB_ADDR_LEN BP_PCI_ADDR_LEN
 #define DB_MAX_IFACES 4
 #define DB_MAX_REASONS 16
+#define DB_MAX_VFS 64
 
 struct db_opts {
 	const char *sysfs, *procfs, *etc, *state_dir, *modules_dir, *pci_ids, *modprobe, *insmod;
@@ -39,6 +40,12 @@ struct db_dev {
 	char ifaces[DB_MAX_IFACES][32];
 	int nb_ifaces;
 	char name[160]; /* vendor and device names from pci.ids, or "" */
+	/* SR-IOV (PCIe SR-IOV 1.1; sysfs: physfn, virtfnN, sriov_totalvfs and
+	 * sriov_numvfs, Documentation/ABI/testing/sysfs-bus-pci) */
+	char physfn[DB_ADDR_LEN]; /* a VF: its PF; "" otherwise */
+	int sriov_total;          /* a PF: VFs it can have (0: not a PF) */
+	int nb_vfs;               /* a PF: VFs it has now, addresses in vfs */
+	char vfs[DB_MAX_VFS][DB_ADDR_LEN];
 };
 
 /* What a reason means for bind/unbind. */
@@ -90,6 +97,11 @@ int db_read_str(const char *path, char *buf, size_t len);
 void db_link_base(const char *path, char *out, size_t len);
 char *db_path(char *buf, size_t len, const char *root, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+
+/* A PF's VFs that a user-space driver holds (vfio-pci, uio, bypass_uio):
+ * moving the PF off its driver would remove them under their users. Writes
+ * "ADDR (driver), ..." into list; returns how many. */
+int db_vfs_on_user_drivers(const struct db_opts *o, const struct db_dev *pf, char *list, size_t len);
 
 /* ---- status.c ---- */
 int db_cmd_status(const struct db_opts *o);

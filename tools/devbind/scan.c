@@ -95,6 +95,19 @@ int db_dev_read(const struct db_opts *o, const char *addr, struct db_dev *d)
 	char numa[16];
 	d->numa_node = db_read_str(db_path(p, sizeof(p), dir, "/numa_node"), numa, sizeof(numa)) == 0
 			       ? atoi(numa) : -1;
+	/* SR-IOV: a VF's physfn link names its PF; a PF has sriov_totalvfs and
+	 * one virtfnN link per VF it has now (N = 0..numvfs-1, in order). */
+	db_link_base(db_path(p, sizeof(p), dir, "/physfn"), d->physfn, sizeof(d->physfn));
+	char tot[16];
+	if (db_read_str(db_path(p, sizeof(p), dir, "/sriov_totalvfs"), tot, sizeof(tot)) == 0)
+		d->sriov_total = atoi(tot);
+	for (int n = 0; d->sriov_total > 0 && n < DB_MAX_VFS; n++) {
+		char vf[DB_ADDR_LEN + 1];
+		db_link_base(db_path(p, sizeof(p), dir, "/virtfn%d", n), vf, sizeof(vf));
+		if (!vf[0])
+			break;
+		snprintf(d->vfs[d->nb_vfs++], DB_ADDR_LEN, "%.12s", vf);
+	}
 	/* Interfaces: net/<if>, or under a virtio child (virtio-net). */
 	const char *where[] = { "/net", "/virtio%d/net" };
 	for (int w = 0; w < 2 && d->nb_ifaces == 0; w++) {
@@ -207,6 +220,21 @@ void db_default_driver(const struct db_opts *o, const struct db_dev *d, char *ou
 		}
 	}
 	fclose(f);
+}
+
+int db_vfs_on_user_drivers(const struct db_opts *o, const struct db_dev *pf, char *list, size_t len)
+{
+	int n = 0;
+	list[0] = '\0';
+	for (int i = 0; i < pf->nb_vfs; i++) {
+		struct db_dev vf;
+		if (db_dev_read(o, pf->vfs[i], &vf) < 0 || !db_is_user_driver(vf.driver))
+			continue;
+		size_t l = strlen(list);
+		snprintf(list + l, len - l, "%s%s (%s)", l ? ", " : "", vf.addr, vf.driver);
+		n++;
+	}
+	return n;
 }
 
 bool db_iommu_present(const struct db_opts *o)

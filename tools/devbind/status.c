@@ -51,6 +51,30 @@ static const char *kind(const struct db_dev *d)
 	return !d->driver[0] ? "none" : db_is_user_driver(d->driver) ? "user" : "kernel";
 }
 
+/* A PF's VF: its driver, and whether it is free: on no driver or a
+ * user-space one that no process holds. `use` says what holds it. */
+static bool vf_free(const struct db_opts *o, const char *addr, struct db_dev *vf, char *use, size_t len)
+{
+	struct db_reasons r = { 0 };
+	use[0] = '\0';
+	if (db_dev_read(o, addr, vf) < 0) {
+		snprintf(use, len, "gone");
+		return false;
+	}
+	if (vf->driver[0] && !db_is_user_driver(vf->driver)) {
+		snprintf(use, len, "the kernel's%s%s", vf->nb_ifaces ? ", interface " : "",
+			 vf->nb_ifaces ? vf->ifaces[0] : "");
+		return false;
+	}
+	db_holders(o, vf, &r);
+	for (int j = 0; j < r.n; j++)
+		if (r.kind[j] == DB_HELD) {
+			snprintf(use, len, "%s", r.text[j]);
+			return false;
+		}
+	return true;
+}
+
 static void status_json(const struct db_opts *o, struct db_dev *devs, int n)
 {
 	FILE *f = o->out;
@@ -107,6 +131,28 @@ static void status_json(const struct db_opts *o, struct db_dev *devs, int n)
 				}
 			fputc(']', f);
 		}
+		fputs(", \"physfn\": ", f);
+		if (d->physfn[0])
+			json_str(f, d->physfn);
+		else
+			fputs("null", f);
+		fprintf(f, ", \"sriov_totalvfs\": %d, \"vfs\": [", d->sriov_total);
+		for (int v = 0; v < d->nb_vfs; v++) {
+			struct db_dev vf;
+			char use[200];
+			bool free_ = vf_free(o, d->vfs[v], &vf, use, sizeof(use));
+			fprintf(f, "%s{\"address\": ", v ? ", " : "");
+			json_str(f, d->vfs[v]);
+			fputs(", \"driver\": ", f);
+			if (vf.driver[0])
+				json_str(f, vf.driver);
+			else
+				fputs("null", f);
+			fprintf(f, ", \"free\": %s, \"in_use\": ", free_ ? "true" : "false");
+			json_str(f, use);
+			fputc('}', f);
+		}
+		fputc(']', f);
 		snprintf(buf, sizeof(buf), "%d", d->iommu_group);
 		fprintf(f, ", \"iommu_group\": %s, \"numa_node\": %d}", d->iommu_group >= 0 ? buf : "null",
 			d->numa_node);
@@ -134,6 +180,22 @@ static void status_row(const struct db_opts *o, struct db_dev *d)
 	if (d->numa_node >= 0)
 		fprintf(o->out, "; numa node %d", d->numa_node);
 	fputc('\n', o->out);
+	if (d->physfn[0])
+		fprintf(o->out, "      SR-IOV virtual function of %s\n", d->physfn);
+	if (d->sriov_total > 0) {
+		fprintf(o->out, "      SR-IOV physical function: %d of %d virtual functions%s\n", d->nb_vfs,
+			d->sriov_total, d->nb_vfs ? "" : " (make some: echo N > /sys/bus/pci/devices/ADDR/sriov_numvfs)");
+		for (int v = 0; v < d->nb_vfs; v++) {
+			struct db_dev vf;
+			char vuse[200];
+			bool free_ = vf_free(o, d->vfs[v], &vf, vuse, sizeof(vuse));
+			fprintf(o->out, "        %s  %s, %s%s", d->vfs[v], vf.driver[0] ? vf.driver : "no driver",
+				free_ ? "free" : "in use: ", free_ ? "" : vuse);
+			if (vf.iommu_group >= 0)
+				fprintf(o->out, "; iommu group %d", vf.iommu_group);
+			fputc('\n', o->out);
+		}
+	}
 	/* the labels, by kind: DB_ACTIVE, DB_NEVER, DB_WARN, DB_HELD */
 	static const char *const label[] = { "active", "never bound", "warning", "in use" };
 	if (r.n == db_reasons_count(&r, DB_WARN) && (db_is_network(d) || db_is_storage(d)))
