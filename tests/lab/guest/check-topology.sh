@@ -13,28 +13,33 @@ e1000ex2) want=("0x8086:0x10d3:e1000e" "0x8086:0x10d3:e1000e") ;;
 virtiox2) want=("0x1af4:0x1041:virtio-pci" "0x1af4:0x1041:virtio-pci") ;;
 virtio-legacyx2) want=("0x1af4:0x1000:virtio-pci" "0x1af4:0x1000:virtio-pci") ;;
 mixed) want=("0x8086:0x100e:e1000" "0x8086:0x10d3:e1000e" "0x1af4:0x1041:virtio-pci") ;;
+igbx2) want=("0x8086:0x10c9:igb" "0x8086:0x10c9:igb") ;;
 *) echo "unknown topology $topo"; exit 2 ;;
 esac
+# The NICs' addresses: slots 3, 4, ... of the root bus, or (igb) each behind
+# its own PCIe root port in those slots, on buses 1, 2, ...
+addr() { case $topo in igb*) echo "0$1:00.0" ;; *) echo "00:0$((${1} + 2)).0" ;; esac; }
 
 # 1. Each NIC at its fixed address, with its ids, class and kernel driver.
-slot=3
+i=1
 for w in "${want[@]}"; do
-	dev=/sys/bus/pci/devices/0000:00:0$slot.0
+	slot=$(addr $i)
+	dev=/sys/bus/pci/devices/0000:$slot
 	ids=$(cat "$dev/vendor" 2>/dev/null):$(cat "$dev/device" 2>/dev/null)
 	drv=$(basename "$(readlink "$dev/driver" 2>/dev/null)" 2>/dev/null)
 	cls=$(cat "$dev/class" 2>/dev/null)
 	if [ "$ids:$drv" = "$w" ] && [ "$cls" = 0x020000 ]; then
-		ok "nic 00:0$slot.0 is $w"
+		ok "nic $slot is $w"
 	else
-		fail "nic 00:0$slot.0 is $w" "found ids=$ids driver=$drv class=$cls"
+		fail "nic $slot is $w" "found ids=$ids driver=$drv class=$cls"
 	fi
 	# The kernel made an interface for it (virtio: under the virtio device).
 	if compgen -G "$dev/net/*" >/dev/null || compgen -G "$dev/virtio*/net/*" >/dev/null; then
-		ok "nic 00:0$slot.0 has a kernel interface"
+		ok "nic $slot has a kernel interface"
 	else
-		fail "nic 00:0$slot.0 has a kernel interface" "no net/ entry under $dev"
+		fail "nic $slot has a kernel interface" "no net/ entry under $dev"
 	fi
-	slot=$((slot + 1))
+	i=$((i + 1))
 done
 n=$(grep -l 0x020000 /sys/bus/pci/devices/*/class | wc -l)
 [ "$n" = ${#want[@]} ] && ok "exactly ${#want[@]} NICs" || fail "exactly ${#want[@]} NICs" "found $n"
@@ -50,7 +55,7 @@ check "/dev/vfio/vfio exists" test -c /dev/vfio/vfio
 # 3. The IOMMU is there exactly when asked for.
 groups=$(ls /sys/kernel/iommu_groups 2>/dev/null | wc -l)
 if [ "$iommu" = on ]; then
-	[ "$groups" -gt 0 ] && [ -e /sys/bus/pci/devices/0000:00:03.0/iommu_group ] &&
+	[ "$groups" -gt 0 ] && [ -e /sys/bus/pci/devices/0000:$(addr 1)/iommu_group ] &&
 		ok "IOMMU groups present" || fail "IOMMU groups present" "found $groups groups"
 	aw=$(cat /sys/class/iommu/*/intel-iommu/cap 2>/dev/null | head -n 1)
 	[ -n "$aw" ] && ok "intel-iommu visible" || fail "intel-iommu visible" "no /sys/class/iommu/*/intel-iommu"
