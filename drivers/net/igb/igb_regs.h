@@ -2,11 +2,19 @@
  * Intel 82576 (QEMU "igb", PF 8086:10c9) registers and advanced descriptors.
  * Source: "Intel 82576EB Gigabit Ethernet Controller Datasheet" (Intel
  * 82576eg-gbe-datasheet), cited as "datasheet" with the section that holds
- * the register (chapter 8: 8.2 general, 8.8 interrupts, 8.10 receive, 8.12
- * transmit, 8.19 statistics) or the function (chapter 7: 7.1 receive, 7.2
- * transmit, 7.3 interrupts; chapter 4.5 the initialization sequence). Where
- * QEMU's model (hw/net/igb_core.c, read to learn what the emulated device
- * does) differs in a way the PMD must allow for, the comment says so.
+ * the register (chapter 8: 8.2 general, 8.4 EEPROM, 8.8 interrupts, 8.10
+ * receive, 8.12 transmit, 8.19 statistics) or the function (chapter 7: 7.1
+ * receive, 7.2 transmit, 7.3 interrupts, 7.10 virtualization; chapter 4.5
+ * the initialization sequence). Where QEMU's model (hw/net/igb_core.c, read
+ * to learn what the emulated device does) differs in a way the PMD must
+ * allow for, the comment says so.
+ *
+ * Checked: every offset and bit below against Intel's own Linux igb
+ * headers (e1000_regs.h, e1000_defines.h) and QEMU's igb model; they
+ * agree. The section numbers could not be checked against the
+ * datasheet's text (the stored copy holds only its cover); QEMU's igb_core.c
+ * cites the same numbering for 8.8.10 (IMC), 8.19 (statistics), 7.10
+ * (virtualization) and 8.26.1 (a VF's queues, PF queue = VF + 8 x VF queue).
  *
  * The registers the 82576 keeps where the 82540EM has them (CTRL, STATUS,
  * EERD, CTRL_EXT, RCTL, TCTL, TIPG, MTA, RAL0/RAH0, the statistics at
@@ -41,19 +49,21 @@
 #define IGB_STATUS_NUM_VFS_SHIFT 14
 #define IGB_STATUS_NUM_VFS_MASK (0xfu << 14)
 
-/* EERD (8.2.5): start bit 0, done bit 1, word address 15:2, data 31:16 (the
- * 82574L's layout, not the 82540EM's). */
+/* EERD (8.4.2, EEPROM/Flash registers): start bit 0, done bit 1, word
+ * address 15:2, data 31:16 (the 82574L's layout, not the 82540EM's). */
 #define IGB_EERD_START (1u << 0)
 #define IGB_EERD_DONE (1u << 1)
 #define IGB_EERD_ADDR_SHIFT 2
 #define IGB_EERD_DATA_SHIFT 16
 
 /* ---- interrupts, datasheet 7.3 and 8.8 ----
- * ICR, ICS, IMS, IMC and IAM (8.8.7-8.8.11) are at 0x1500-0x1510 and, for
- * the 82575's drivers, also where the 82540EM has them (E1000_ICR 0xC0,
- * E1000_ICS 0xC8, E1000_IMS 0xD0, E1000_IMC 0xD8, IAM 0xE0), with its cause
- * bits (LSC 2, RXDW 7 where the 82540EM has RXT0). The PMD uses the old
- * offsets: QEMU's igb decodes only those (a write of 0x1508 is lost there). */
+ * ICR, ICS, IMS, IMC and IAM (8.8.7-8.8.11) are listed at 0x1500-0x1510;
+ * the 82576 also decodes them where the 82540EM has them (E1000_ICR 0xC0,
+ * E1000_ICS 0xC8, E1000_IMS 0xD0, E1000_IMC 0xD8, IAM 0xE0): Intel's own
+ * Linux igb driver uses only those offsets, for the 82575, 82576, I350 and
+ * I210 alike. The cause bits are the 82540EM's (LSC 2; RXDW 7 where the
+ * 82540EM has RXT0). The PMD uses the 0xC0 offsets: QEMU's igb decodes only
+ * those (its igb_core.c has no 0x1500 alias: a write of 0x1508 is lost). */
 #define IGB_ICR_ALIAS 0x01500
 #define IGB_GPIE 0x01514 /* General Purpose Interrupt Enable (8.8.15) */
 #define IGB_EICS 0x01520 /* Extended Interrupt Cause Set (8.8.2) */
@@ -65,7 +75,7 @@
 #define IGB_EITR(v) (0x01680 + 4 * (v)) /* per-vector throttling (8.8.12), v < 25 */
 #define IGB_IVAR0 0x01700                /* Interrupt Vector Allocation (8.8.13), 8 registers */
 #define IGB_IVAR_MISC 0x01740            /* the same for the other causes (8.8.14) */
-#define IGB_MSIX_VECTORS 25              /* the 82576's PF; QEMU's igb has 10 */
+#define IGB_MSIX_VECTORS 25              /* EICR bits, EITRs; QEMU's PF table has 10, Linux igb uses <= 10 */
 
 /* GPIE (8.8.15): NSICR clears ICR on read whatever IMS holds; Multiple_MSIX
  * makes each EICR bit one MSI-X vector's cause (7.3.1.3, "MSI-X mode");
@@ -87,8 +97,10 @@
 #define IGB_IVAR_TX_SHIFT(q) ((q) < 8 ? 8u : 24u)
 #define IGB_IVAR_MISC_OTHER_SHIFT 8
 
-/* EITR (8.8.12): the interval in bits 14:2, in microseconds on the 82576
- * (QEMU counts the register's value in 256 ns units: the same order). */
+/* EITR (8.8.12): the interval in bits 14:2, in 1 us units on the 82576
+ * (Linux igb: EITR 196, interval 49, is its "20K interrupts/s"). QEMU
+ * multiplies the whole register value (interval << 2, bits 14:1 kept) by
+ * 256 ns: 1.024 us per interval unit, 2.4% longer. */
 #define IGB_EITR_INTERVAL_SHIFT 2
 
 /* ---- receive, datasheet 7.1 and 8.10 ---- */
@@ -98,7 +110,10 @@
 #define IGB_MRQC 0x05818  /* Multiple Receive Queues Command (8.10.16) */
 /* MRQC.Multiple_Receive_Queues_Enable, bits 2:0: 000b none (every frame to
  * queue 0), 010b RSS only (QEMU's igb: RSS runs with (MRQC & 3) == 2 and
- * RXCSUM.PCSD). Hash types, bits 31:16 (7.1.2.10, receive-side scaling): */
+ * RXCSUM.PCSD). Hash types, bits 31:16 (7.1.2.10, receive-side scaling).
+ * Bit 21 is TcpIPv6 (frames without extension headers; Linux igb sets it
+ * with bit 18 on the 82576); QEMU's igb ignores bit 21 and hashes TCP/IPv6
+ * by bit 18 alone. */
 #define IGB_MRQC_RSS 0x2u
 #define IGB_MRQC_TCPIPV4 (1u << 16)
 #define IGB_MRQC_IPV4 (1u << 17)
@@ -110,7 +125,10 @@
 #define IGB_MRQC_UDPIPV6EX (1u << 24)
 #define IGB_RETA 0x05C00  /* Redirection Table (8.10.17): 32 registers */
 #define IGB_RETA_SIZE 128 /* entry i in byte i mod 4 of register i / 4, indexed by hash bits 6:0 */
-#define IGB_RETA_QUEUE_MASK 0x0fu /* an entry's queue (RSS only: 16 queues; QEMU reads bits 3:0) */
+/* An entry's queue in RSS-only mode: QEMU reads bits 3:0; Linux igb writes
+ * the 82576's queue unshifted (shifted to bit 3 with VMDq). The field's
+ * width on hardware is not checked against the datasheet. */
+#define IGB_RETA_QUEUE_MASK 0x0fu
 #define IGB_RSSRK 0x05C80 /* RSS Random Key (8.10.18): 10 registers, 40 bytes */
 #define IGB_RSS_KEY_LEN 40
 
@@ -126,7 +144,7 @@
  * family (E1000_RING_BAH, _LEN, _H, _T), and: */
 #define IGB_Q_SRRCTL 0x0C /* rx: Split and Replication Receive Control (8.10.2) */
 #define IGB_Q_XDCTL 0x28  /* RXDCTL (8.10.11) / TXDCTL (8.12.14) */
-#define IGB_RQDPC(q) (0x0C030u + 0x40u * (q)) /* rx queue q's drop count (8.19, RQDPC) */
+#define IGB_RQDPC(q) (0x0C030u + 0x40u * (q)) /* rx queue q's drop count, clear on read (QEMU; Linux igb adds it up) */
 
 /* SRRCTL (8.10.2): BSIZEPACKET in 1 KB units (bits 6:0), DESCTYPE (27:25)
  * 001b advanced one-buffer descriptors, Drop_En (31): a frame for this
@@ -177,6 +195,6 @@ enum igb_rss_type {
 #define IGB_TXD_ADV_LAYOUT { .lower = IGB_TXD_DTYP_DATA | IGB_TXD_DCMD_DEXT, .paylen = true }
 
 /* ---- statistics, datasheet 8.19 (beyond e1000_regs.h's) ---- */
-#define IGB_STATS_LAST 0x04124 /* the clear-on-read block ends here */
+#define IGB_STATS_LAST 0x04124 /* the clear-on-read block ends here (ICRXOC in Linux igb, HTCBDPC in QEMU) */
 
 #endif
