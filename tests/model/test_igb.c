@@ -49,12 +49,12 @@ TEST(igb_model_rss_spreads_flows_over_16_queues_with_the_software_hash)
 	CHECK_EQ(info.rss_key_len, 40);
 	struct e1000_model *m = rig.m[0];
 	/* Register images, pinned to the datasheet's layout rather than to the
-	 * model's reading of them: MRQC 010b with the eight hash-type bits
-	 * 16-20 and 22-24; key byte i in byte i mod 4 of RSSRK[i / 4]; RETA
+	 * model's reading of them: MRQC 010b with all nine hash-type bits
+	 * 16-24 (TCP/IPv6 sets both 18 and 21); key byte i in byte i mod 4 of RSSRK[i / 4]; RETA
 	 * entry i in byte i mod 4 of RETA[i / 4] (the table starts 0, 1, ...,
 	 * 15, 0, ...); SRRCTL 2 KB, advanced one-buffer (DESCTYPE 001b at bit
 	 * 25), Drop_En (bit 31); RXDCTL.ENABLE (bit 25) on every queue. */
-	CHECK_EQ(e1000_model_reg(m, IGB_MRQC), 0x01df0002u);
+	CHECK_EQ(e1000_model_reg(m, IGB_MRQC), 0x01ff0002u);
 	CHECK_EQ(e1000_model_reg(m, IGB_RSSRK), 0xda565a6d);
 	CHECK_EQ(e1000_model_reg(m, IGB_RSSRK + 36), 0xfa01acbe);
 	CHECK_EQ(e1000_model_reg(m, IGB_RETA), 0x03020100);

@@ -111,15 +111,16 @@
 /* MRQC.Multiple_Receive_Queues_Enable, bits 2:0: 000b none (every frame to
  * queue 0), 010b RSS only (QEMU's igb: RSS runs with (MRQC & 3) == 2 and
  * RXCSUM.PCSD). Hash types, bits 31:16 (7.1.2.10, receive-side scaling).
- * Bit 21 is TcpIPv6 (frames without extension headers; Linux igb sets it
- * with bit 18 on the 82576); QEMU's igb ignores bit 21 and hashes TCP/IPv6
- * by bit 18 alone. */
+ * TCP over IPv6 takes two bits: 21 (TcpIPv6, frames without extension
+ * headers) and 18 (TcpIPv6Ex, with them); QEMU's igb ignores bit 21 and
+ * hashes every TCP/IPv6 frame by bit 18 alone, so both are set. */
 #define IGB_MRQC_RSS 0x2u
 #define IGB_MRQC_TCPIPV4 (1u << 16)
 #define IGB_MRQC_IPV4 (1u << 17)
 #define IGB_MRQC_TCPIPV6EX (1u << 18)
 #define IGB_MRQC_IPV6EX (1u << 19)
 #define IGB_MRQC_IPV6 (1u << 20)
+#define IGB_MRQC_TCPIPV6 (1u << 21)
 #define IGB_MRQC_UDPIPV4 (1u << 22)
 #define IGB_MRQC_UDPIPV6 (1u << 23)
 #define IGB_MRQC_UDPIPV6EX (1u << 24)

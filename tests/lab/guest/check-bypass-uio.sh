@@ -9,7 +9,7 @@ set -u
 topo=$1
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
-ko=$root/lab/cache/bypass_uio/bypass_uio.ko
+ko=${BYPASS_UIO_KO:-$root/lab/cache/bypass_uio/bypass_uio.ko}
 a=0000:00:03.0 b=0000:00:04.0
 scratch
 drv() { basename "$(readlink "/sys/bus/pci/devices/$1/driver" 2>/dev/null)" 2>/dev/null; }
