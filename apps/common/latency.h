@@ -59,6 +59,21 @@ static inline void lat_print(FILE *f, const struct latency *l)
 		lat_quantile(l, 0.5), lat_quantile(l, 0.99), lat_quantile(l, 0.999), (double)l->max_ns / 1000);
 }
 
+/* The histogram in powers of two: bucket k counts samples in [2^(k-1), 2^k)
+ * us ([0, 1) for k = 0), up to LAT_LOG_BUCKETS - 1, which takes the rest. */
+#define LAT_LOG_BUCKETS 18 /* the last from 65.5 ms */
+static inline void lat_log_histogram(const struct latency *l, uint64_t out[LAT_LOG_BUCKETS])
+{
+	for (unsigned k = 0; k < LAT_LOG_BUCKETS; k++)
+		out[k] = 0;
+	for (uint32_t us = 0; l->bucket && us < LAT_BUCKETS; us++) {
+		unsigned k = 0;
+		while (k + 1 < LAT_LOG_BUCKETS && us >= (1u << k))
+			k++;
+		out[k] += l->bucket[us];
+	}
+}
+
 /* Adds src's samples to dst (one report for several receiving queues). */
 static inline void lat_merge(struct latency *dst, const struct latency *src)
 {

@@ -521,7 +521,7 @@ static int setup_ports(void)
 				s->tx_left = cfg.tx_count == UINT64_MAX
 						     ? UINT64_MAX
 						     : cfg.tx_count / senders + (q < cfg.tx_count % senders);
-				s->tx_rate = cfg.tx_rate / senders;
+				pace_init(&s->pace, cfg.tx_rate / senders);
 			}
 			if (cfg.verify && s->rx_queue != NO_QUEUE &&
 			    !(s->rx_next = calloc(TESTPKT_FLOWS_MAX, sizeof(*s->rx_next)))) {
