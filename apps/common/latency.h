@@ -42,8 +42,8 @@ static inline double lat_quantile(const struct latency *l, double q)
 	uint64_t want = (uint64_t)(q * (double)l->n + 0.999999), seen = 0;
 	for (uint32_t i = 0; l->bucket && i < LAT_BUCKETS; i++) {
 		seen += l->bucket[i];
-		if (seen >= want && seen)
-			return i + 0.5; /* the bucket's middle */
+		if (seen >= want && seen) /* the bucket's middle; the last has no top: the largest seen */
+			return i + 1 < LAT_BUCKETS ? i + 0.5 : (double)l->max_ns / 1000;
 	}
 	return (double)l->max_ns / 1000;
 }
