@@ -23,6 +23,7 @@
 #include "../common/testpkt.h"
 #include "../common/latency.h"
 #include "../common/pace.h"
+#include "../common/finish.h"
 #include "pktgen.h"
 
 static volatile sig_atomic_t stop;
@@ -227,15 +228,8 @@ out:
 	lat_free(&res.lat);
 	free(tx_seq);
 	free(rx_next);
-	uint16_t p;
-	BP_ETH_FOREACH_DEV(p)
-		bp_eth_dev_close(p);
-	if (mp) {
-		uint32_t in_use = bp_mempool_in_use_count(mp);
-		fprintf(pktgen_info(&cfg), "mbufs in use at exit: %u of %u\n", in_use, mp->size);
-		rc |= in_use != 0;
-		bp_mempool_free(mp);
-	}
+	if (app_close_ports(mp, pktgen_info(&cfg)))
+		rc = 1;
 	bp_cleanup();
 	return rc;
 }

@@ -21,6 +21,7 @@
 #include <bypass/log.h>
 #include <bypass/ethdev.h>
 #include "testpmd.h"
+#include "../common/finish.h"
 
 const char *const mode_names[] = { "io", "mac", "txonly", "rxonly" };
 
@@ -699,16 +700,8 @@ out:
 			close(work[l].epfd);
 	if (stop_fd >= 0)
 		close(stop_fd);
-	uint16_t p;
-	BP_ETH_FOREACH_DEV(p)
-		bp_eth_dev_close(p);
-	if (pool) {
-		uint32_t in_use = bp_mempool_in_use_count(pool);
-		printf("mbufs in use at exit: %u of %u\n", in_use, pool->size);
-		if (in_use)
-			rc = 1;
-		bp_mempool_free(pool);
-	}
+	if (app_close_ports(pool, stdout))
+		rc = 1;
 	bp_cleanup();
 	return rc;
 }

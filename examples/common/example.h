@@ -6,7 +6,10 @@
 #define BYPASS_EXAMPLE_H
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <signal.h>
+#include <getopt.h>
+#include <arpa/inet.h>
 #include <bypass/env.h>
 #include <bypass/ethdev.h>
 
@@ -27,6 +30,29 @@ static inline void ex_run_for(double seconds)
 }
 static inline bool ex_running(void) { return !ex_quit && (!ex_end || bp_rdtsc() - ex_t0 < ex_end); }
 
+/* bp_init, then the example's own options: --duration=SECONDS, and
+ * --ip=A.B.C.D where ip is given (left 0 when absent). -1 after a line
+ * saying what to give. */
+static inline int ex_init(int argc, char **argv, const char *name, double *duration, uint32_t *ip)
+{
+	int n = bp_init(argc, argv);
+	if (n < 0)
+		return -1;
+	argc -= n, argv += n;
+	static const struct option opts[] = { { "duration", required_argument, 0, 'd' },
+					      { "ip", required_argument, 0, 'i' }, { 0, 0, 0, 0 } };
+	int c, bad = 0;
+	optind = 1, opterr = 0; /* one line of ours, not getopt's too */
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1)
+		if (!(c == 'd' && (*duration = atof(optarg)) > 0) && !(c == 'i' && ip && inet_pton(AF_INET, optarg, ip) == 1))
+			bad = 1;
+	if (bad || optind < argc) {
+		fprintf(stderr, "%s: options are %s--duration=SECONDS\n", name, ip ? "--ip=A.B.C.D and " : "");
+		return -1;
+	}
+	return 0;
+}
+
 /* One rx and one tx queue of 1024 descriptors; promiscuous for a forwarder,
  * which passes on frames addressed to others. */
 static inline int ex_port_start(uint16_t port, struct bp_mempool *mp, bool promiscuous)
@@ -38,6 +64,26 @@ static inline int ex_port_start(uint16_t port, struct bp_mempool *mp, bool promi
 		return -1;
 	}
 	return 0;
+}
+
+/* A pool that fills every port's rings (and what bursts hold), and every
+ * port started with it; NULL after a line saying what is missing. */
+static inline struct bp_mempool *ex_start_ports(const char *name, uint16_t min_ports, bool promiscuous)
+{
+	uint16_t nb_ports = bp_eth_dev_count_avail(), p;
+	if (nb_ports < min_ports) {
+		fprintf(stderr, "%s: give %u port(s) or more: NICs with -a ADDR, or --vdev\n", name, min_ports);
+		return NULL;
+	}
+	struct bp_mempool *mp = bp_pktmbuf_pool_create(name, 2048u * nb_ports + 1024, 256, 0, BP_MBUF_DEFAULT_BUF_SIZE);
+	if (!mp)
+		return NULL;
+	BP_ETH_FOREACH_DEV(p)
+		if (ex_port_start(p, mp, promiscuous) < 0) {
+			bp_mempool_free(mp);
+			return NULL;
+		}
+	return mp;
 }
 
 /* Sends what the port takes and frees the rest (a full ring drops, never

@@ -14,10 +14,7 @@
  * kernel talks to), the TAP is the kernel. The TAP takes port 0's MAC
  * address, so the kernel's replies carry it, as if the NIC had answered.
  */
-#include <stdlib.h>
 #include <string.h>
-#include <getopt.h>
-#include <arpa/inet.h>
 #include "../common/example.h"
 
 /* For the kernel (a frame from port 0): ARP whose target protocol address
@@ -43,25 +40,10 @@ static bool for_kernel(const struct bp_mbuf *m, uint32_t ip)
 
 int main(int argc, char **argv)
 {
-	int n = bp_init(argc, argv);
-	if (n < 0)
-		return 1;
-	argc -= n, argv += n;
-	static const struct option opts[] = { { "ip", required_argument, 0, 'i' },
-					      { "duration", required_argument, 0, 'd' }, { 0, 0, 0, 0 } };
 	uint32_t ip = 0;
 	double duration = 0;
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c == 'i' && inet_pton(AF_INET, optarg, &ip) == 1)
-			continue;
-		if (c == 'd' && (duration = atof(optarg)) > 0)
-			continue;
-		fprintf(stderr, "exception: options are --ip=A.B.C.D (the host's address: its traffic goes to "
-				"the kernel) and --duration=SECONDS\n");
+	if (ex_init(argc, argv, "exception", &duration, &ip) < 0)
 		return 1;
-	}
 	/* The TAP, and the first two other ports. */
 	uint16_t p, data[2], nd = 0, tap = UINT16_MAX;
 	BP_ETH_FOREACH_DEV(p) {

@@ -7,9 +7,7 @@
  *
  *   bypass-l2fwd -l 0 -a 03:00.0 -a 04:00.0 -- [--duration=SECONDS]
  */
-#include <stdlib.h>
 #include <string.h>
-#include <getopt.h>
 #include "../common/example.h"
 
 /* The address table: open addressing over a power of two, keyed by the
@@ -64,30 +62,13 @@ static void queue(uint16_t port, struct bp_mbuf *m)
 
 int main(int argc, char **argv)
 {
-	int n = bp_init(argc, argv);
-	if (n < 0)
-		return 1;
-	argc -= n, argv += n;
-	static const struct option opts[] = { { "duration", required_argument, 0, 'd' }, { 0, 0, 0, 0 } };
 	double duration = 0;
-	optind = 1;
-	for (int c; (c = getopt_long(argc, argv, "", opts, NULL)) != -1;)
-		if (c != 'd' || (duration = atof(optarg)) <= 0) {
-			fprintf(stderr, "l2fwd: the option is --duration=SECONDS\n");
-			return 1;
-		}
-	uint16_t nb_ports = bp_eth_dev_count_avail(), p;
-	if (nb_ports < 2) {
-		fprintf(stderr, "l2fwd: give two ports or more (-a ADDR, --vdev)\n");
+	if (ex_init(argc, argv, "l2fwd", &duration, NULL) < 0)
 		return 1;
-	}
-	struct bp_mempool *mp = bp_pktmbuf_pool_create("l2fwd", 4096u * nb_ports, 256, 0,
-						       BP_MBUF_DEFAULT_BUF_SIZE);
+	struct bp_mempool *mp = ex_start_ports("l2fwd", 2, true);
 	if (!mp)
-		return 1;
-	BP_ETH_FOREACH_DEV(p)
-		if (ex_port_start(p, mp, true) < 0)
-			return ex_finish(mp), 1;
+		return bp_cleanup(), 1;
+	uint16_t nb_ports = bp_eth_dev_count_avail(), p;
 	printf("l2fwd: switching between %u ports\n", nb_ports);
 	fflush(stdout);
 

@@ -7,10 +7,7 @@
  *   bypass-responder -l 0 -a 04:00.0 -- --ip=192.0.2.10 [--duration=SECONDS]
  *   ping 192.0.2.10; arping 192.0.2.10           # from a host on that wire
  */
-#include <stdlib.h>
 #include <string.h>
-#include <getopt.h>
-#include <arpa/inet.h>
 #include "../common/example.h"
 
 static uint32_t my_ip; /* network order */
@@ -76,37 +73,21 @@ static bool echo_reply(uint8_t *eth, uint32_t len, const struct bp_ether_addr *m
 
 int main(int argc, char **argv)
 {
-	int n = bp_init(argc, argv);
-	if (n < 0)
-		return 1;
-	argc -= n, argv += n;
-	static const struct option opts[] = { { "ip", required_argument, 0, 'i' },
-					      { "duration", required_argument, 0, 'd' }, { 0, 0, 0, 0 } };
 	double duration = 0;
-	optind = 1;
-	for (int c; (c = getopt_long(argc, argv, "", opts, NULL)) != -1;) {
-		if ((c == 'i' && inet_pton(AF_INET, optarg, &my_ip) == 1) || (c == 'd' && (duration = atof(optarg)) > 0))
-			continue;
-		my_ip = 0;
-		break;
-	}
-	if (!my_ip || optind < argc) {
-		fprintf(stderr, "responder: give --ip=A.B.C.D (the address to answer for); --duration=SECONDS stops it\n");
+	if (ex_init(argc, argv, "responder", &duration, &my_ip) < 0)
 		return 1;
+	if (!my_ip) {
+		fprintf(stderr, "responder: give --ip=A.B.C.D, the address to answer for\n");
+		return bp_cleanup(), 1;
 	}
+	/* not promiscuous: what is not for the port's own MAC (or broadcast) is no question for us */
+	struct bp_mempool *mp = ex_start_ports("responder", 1, false);
+	if (!mp)
+		return bp_cleanup(), 1;
 	uint16_t nb_ports = bp_eth_dev_count_avail(), p;
 	struct bp_ether_addr mac[BP_MAX_ETHPORTS];
-	if (!nb_ports) {
-		fprintf(stderr, "responder: no ports; give NICs with -a ADDR or a --vdev\n");
-		return 1;
-	}
-	struct bp_mempool *mp = bp_pktmbuf_pool_create("responder", 2048u * nb_ports + 1024, 256, 0,
-						       BP_MBUF_DEFAULT_BUF_SIZE);
-	if (!mp)
-		return 1;
 	BP_ETH_FOREACH_DEV(p)
-		if (ex_port_start(p, mp, false) < 0 || bp_eth_macaddr_get(p, &mac[p]) < 0)
-			return ex_finish(mp), 1;
+		bp_eth_macaddr_get(p, &mac[p]);
 	char ipstr[INET_ADDRSTRLEN];
 	inet_ntop(AF_INET, &my_ip, ipstr, sizeof(ipstr));
 	printf("responder: answering ARP and ping for %s on %u port(s)\n", ipstr, nb_ports);

@@ -6,32 +6,19 @@
  *   bypass-skeleton -l 0 -a 03:00.0 -a 04:00.0          # two NICs
  *   bypass-skeleton -l 0 --no-huge --vdev net_null0 --vdev net_null1 -- --duration=2
  */
-#include <stdlib.h>
-#include <string.h>
 #include "../common/example.h"
 
 int main(int argc, char **argv)
 {
 	/* Environment options (cores, devices, memory) come before "--". */
-	int n = bp_init(argc, argv);
-	if (n < 0)
-		return 1;
 	double duration = 0;
-	if (argc - n > 1 && !strncmp(argv[n + 1], "--duration=", 11))
-		duration = atof(argv[n + 1] + 11);
-	uint16_t nb_ports = bp_eth_dev_count_avail(), p;
-	if (!nb_ports) {
-		fprintf(stderr, "skeleton: no ports; give NICs with -a ADDR or a --vdev\n");
+	if (ex_init(argc, argv, "skeleton", &duration, NULL) < 0)
 		return 1;
-	}
-	/* One pool of packet buffers for every ring: enough to fill them all. */
-	struct bp_mempool *mp = bp_pktmbuf_pool_create("skeleton", 2048u * nb_ports + 1024, 256, 0,
-						       BP_MBUF_DEFAULT_BUF_SIZE);
+	/* One pool of packet buffers for every ring, every port started. */
+	struct bp_mempool *mp = ex_start_ports("skeleton", 1, true);
 	if (!mp)
-		return 1;
-	BP_ETH_FOREACH_DEV(p)
-		if (ex_port_start(p, mp, true) < 0)
-			return ex_finish(mp), 1;
+		return bp_cleanup(), 1;
+	uint16_t nb_ports = bp_eth_dev_count_avail(), p;
 	printf("skeleton: forwarding on %u port(s); Ctrl-C to stop\n", nb_ports);
 	fflush(stdout);
 
