@@ -78,17 +78,25 @@ static int private_dir(const char *dir)
 }
 
 /* Sockets of processes that ended without bp_cleanup (killed): PID.sock
- * whose PID no longer exists. */
+ * that nothing listens on any more. Asked by connecting, not by the pid: a
+ * process in another pid namespace sharing the folder is alive though its
+ * pid means nothing here. */
 static void remove_stale(const char *dir)
 {
 	DIR *d = opendir(dir);
 	struct dirent *e;
 	while (d && (e = readdir(d))) {
 		char *end;
+		struct sockaddr_un sa = { .sun_family = AF_UNIX };
 		long pid = strtol(e->d_name, &end, 10);
-		if (pid > 0 && !strcmp(end, ".sock") && kill((pid_t)pid, 0) < 0 && errno == ESRCH) {
+		int n = snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s", dir, e->d_name);
+		if (pid <= 0 || strcmp(end, ".sock") || n < 0 || (size_t)n >= sizeof(sa.sun_path))
+			continue;
+		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno == ECONNREFUSED)
 			unlinkat(dirfd(d), e->d_name, 0);
-		}
+		if (fd >= 0)
+			close(fd);
 	}
 	if (d)
 		closedir(d);

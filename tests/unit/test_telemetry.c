@@ -242,3 +242,34 @@ TEST(telemetry_reads_race_close)
 	CHECK((intptr_t)answers > 0);
 	finish();
 }
+
+/* A socket a killed process left (bound, no one listening) is removed by the
+ * next process to start; a live one (ours, listening) is not. */
+TEST(telemetry_stale_socket_removed)
+{
+	char dir[80], stale[100], live[100];
+	struct stat st;
+	CHECK(start() >= 0);
+	snprintf(dir, sizeof(dir), "%s/telemetry", run_dir);
+	snprintf(stale, sizeof(stale), "%s/999999.sock", dir);
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", stale);
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	CHECK(bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0);
+	close(fd); /* the file stays, nothing listens */
+	/* a second listener stands for another live process */
+	snprintf(live, sizeof(live), "%s/999998.sock", dir);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", live);
+	int lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+	CHECK(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) == 0 && listen(lfd, 1) == 0);
+	bp_cleanup();
+	char args[256];
+	snprintf(args, sizeof(args), "-l 0 --no-huge --run-dir %s", run_dir);
+	CHECK(test_env(args) >= 0 && bp_telemetry_path() != NULL);
+	bool stale_gone = stat(stale, &st) < 0, live_kept = stat(live, &st) == 0;
+	close(lfd);
+	unlink(live);
+	CHECK(stale_gone);
+	CHECK(live_kept);
+	finish();
+}
