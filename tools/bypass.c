@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT
  * bypass: the command-line tool.
  *   bypass status | bind | unbind | restore   move devices between drivers
+ *   bypass stats [PID]                        a running process's ports, rates, pools
  *   bypass lab ...                            the QEMU lab (lab/lab in the source tree)
  */
 #include <stdio.h>
@@ -9,6 +10,7 @@
 #include <errno.h>
 #include <unistd.h>
 #include "devbind/devbind.h"
+#include "stats/stats.h"
 
 #ifndef BP_SOURCE_ROOT
 #error "BP_SOURCE_ROOT must name the source tree"
@@ -22,6 +24,8 @@ static void usage(FILE *f)
 		   "  unbind ADDR...                         take devices off their driver\n"
 		   "  restore ADDR...|--all                  give devices back to their kernel driver\n"
 		   "                                         (each: --help; --dry-run prints the sysfs writes)\n"
+		   "  stats [PID] [--watch] [--json|--prometheus]\n"
+		   "                                         a running bypass process's ports, rates, pools, lcores\n"
 		   "  lab prepare|run|shell|topologies ...   the QEMU lab with emulated NICs\n"
 		   "                                         (bypass lab --help for its options)\n"
 		   "  help                                   this text\n");
@@ -52,6 +56,8 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "lab") == 0)
 		return cmd_lab(argc - 1, argv + 1);
+	if (strcmp(argv[1], "stats") == 0)
+		return stats_main(argc - 1, argv + 1, stdout, stderr);
 	const char *src = getenv("BYPASS_SOURCE_ROOT");
 	devbind_default_source_root = src && *src ? src : BP_SOURCE_ROOT;
 	static const char *const devbind_cmds[] = { "status", "bind", "unbind", "restore" };

@@ -42,8 +42,8 @@ static inline double lat_quantile(const struct latency *l, double q)
 	uint64_t want = (uint64_t)(q * (double)l->n + 0.999999), seen = 0;
 	for (uint32_t i = 0; l->bucket && i < LAT_BUCKETS; i++) {
 		seen += l->bucket[i];
-		if (seen >= want && seen)
-			return i + 0.5; /* the bucket's middle */
+		if (seen >= want && seen) /* the bucket's middle; the last has no top: the largest seen */
+			return i + 1 < LAT_BUCKETS ? i + 0.5 : (double)l->max_ns / 1000;
 	}
 	return (double)l->max_ns / 1000;
 }
@@ -57,6 +57,21 @@ static inline void lat_print(FILE *f, const struct latency *l)
 	}
 	fprintf(f, "n=%llu p50=%.1f p99=%.1f p99.9=%.1f max=%.1f us\n", (unsigned long long)l->n,
 		lat_quantile(l, 0.5), lat_quantile(l, 0.99), lat_quantile(l, 0.999), (double)l->max_ns / 1000);
+}
+
+/* The histogram in powers of two: bucket k counts samples in [2^(k-1), 2^k)
+ * us ([0, 1) for k = 0), up to LAT_LOG_BUCKETS - 1, which takes the rest. */
+#define LAT_LOG_BUCKETS 18 /* the last from 65.5 ms */
+static inline void lat_log_histogram(const struct latency *l, uint64_t out[LAT_LOG_BUCKETS])
+{
+	for (unsigned k = 0; k < LAT_LOG_BUCKETS; k++)
+		out[k] = 0;
+	for (uint32_t us = 0; l->bucket && us < LAT_BUCKETS; us++) {
+		unsigned k = 0;
+		while (k + 1 < LAT_LOG_BUCKETS && us >= (1u << k))
+			k++;
+		out[k] += l->bucket[us];
+	}
 }
 
 /* Adds src's samples to dst (one report for several receiving queues). */

@@ -178,6 +178,29 @@ static inline uint32_t testpkt_flow(const uint8_t *p)
 	return port >= 1024 && port < 1024 + TESTPKT_FLOWS_MAX ? port - 1024 : TESTPKT_FLOWS_MAX;
 }
 
+/* Fills in the UDP checksum of a frame built here (RFC 768: the one's
+ * complement sum over the IPv4 pseudo-header, the UDP header and the data;
+ * a sum of 0 is sent as 0xffff, 0 meaning "none"). Called after every
+ * change to the frame (testpkt_set_flow changes the addresses and ports). */
+static inline void testpkt_udp_cksum(uint8_t *p)
+{
+	uint8_t *ip = p + TESTPKT_L2, *udp = ip + TESTPKT_L3;
+	uint32_t ulen = (uint32_t)(udp[4] << 8 | udp[5]), s = 17 + ulen; /* protocol, UDP length */
+	for (int i = 12; i < 20; i += 2) /* source and destination addresses */
+		s += (uint32_t)(ip[i] << 8 | ip[i + 1]);
+	udp[6] = udp[7] = 0;
+	for (uint32_t i = 0; i + 1 < ulen; i += 2)
+		s += (uint32_t)(udp[i] << 8 | udp[i + 1]);
+	if (ulen & 1)
+		s += (uint32_t)udp[ulen - 1] << 8;
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	uint16_t c = (uint16_t)~s;
+	if (!c)
+		c = 0xffff;
+	udp[6] = (uint8_t)(c >> 8), udp[7] = (uint8_t)c;
+}
+
 /* The stream number of a frame testpkt_check() found ours. */
 static inline uint16_t testpkt_stream(const uint8_t *p)
 {

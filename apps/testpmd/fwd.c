@@ -76,16 +76,10 @@ static uint16_t fwd_txonly(struct stream *s, uint16_t burst)
 	uint16_t have = s->nheld, n = burst > have ? (uint16_t)(burst - have) : 0;
 	if (bp_unlikely(s->tx_left < n))
 		n = (uint16_t)s->tx_left;
-	if (s->tx_rate > 0 && n) {
-		/* Pace: build what the rate allows since the first packet. */
-		uint64_t now = bp_rdtsc();
-		if (!s->tx_start_tsc)
-			s->tx_start_tsc = now;
-		uint64_t due = (uint64_t)((double)(now - s->tx_start_tsc) * s->tx_rate / (double)bp_tsc_hz()) + 1;
-		n = due <= s->tx_built ? 0 : (uint16_t)BP_MIN((uint64_t)n, due - s->tx_built);
-	}
+	n = (uint16_t)pace_take(&s->pace, n); /* --tx-rate */
 	if (n && bp_unlikely(bp_pktmbuf_alloc_bulk(pool, s->held + have, n) < 0)) {
 		s->alloc_failed++;
+		s->pace.done -= n; /* not built: due again next time */
 		n = 0;
 	}
 	const uint32_t len = cfg.txpkts;
@@ -111,7 +105,6 @@ static uint16_t fwd_txonly(struct stream *s, uint16_t burst)
 		m->data_len = (uint16_t)len;
 		m->pkt_len = len;
 	}
-	s->tx_built += n;
 	if (s->tx_left != UINT64_MAX)
 		s->tx_left -= n;
 	have = (uint16_t)(have + n);

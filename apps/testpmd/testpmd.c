@@ -21,6 +21,7 @@
 #include <bypass/log.h>
 #include <bypass/ethdev.h>
 #include "testpmd.h"
+#include "../common/finish.h"
 
 const char *const mode_names[] = { "io", "mac", "txonly", "rxonly" };
 
@@ -521,7 +522,7 @@ static int setup_ports(void)
 				s->tx_left = cfg.tx_count == UINT64_MAX
 						     ? UINT64_MAX
 						     : cfg.tx_count / senders + (q < cfg.tx_count % senders);
-				s->tx_rate = cfg.tx_rate / senders;
+				pace_init(&s->pace, cfg.tx_rate / senders);
 			}
 			if (cfg.verify && s->rx_queue != NO_QUEUE &&
 			    !(s->rx_next = calloc(TESTPKT_FLOWS_MAX, sizeof(*s->rx_next)))) {
@@ -699,16 +700,8 @@ out:
 			close(work[l].epfd);
 	if (stop_fd >= 0)
 		close(stop_fd);
-	uint16_t p;
-	BP_ETH_FOREACH_DEV(p)
-		bp_eth_dev_close(p);
-	if (pool) {
-		uint32_t in_use = bp_mempool_in_use_count(pool);
-		printf("mbufs in use at exit: %u of %u\n", in_use, pool->size);
-		if (in_use)
-			rc = 1;
-		bp_mempool_free(pool);
-	}
+	if (app_close_ports(pool, stdout))
+		rc = 1;
 	bp_cleanup();
 	return rc;
 }

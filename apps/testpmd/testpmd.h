@@ -10,6 +10,7 @@
 #include <bypass/ethdev.h>
 #include "../common/testpkt.h"
 #include "../common/latency.h"
+#include "../common/pace.h"
 
 #define MAX_BURST 512
 #define MAX_STREAMS 256
@@ -31,8 +32,7 @@ struct stream {
 	uint32_t flow, flow_first, flow_step;
 	uint64_t *rx_next;          /* --verify: next expected, per flow */
 	uint64_t tx_left;           /* txonly: packets still to build (UINT64_MAX: no limit) */
-	double tx_rate;             /* txonly: this stream's share of --tx-rate */
-	uint64_t tx_start_tsc, tx_built; /* txonly: --tx-rate paces what is built */
+	struct pace pace;           /* txonly: this stream's share of --tx-rate */
 	struct bp_mbuf *held[MAX_BURST]; /* txonly: built, refused by a full ring */
 	uint16_t nheld;
 	/* written by the forwarding lcore only */

@@ -16,19 +16,8 @@
  * listed before PCI ports, is the other). The TAP takes the uplink's MAC
  * address, so the kernel's replies carry it, as if the NIC had answered.
  */
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <signal.h>
-#include <getopt.h>
-#include <arpa/inet.h>
-#include <bypass/env.h>
-#include <bypass/ethdev.h>
-
-#define BURST 32
-
-static volatile sig_atomic_t quit;
-static void on_signal(int sig) { (void)sig, quit = 1; }
+#include "../common/example.h"
 
 /* For the kernel (a frame from port 0): ARP whose target protocol address
  * is ours (RFC 826 for Ethernet/IPv4: at byte 14 + 24), or IPv4 to our
@@ -51,52 +40,13 @@ static bool for_kernel(const struct bp_mbuf *m, uint32_t ip)
 	return false;
 }
 
-/* Sends what it can, frees the rest; returns how many went. */
-static uint16_t tx(uint16_t port, struct bp_mbuf **pkts, uint16_t n)
-{
-	uint16_t sent = n ? bp_eth_tx_burst(port, 0, pkts, n) : 0;
-	bp_pktmbuf_free_bulk(pkts + sent, n - sent);
-	return sent;
-}
-
-static int start(uint16_t port, struct bp_mempool *mp)
-{
-	struct bp_eth_conf conf = { .size = sizeof(conf), .promiscuous = 1 };
-	if (bp_eth_dev_configure(port, 1, 1, &conf) < 0 || bp_eth_rx_queue_setup(port, 0, 1024, mp) < 0 ||
-	    bp_eth_tx_queue_setup(port, 0, 1024) < 0 || bp_eth_dev_start(port) < 0) {
-		fprintf(stderr, "exception: port %u (%s) could not be started\n", port, bp_eth_dev_name(port));
-		return -1;
-	}
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
-	int n = bp_init(argc, argv);
-	if (n < 0)
-		return 1;
-	argc -= n, argv += n;
-	static const struct option opts[] = { { "ip", required_argument, 0, 'i' },
-					      { "duration", required_argument, 0, 'd' },
-					      { "uplink", required_argument, 0, 'u' }, { 0, 0, 0, 0 } };
 	uint32_t ip = 0;
 	const char *uplink = NULL;
 	double duration = 0;
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c == 'i' && inet_pton(AF_INET, optarg, &ip) == 1)
-			continue;
-		if (c == 'd' && (duration = atof(optarg)) > 0)
-			continue;
-		if (c == 'u') {
-			uplink = optarg;
-			continue;
-		}
-		fprintf(stderr, "exception: options are --ip=A.B.C.D (the host's address: its traffic goes to "
-				"the kernel), --uplink=PORT (the data port facing that network) and --duration=SECONDS\n");
+	if (ex_init(argc, argv, "exception", &duration, &ip, &uplink) < 0)
 		return 1;
-	}
 	/* The TAP, and the first two other ports. */
 	uint16_t p, data[2], nd = 0, tap = UINT16_MAX;
 	BP_ETH_FOREACH_DEV(p) {
@@ -125,42 +75,36 @@ int main(int argc, char **argv)
 	struct bp_mempool *mp = bp_pktmbuf_pool_create("exception", 8192, 256, 0, BP_MBUF_DEFAULT_BUF_SIZE);
 	struct bp_ether_addr mac;
 	bp_eth_macaddr_get(data[0], &mac);
-	if (!mp || bp_eth_dev_mac_addr_set(tap, &mac) < 0 || start(data[0], mp) || start(data[1], mp) || start(tap, mp))
-		return 1;
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
+	if (!mp || bp_eth_dev_mac_addr_set(tap, &mac) < 0 || ex_port_start(data[0], mp, true) ||
+	    ex_port_start(data[1], mp, true) || ex_port_start(tap, mp, true))
+		return ex_finish(mp), 1;
 	printf("exception: forwarding %s <-> %s; %s to the kernel through %s\n", bp_eth_dev_name(data[0]),
 	       bp_eth_dev_name(data[1]), ip ? "ARP and traffic for --ip" : "nothing (no --ip)", bp_eth_dev_name(tap));
 	fflush(stdout);
 
-	uint64_t fwd = 0, to_kernel = 0, from_kernel = 0, t0 = bp_rdtsc();
-	uint64_t end = duration > 0 ? (uint64_t)(duration * (double)bp_tsc_hz()) : 0;
-	while (!quit && (!end || bp_rdtsc() - t0 < end)) {
-		struct bp_mbuf *pkts[BURST], *out[BURST], *kern[BURST];
+	uint64_t fwd = 0, to_kernel = 0, from_kernel = 0;
+	ex_run_for(duration);
+	while (ex_running()) {
+		struct bp_mbuf *pkts[EX_BURST], *out[EX_BURST], *kern[EX_BURST];
 		for (int i = 0; i < 2; i++) {
 			/* From a data port: the host's frames to the kernel (from
 			 * port 0: the kernel's frames leave through it), the rest
 			 * across. */
-			uint16_t nb = bp_eth_rx_burst(data[i], 0, pkts, BURST), no = 0, nk = 0;
+			uint16_t nb = bp_eth_rx_burst(data[i], 0, pkts, EX_BURST), no = 0, nk = 0;
 			for (uint16_t k = 0; k < nb; k++) {
 				if (i == 0 && for_kernel(pkts[k], ip))
 					kern[nk++] = pkts[k];
 				else
 					out[no++] = pkts[k];
 			}
-			fwd += tx(data[1 - i], out, no);
-			to_kernel += tx(tap, kern, nk);
+			fwd += ex_tx(data[1 - i], out, no);
+			to_kernel += ex_tx(tap, kern, nk);
 		}
 		/* From the kernel: out of the network-facing port. */
-		uint16_t nb = bp_eth_rx_burst(tap, 0, pkts, BURST);
-		from_kernel += tx(data[0], pkts, nb);
+		uint16_t nb = bp_eth_rx_burst(tap, 0, pkts, EX_BURST);
+		from_kernel += ex_tx(data[0], pkts, nb);
 	}
 	printf("exception: forwarded=%llu to-kernel=%llu from-kernel=%llu\n", (unsigned long long)fwd,
 	       (unsigned long long)to_kernel, (unsigned long long)from_kernel);
-	BP_ETH_FOREACH_DEV(p)
-		bp_eth_dev_close(p);
-	printf("mbufs in use at exit: %u\n", bp_mempool_in_use_count(mp));
-	bp_mempool_free(mp);
-	bp_cleanup();
-	return 0;
+	return ex_finish(mp);
 }

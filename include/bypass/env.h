@@ -21,8 +21,9 @@ enum bp_iova_mode {
 };
 
 /* Parses the environment options (-l, -a, -b, --vdev, --log-level, --no-huge,
- * --iova-mode, --help), starts one pinned worker thread per extra core, and probes
- * the virtual devices. Returns the number of argv entries consumed (including a
+ * --iova-mode, --run-dir, --no-telemetry, --help), starts one pinned worker
+ * thread per extra core, probes the devices and opens the statistics socket
+ * (bypass/telemetry.h). Returns the number of argv entries consumed (including a
  * "--" separator), or a negative errno after logging one line that names the
  * argument at fault. */
 int bp_init(int argc, char **argv);
@@ -35,6 +36,9 @@ static inline uint32_t bp_lcore_id(void) { return bp_lcore_id_tls; }
 uint32_t bp_lcore_main(void);
 uint32_t bp_lcore_count(void);
 bool bp_lcore_enabled(uint32_t id);
+/* true while the lcore runs a function (bp_lcore_launch); the main lcore
+ * always runs the program. */
+bool bp_lcore_running(uint32_t id);
 /* The next enabled lcore after `prev` (start with BP_LCORE_ANY), or BP_LCORE_ANY. */
 uint32_t bp_lcore_next(uint32_t prev, bool skip_main);
 #define BP_LCORE_FOREACH_WORKER(i)                                                   \
@@ -55,6 +59,8 @@ const char *bp_env_huge_dir(void);
 /* Bytes per hugepage: the --huge-dir mount's, else 2 MiB. */
 size_t bp_env_huge_page_size(void);
 enum bp_iova_mode bp_env_iova_mode(void);
+/* --run-dir, or NULL (bypass/telemetry.h picks the default). */
+const char *bp_env_run_dir(void);
 /* true if the PCI address (canonical "DDDD:BB:DD.F") may be used under -a/-b. */
 bool bp_env_pci_allowed(const char *addr);
 /* The -a list, canonical addresses. */

@@ -302,6 +302,20 @@ int bp_eth_rx_intr_wait(uint16_t port, uint16_t queue, int timeout_ms);
 /* Frames waiting in an rx queue (a hint: drivers may stop counting early). */
 uint32_t bp_eth_rx_queue_count(uint16_t port, uint16_t queue);
 
+/* lib/telemetry: what a port is and has counted, read in one go under the
+ * lock that stats readers share; -ENODEV (quietly) for a port that is gone
+ * or being closed. */
+struct bp__eth_port_report {
+	char name[BP_ETH_NAME_MAX];
+	const char *driver;
+	enum bp_eth_state state;
+	struct bp_ether_addr mac;
+	struct bp_eth_link link;
+	uint16_t nb_rx_queues, nb_tx_queues;
+	struct bp_eth_stats stats;
+};
+int bp__eth_dev_report(uint16_t port, struct bp__eth_port_report *r);
+
 /* ---- driver API ---- */
 /* Reserves a port for a new device; NULL with errno set if the name is taken or
  * no port is free. */

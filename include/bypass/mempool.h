@@ -40,6 +40,7 @@ struct bp_mempool {
 	char *base;            /* first object */
 	uint32_t per_page;     /* objects per page when none may cross a page (0: packed) */
 	size_t page_size;
+	struct bp_mempool *walk_next; /* every pool, for bp_mempool_walk */
 	struct bp_mempool_cache caches[BP_MAX_LCORE];
 };
 
@@ -49,6 +50,9 @@ struct bp_mempool *bp_mempool_create(const char *name, uint32_t n, uint32_t elt_
 				     uint32_t cache_size, uint32_t priv_size,
 				     bp_mempool_obj_cb obj_init, void *obj_init_arg);
 void bp_mempool_free(struct bp_mempool *mp);
+/* Calls fn on every pool until it returns non-zero (returned); pools are
+ * neither created nor freed meanwhile (fn must not do either). */
+int bp_mempool_walk(int (*fn)(const struct bp_mempool *mp, void *arg), void *arg);
 /* Free objects: those in the ring plus those in every lcore cache. */
 uint32_t bp_mempool_avail_count(const struct bp_mempool *mp);
 static inline uint32_t bp_mempool_in_use_count(const struct bp_mempool *mp)

@@ -18,6 +18,7 @@
 #include <bypass/pci.h>
 #include <bypass/mem.h>
 #include <bypass/intr.h>
+#include <bypass/telemetry.h>
 
 #define MAX_PCI_LIST 64
 #define MAX_VDEVS 32
@@ -53,6 +54,8 @@ static struct {
 	unsigned nb_allow;
 	char block[MAX_PCI_LIST][PCI_ADDR_LEN];
 	unsigned nb_block;
+	char run_dir[PATH_MAX]; /* --run-dir, or "" */
+	bool no_telemetry;
 	cpu_set_t saved_affinity; /* the main thread's, given back by bp_cleanup() */
 	bool affinity_saved;
 } env;
@@ -68,6 +71,9 @@ static const char usage_text[] =
 	"  --no-huge           use ordinary pages (no hugepages needed; software ports only)\n"
 	"  --iova-mode pa|va   force physical or IOMMU addresses for DMA\n"
 	"  --huge-dir DIR      take hugepages from this hugetlbfs mount (e.g. of 1 GiB pages)\n"
+	"  --run-dir DIR       put the statistics socket (read by 'bypass stats') under DIR/telemetry\n"
+	"                      (default: /run/bypass as root, else $XDG_RUNTIME_DIR/bypass or /tmp/bypass-UID)\n"
+	"  --no-telemetry      no statistics socket\n"
 	"  -c COREMASK         cores as a hex mask, DPDK style (-l is clearer)\n"
 	"  -h, --help          this text\n"
 	"DPDK's -n, -m, --socket-mem, --file-prefix, --in-memory and --proc-type=primary\n"
@@ -401,6 +407,17 @@ static int parse_args(int argc, char **argv, const char **vdevs, unsigned *nb_vd
 			bp_log_set_level((enum bp_log_level)lvl);
 		} else if (strcmp(a, "--no-huge") == 0) {
 			env.no_huge = true;
+		} else if (strcmp(a, "--no-telemetry") == 0) {
+			env.no_telemetry = true;
+		} else if (opt_is(a, "--run-dir")) {
+			if (!(v = opt_value(argc, argv, &i, "--run-dir")))
+				return -EINVAL;
+			if (!*v || strlen(v) >= sizeof(env.run_dir)) {
+				BP_LOG(ERR, "--run-dir '%s': give a folder path shorter than %zu characters", v,
+				       sizeof(env.run_dir));
+				return -EINVAL;
+			}
+			snprintf(env.run_dir, sizeof(env.run_dir), "%s", v);
 		} else if (opt_is(a, "--iova-mode")) {
 			if (!(v = opt_value(argc, argv, &i, "--iova-mode")))
 				return -EINVAL;
@@ -471,6 +488,8 @@ int bp_init(int argc, char **argv)
 			goto fail;
 	if ((rc = bp_pci_probe_all()) < 0)
 		goto fail;
+	if (!env.no_telemetry)
+		bp_telemetry_start(); /* a process without one still runs: it says why */
 	BP_LOG(INFO, "%u cores (main %u), %u virtual devices, %s pages", env.nb_lcores,
 	       env.main_lcore, nb_vdevs, env.no_huge ? "ordinary" : "huge");
 	/* Like DPDK: the caller does argv += ret, and the last consumed entry stands in
@@ -485,8 +504,10 @@ void bp_cleanup(void)
 {
 	if (!env.initialised && env.nb_lcores == 0)
 		return;
-	/* Workers first: a worker still polling a port must not see it closed.
+	/* The statistics thread first: it reads ports and pools. Then the
+	 * workers: a worker still polling a port must not see it closed.
 	 * (stop_workers waits for each one's function to return.) */
+	bp_telemetry_stop();
 	stop_workers();
 	bp_capture_stop_all();
 	bp_eth_dev_close_all();
@@ -502,6 +523,17 @@ void bp_cleanup(void)
 uint32_t bp_lcore_main(void) { return env.main_lcore; }
 uint32_t bp_lcore_count(void) { return env.nb_lcores; }
 bool bp_lcore_enabled(uint32_t id) { return id < BP_MAX_LCORE && env.enabled[id]; }
+
+bool bp_lcore_running(uint32_t id)
+{
+	if (!bp_lcore_enabled(id) || id == env.main_lcore)
+		return bp_lcore_enabled(id); /* the main lcore runs the program */
+	struct worker *w = &env.workers[id];
+	pthread_mutex_lock(&w->lock);
+	bool running = w->state == W_RUNNING;
+	pthread_mutex_unlock(&w->lock);
+	return running;
+}
 
 uint32_t bp_lcore_next(uint32_t prev, bool skip_main)
 {
@@ -551,6 +583,7 @@ void bp_lcore_wait_all(void)
 }
 
 bool bp_env_no_huge(void) { return env.no_huge; }
+const char *bp_env_run_dir(void) { return env.run_dir[0] ? env.run_dir : NULL; }
 const char *bp_env_huge_dir(void) { return env.huge_dir[0] ? env.huge_dir : NULL; }
 size_t bp_env_huge_page_size(void) { return env.huge_page_size ? env.huge_page_size : 2u << 20; }
 enum bp_iova_mode bp_env_iova_mode(void) { return env.iova_mode; }

@@ -26,6 +26,16 @@ static struct {
 static pthread_mutex_t callbacks_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t callbacks_idle = PTHREAD_COND_INITIALIZER;
 
+/* Counters read from another thread (the telemetry thread, a program's
+ * statistics thread): a driver's stats_get accumulates clear-on-read
+ * registers, which two readers at once would count once between them, and a
+ * queue's counters are freed with the queue. stats_lock covers the reads,
+ * the clearing of a queue's counters pointer before its queue is freed, and
+ * the mark of a port being closed; it is never held while waiting for
+ * another thread (a close does its work outside it). */
+static pthread_mutex_t stats_lock = PTHREAD_MUTEX_INITIALIZER;
+static bool closing[BP_MAX_ETHPORTS];
+
 /* Unconfigured or stopped ports answer bursts with nothing, instead of crashing
  * an application that polls too early. */
 static void *no_queues[BP_MAX_QUEUES_PER_PORT];
@@ -153,6 +163,9 @@ void bp_eth_dev_release(struct bp_eth_dev *dev)
 
 static void release_rxq(struct bp_eth_dev *d, uint16_t q)
 {
+	pthread_mutex_lock(&stats_lock);
+	d->rxq_stats[q] = NULL;
+	pthread_mutex_unlock(&stats_lock);
 	if (d->rx_queues[q] && d->ops->rx_queue_release)
 		d->ops->rx_queue_release(d, q);
 	d->rx_queues[q] = NULL;
@@ -161,6 +174,9 @@ static void release_rxq(struct bp_eth_dev *d, uint16_t q)
 
 static void release_txq(struct bp_eth_dev *d, uint16_t q)
 {
+	pthread_mutex_lock(&stats_lock);
+	d->txq_stats[q] = NULL;
+	pthread_mutex_unlock(&stats_lock);
 	if (d->tx_queues[q] && d->ops->tx_queue_release)
 		d->ops->tx_queue_release(d, q);
 	d->tx_queues[q] = NULL;
@@ -416,11 +432,17 @@ int bp_eth_dev_close(uint16_t port)
 	struct bp_eth_dev *d = port_or_log(port, "close");
 	if (!d)
 		return -ENODEV;
+	pthread_mutex_lock(&stats_lock);
+	closing[port] = true; /* readers skip it from now on */
+	pthread_mutex_unlock(&stats_lock);
 	bp_eth_dev_stop(port);
 	release_queues(d);
 	if (d->ops->close)
 		d->ops->close(d);
 	bp_eth_dev_release(d);
+	pthread_mutex_lock(&stats_lock);
+	closing[port] = false;
+	pthread_mutex_unlock(&stats_lock);
 	return 0;
 }
 
@@ -585,11 +607,9 @@ static void add_queue(struct bp_eth_stats *st, bool rx, uint16_t q, const struct
 	}
 }
 
-int bp_eth_stats_get(uint16_t port, struct bp_eth_stats *st)
+/* Sums the queues' counters and adds the driver's; under stats_lock. */
+static int stats_read(struct bp_eth_dev *d, struct bp_eth_stats *st)
 {
-	struct bp_eth_dev *d = port_or_log(port, "stats");
-	if (!d)
-		return -ENODEV;
 	memset(st, 0, sizeof(*st));
 	for (uint16_t q = 0; q < BP_MAX_QUEUES_PER_PORT; q++) {
 		if (d->rxq_stats[q])
@@ -600,18 +620,54 @@ int bp_eth_stats_get(uint16_t port, struct bp_eth_stats *st)
 	return d->ops->stats_get ? d->ops->stats_get(d, st) : 0;
 }
 
+int bp_eth_stats_get(uint16_t port, struct bp_eth_stats *st)
+{
+	struct bp_eth_dev *d = port_or_log(port, "stats");
+	if (!d)
+		return -ENODEV;
+	pthread_mutex_lock(&stats_lock);
+	int rc = stats_read(d, st);
+	pthread_mutex_unlock(&stats_lock);
+	return rc;
+}
+
+int bp__eth_dev_report(uint16_t port, struct bp__eth_port_report *r)
+{
+	int rc = -ENODEV;
+	pthread_mutex_lock(&stats_lock);
+	struct bp_eth_dev *d = bp_eth_dev_get(port);
+	if (d && !closing[port]) {
+		memset(r, 0, sizeof(*r));
+		snprintf(r->name, sizeof(r->name), "%s", d->name);
+		r->driver = d->driver_name;
+		r->state = d->state;
+		r->mac = d->mac;
+		if (d->ops->link_update)
+			d->ops->link_update(d, 0);
+		r->link = d->link;
+		r->nb_rx_queues = d->nb_rx_queues;
+		r->nb_tx_queues = d->nb_tx_queues;
+		rc = stats_read(d, &r->stats);
+	}
+	pthread_mutex_unlock(&stats_lock);
+	return rc;
+}
+
 int bp_eth_stats_reset(uint16_t port)
 {
 	struct bp_eth_dev *d = port_or_log(port, "stats reset");
 	if (!d)
 		return -ENODEV;
+	pthread_mutex_lock(&stats_lock);
 	for (uint16_t q = 0; q < BP_MAX_QUEUES_PER_PORT; q++) {
 		if (d->rxq_stats[q])
 			memset(d->rxq_stats[q], 0, sizeof(*d->rxq_stats[q]));
 		if (d->txq_stats[q])
 			memset(d->txq_stats[q], 0, sizeof(*d->txq_stats[q]));
 	}
-	return d->ops->stats_reset ? d->ops->stats_reset(d) : 0;
+	int rc = d->ops->stats_reset ? d->ops->stats_reset(d) : 0;
+	pthread_mutex_unlock(&stats_lock);
+	return rc;
 }
 
 int bp_eth_dev_callback_register(uint16_t port, enum bp_eth_event_type event, bp_eth_event_cb cb,

@@ -5,6 +5,12 @@
 #include <errno.h>
 #include <bypass/mempool.h>
 #include <bypass/log.h>
+#include <pthread.h>
+
+/* Every pool, for bp_mempool_walk (a statistics thread reads them while the
+ * program creates and frees pools). */
+static pthread_mutex_t pools_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct bp_mempool *pools;
 
 /* Where object idx lives. When device addresses are only contiguous within a page
  * (physical addressing), objects never straddle a page boundary, so a buffer is
@@ -99,6 +105,10 @@ struct bp_mempool *bp_mempool_create(const char *name, uint32_t n, uint32_t elt_
 	}
 	/* All objects start in the ring; publish them. */
 	mp->ring->prod.head = mp->ring->prod.tail = n;
+	pthread_mutex_lock(&pools_lock);
+	mp->walk_next = pools;
+	pools = mp;
+	pthread_mutex_unlock(&pools_lock);
 	return mp;
 fail:
 	{
@@ -113,6 +123,13 @@ void bp_mempool_free(struct bp_mempool *mp)
 {
 	if (!mp)
 		return;
+	pthread_mutex_lock(&pools_lock);
+	for (struct bp_mempool **p = &pools; *p; p = &(*p)->walk_next)
+		if (*p == mp) {
+			*p = mp->walk_next;
+			break;
+		}
+	pthread_mutex_unlock(&pools_lock);
 	bp_memzone_free(mp->mz);
 	bp_ring_free(mp->ring);
 	free(mp);
@@ -124,4 +141,14 @@ uint32_t bp_mempool_avail_count(const struct bp_mempool *mp)
 	for (uint32_t i = 0; i < BP_MAX_LCORE; i++)
 		n += mp->caches[i].len;
 	return n > mp->size ? mp->size : n;
+}
+
+int bp_mempool_walk(int (*fn)(const struct bp_mempool *mp, void *arg), void *arg)
+{
+	int rc = 0;
+	pthread_mutex_lock(&pools_lock);
+	for (const struct bp_mempool *mp = pools; mp && rc == 0; mp = mp->walk_next)
+		rc = fn(mp, arg);
+	pthread_mutex_unlock(&pools_lock);
+	return rc;
 }

@@ -1,0 +1,293 @@
+/* SPDX-License-Identifier: MIT
+ * The telemetry socket: a thread of its own accepts clients on a UNIX
+ * stream socket and answers each line they send with one line of JSON
+ * (report.c), so a program's statistics are read without stopping it. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+#include <limits.h>
+#include <dirent.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <fcntl.h>
+#include <bypass/env.h>
+#include <bypass/log.h>
+#include <bypass/telemetry.h>
+
+#define MAX_CLIENTS 8
+#define LINE_MAX_BYTES (BP_TELEMETRY_REQUEST_MAX + 1) /* with its newline */
+
+static struct {
+	bool running;
+	pthread_t thread;
+	int listen_fd, stop_fd;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	struct client {
+		int fd; /* -1: free */
+		size_t len;
+		char line[LINE_MAX_BYTES];
+	} clients[MAX_CLIENTS];
+} srv = { .listen_fd = -1, .stop_fd = -1 };
+
+int bp_telemetry_dir(char *buf, size_t len, const char *run_dir)
+{
+	const char *env_dir = getenv("BYPASS_RUNDIR"), *xdg = getenv("XDG_RUNTIME_DIR");
+	int n;
+	if (run_dir && *run_dir)
+		n = snprintf(buf, len, "%s/telemetry", run_dir);
+	else if (env_dir && *env_dir)
+		n = snprintf(buf, len, "%s/telemetry", env_dir);
+	else if (geteuid() == 0)
+		n = snprintf(buf, len, "/run/bypass/telemetry");
+	else if (xdg && *xdg)
+		n = snprintf(buf, len, "%s/bypass/telemetry", xdg);
+	else
+		n = snprintf(buf, len, "/tmp/bypass-%u/telemetry", (unsigned)geteuid());
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+/* dir and its parent exist; dir is ours and no one else's (0700). A folder
+ * someone else owns is refused: they could read or replace our socket. */
+static int private_dir(const char *dir)
+{
+	char parent[PATH_MAX];
+	struct stat st;
+	snprintf(parent, sizeof(parent), "%s", dir);
+	char *slash = strrchr(parent, '/');
+	if (slash && slash != parent) {
+		*slash = '\0';
+		if (mkdir(parent, 0755) < 0 && errno != EEXIST)
+			return -errno;
+	}
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	if (lstat(dir, &st) < 0)
+		return -errno;
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid())
+		return -EPERM;
+	if ((st.st_mode & 077) && chmod(dir, 0700) < 0)
+		return -errno;
+	return 0;
+}
+
+/* Sockets of processes that ended without bp_cleanup (killed): PID.sock
+ * that nothing listens on any more. Asked by connecting, not by the pid: a
+ * process in another pid namespace sharing the folder is alive though its
+ * pid means nothing here. */
+static void remove_stale(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		char *end;
+		struct sockaddr_un sa = { .sun_family = AF_UNIX };
+		long pid = strtol(e->d_name, &end, 10);
+		int n = snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s", dir, e->d_name);
+		if (pid <= 0 || strcmp(end, ".sock") || n < 0 || (size_t)n >= sizeof(sa.sun_path))
+			continue;
+		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno == ECONNREFUSED)
+			unlinkat(dirfd(d), e->d_name, 0);
+		if (fd >= 0)
+			close(fd);
+	}
+	if (d)
+		closedir(d);
+}
+
+/* Sends all of it, or gives up on a client that reads nothing for a second. */
+static int send_all(int fd, const char *s, size_t n)
+{
+	while (n) {
+		ssize_t w = send(fd, s, n, MSG_NOSIGNAL);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		s += w, n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int answer(int fd, const char *req)
+{
+	char *a = bp_telemetry_answer(req);
+	int rc = a ? send_all(fd, a, strlen(a)) : -1;
+	if (rc == 0)
+		rc = send_all(fd, "\n", 1);
+	free(a);
+	return rc;
+}
+
+static void drop(struct client *c)
+{
+	close(c->fd);
+	c->fd = -1;
+	c->len = 0;
+}
+
+/* Reads what the client sent and answers each whole line. A line longer
+ * than a request may be is answered with an error and the client dropped
+ * (what follows could not be told from the rest of it). */
+static void serve(struct client *c)
+{
+	ssize_t r = recv(c->fd, c->line + c->len, sizeof(c->line) - c->len, MSG_DONTWAIT);
+	if (r < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (r <= 0) {
+		drop(c);
+		return;
+	}
+	c->len += (size_t)r;
+	char *nl;
+	while (c->fd >= 0 && (nl = memchr(c->line, '\n', c->len))) {
+		size_t n = (size_t)(nl - c->line);
+		char req[LINE_MAX_BYTES];
+		memcpy(req, c->line, n);
+		req[n] = '\0';
+		if (n && req[n - 1] == '\r')
+			req[n - 1] = '\0';
+		if (memchr(c->line, '\0', n))
+			req[0] = '\x01'; /* a NUL inside: not text, answered as such */
+		memmove(c->line, nl + 1, c->len - n - 1);
+		c->len -= n + 1;
+		if (answer(c->fd, req) < 0)
+			drop(c);
+	}
+	if (c->fd >= 0 && c->len == sizeof(c->line)) {
+		/* answered as any request too long to be one is */
+		char *too_long = malloc(c->len + 2);
+		if (too_long) {
+			memset(too_long, 'x', c->len + 1);
+			too_long[c->len + 1] = '\0';
+			answer(c->fd, too_long);
+			free(too_long);
+		}
+		drop(c);
+	}
+}
+
+static void *server_main(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		struct pollfd pf[MAX_CLIENTS + 2];
+		pf[0] = (struct pollfd){ .fd = srv.stop_fd, .events = POLLIN };
+		pf[1] = (struct pollfd){ .fd = srv.listen_fd, .events = POLLIN };
+		for (int i = 0; i < MAX_CLIENTS; i++)
+			pf[i + 2] = (struct pollfd){ .fd = srv.clients[i].fd, .events = POLLIN };
+		if (poll(pf, MAX_CLIENTS + 2, -1) < 0 && errno != EINTR)
+			break;
+		if (pf[0].revents)
+			break;
+		for (int i = 0; i < MAX_CLIENTS; i++)
+			if (srv.clients[i].fd >= 0 && pf[i + 2].revents)
+				serve(&srv.clients[i]);
+		if (pf[1].revents & POLLIN) {
+			int fd = accept4(srv.listen_fd, NULL, NULL, SOCK_CLOEXEC);
+			int i = 0;
+			while (i < MAX_CLIENTS && srv.clients[i].fd >= 0)
+				i++;
+			if (fd >= 0 && i == MAX_CLIENTS) {
+				/* busy: one error line, so a client is never left hanging */
+				static const char busy[] = "{\"error\":\"more clients at once than the 8 served; try again\"}\n";
+				send_all(fd, busy, sizeof(busy) - 1);
+				close(fd);
+			} else if (fd >= 0) {
+				struct timeval tv = { .tv_sec = 1 }; /* a client that stops reading */
+				setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+				srv.clients[i].fd = fd;
+				srv.clients[i].len = 0;
+			}
+		}
+	}
+	return NULL;
+}
+
+static int start_failed(const char *what, const char *where, int err)
+{
+	BP_LOG(WARNING, "telemetry: cannot %s %s: %s; 'bypass stats' will not see this process "
+			"(give --run-dir DIR, or --no-telemetry)", what, where, strerror(err));
+	if (srv.listen_fd >= 0)
+		close(srv.listen_fd);
+	if (srv.stop_fd >= 0)
+		close(srv.stop_fd);
+	if (srv.path[0])
+		unlink(srv.path);
+	srv.listen_fd = srv.stop_fd = -1;
+	srv.path[0] = '\0';
+	return -err;
+}
+
+int bp_telemetry_start(void)
+{
+	char dir[PATH_MAX];
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int rc;
+	if (srv.running)
+		return -EALREADY;
+	srv.path[0] = '\0';
+	if ((rc = bp_telemetry_dir(dir, sizeof(dir), bp_env_run_dir())) < 0)
+		return start_failed("name a folder in", bp_env_run_dir() ? bp_env_run_dir() : "the run folder", -rc);
+	if ((rc = private_dir(dir)) < 0)
+		return start_failed(rc == -EPERM ? "use (not a folder of this user's own)" : "make the folder", dir, -rc);
+	remove_stale(dir);
+	int n = snprintf(srv.path, sizeof(srv.path), "%s/%d.sock", dir, (int)getpid());
+	if (n < 0 || (size_t)n >= sizeof(srv.path)) {
+		srv.path[0] = '\0';
+		return start_failed("fit a socket name (108 bytes at most) in", dir, ENAMETOOLONG);
+	}
+	memcpy(sa.sun_path, srv.path, sizeof(srv.path));
+	unlink(srv.path); /* a process of our pid before us */
+	srv.listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	srv.stop_fd = eventfd(0, EFD_CLOEXEC);
+	if (srv.listen_fd < 0 || srv.stop_fd < 0)
+		return start_failed("open a socket for", srv.path, errno);
+	/* The folder is 0700, so no one else reaches the socket before the chmod. */
+	if (bind(srv.listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(srv.path, 0600) < 0 ||
+	    listen(srv.listen_fd, 8) < 0)
+		return start_failed("listen on", srv.path, errno);
+	for (int i = 0; i < MAX_CLIENTS; i++)
+		srv.clients[i].fd = -1;
+	/* The thread takes no signals meant for the program (Ctrl-C goes to main). */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&srv.thread, NULL, server_main, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc)
+		return start_failed("start a thread for", srv.path, rc);
+	pthread_setname_np(srv.thread, "bp-telemetry");
+	srv.running = true;
+	BP_LOG(INFO, "telemetry: statistics on %s (bypass stats %d)", srv.path, (int)getpid());
+	return 0;
+}
+
+void bp_telemetry_stop(void)
+{
+	if (!srv.running)
+		return;
+	uint64_t one = 1;
+	if (write(srv.stop_fd, &one, sizeof(one)) == sizeof(one))
+		pthread_join(srv.thread, NULL);
+	else
+		pthread_cancel(srv.thread), pthread_join(srv.thread, NULL);
+	for (int i = 0; i < MAX_CLIENTS; i++)
+		if (srv.clients[i].fd >= 0)
+			drop(&srv.clients[i]);
+	close(srv.listen_fd);
+	close(srv.stop_fd);
+	unlink(srv.path);
+	srv.listen_fd = srv.stop_fd = -1;
+	srv.path[0] = '\0';
+	srv.running = false;
+}
+
+const char *bp_telemetry_path(void) { return srv.running ? srv.path : NULL; }

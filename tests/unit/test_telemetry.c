@@ -1,0 +1,275 @@
+/* SPDX-License-Identifier: MIT
+ * The telemetry socket: where it is and who may open it, what it answers
+ * (JSON read back with the reader `bypass stats` uses), bad requests answered
+ * with an error and nothing else, reads racing a port's close, and the
+ * socket gone after bp_cleanup. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+#include <pthread.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <bypass/env.h>
+#include <bypass/ethdev.h>
+#include <bypass/telemetry.h>
+#include "../../tools/stats/jsonflat.h"
+#include "harness.h"
+
+static int connect_to(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	struct timeval tv = { .tv_sec = 5 };
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Sends raw bytes, reads one line back into buf (without its newline): its
+ * length, 0 if the server closed the connection, -1 on a time-out. */
+static int roundtrip(int fd, const void *req, size_t n, char *buf, size_t cap)
+{
+	size_t len = 0;
+	if (send(fd, req, n, MSG_NOSIGNAL) != (ssize_t)n)
+		return -1;
+	while (len + 1 < cap) {
+		ssize_t r = recv(fd, buf + len, 1, 0);
+		if (r <= 0)
+			return r == 0 ? 0 : -1;
+		if (buf[len] == '\n')
+			break;
+		len++;
+	}
+	buf[len] = '\0';
+	return (int)len;
+}
+
+static char run_dir[64];
+
+static int start(void)
+{
+	snprintf(run_dir, sizeof(run_dir), "/tmp/bp-tel.XXXXXX");
+	if (!mkdtemp(run_dir))
+		return -1;
+	char args[256];
+	snprintf(args, sizeof(args), "-l 0 --no-huge --vdev net_null0 --vdev net_null1 --run-dir %s", run_dir);
+	return test_env(args);
+}
+
+static void finish(void)
+{
+	char p[128];
+	bp_cleanup();
+	snprintf(p, sizeof(p), "%s/telemetry", run_dir);
+	rmdir(p);
+	rmdir(run_dir);
+}
+
+TEST(telemetry_socket_private_and_removed)
+{
+	struct stat st;
+	char path[128], want[128];
+	CHECK(start() >= 0);
+	const char *p = bp_telemetry_path();
+	CHECK(p != NULL);
+	snprintf(want, sizeof(want), "%s/telemetry/%d.sock", run_dir, (int)getpid());
+	CHECK(strcmp(p, want) == 0);
+	snprintf(path, sizeof(path), "%s", p);
+	CHECK(stat(path, &st) == 0 && S_ISSOCK(st.st_mode));
+	CHECK_EQ(st.st_mode & 0777, 0600);
+	CHECK_EQ(st.st_uid, geteuid());
+	snprintf(want, sizeof(want), "%s/telemetry", run_dir);
+	CHECK(stat(want, &st) == 0);
+	CHECK_EQ(st.st_mode & 0777, 0700);
+	bp_cleanup();
+	CHECK(stat(path, &st) < 0 && errno == ENOENT);
+	CHECK(bp_telemetry_path() == NULL);
+	finish();
+	/* --no-telemetry: none */
+	CHECK(test_env("-l 0 --no-huge --no-telemetry") >= 0);
+	CHECK(bp_telemetry_path() == NULL);
+	bp_cleanup();
+}
+
+TEST(telemetry_answers_json)
+{
+	char buf[65536];
+	struct jf_doc d;
+	CHECK(start() >= 0);
+	struct bp_mempool *mp = bp_pktmbuf_pool_create("tel-pool", 1024, 0, 0, BP_MBUF_DEFAULT_BUF_SIZE);
+	CHECK(mp != NULL);
+	CHECK(bp_eth_dev_configure(0, 1, 1, NULL) == 0 && bp_eth_rx_queue_setup(0, 0, 256, mp) == 0 &&
+	      bp_eth_tx_queue_setup(0, 0, 256) == 0 && bp_eth_dev_start(0) == 0);
+	struct bp_mbuf *pkts[32];
+	uint16_t n = bp_eth_rx_burst(0, 0, pkts, 32); /* net_null makes 64-byte frames */
+	CHECK_EQ(n, 32);
+	CHECK_EQ(bp_eth_tx_burst(0, 0, pkts, n), 32);
+	int fd = connect_to(bp_telemetry_path());
+	CHECK(fd >= 0);
+	CHECK(roundtrip(fd, "/stats\n", 7, buf, sizeof(buf)) > 0);
+	CHECK(jf_parse(buf, &d) == 0);
+	CHECK_EQ(jf_num(&d, "info.pid"), getpid());
+	CHECK(strcmp(jf_get(&d, "ports.0.name")->text, "net_null0") == 0);
+	CHECK(strcmp(jf_get(&d, "ports.0.state")->text, "started") == 0);
+	CHECK(strcmp(jf_get(&d, "ports.1.state")->text, "attached") == 0);
+	CHECK_EQ(jf_num(&d, "ports.0.stats.ipackets"), 32);
+	CHECK_EQ(jf_num(&d, "ports.0.stats.ibytes"), 32 * 64);
+	CHECK_EQ(jf_num(&d, "ports.0.stats.opackets"), 32);
+	CHECK_EQ(jf_num(&d, "ports.0.rx_queues.0.packets"), 32);
+	CHECK_EQ(jf_num(&d, "ports.0.tx_queues.0.bytes"), 32 * 64);
+	CHECK(strcmp(jf_get(&d, "mempools.0.name")->text, "tel-pool") == 0);
+	CHECK_EQ(jf_num(&d, "mempools.0.in_use"), bp_mempool_in_use_count(mp));
+	CHECK_EQ(jf_num(&d, "mempools.0.size"), 1024);
+	CHECK(strcmp(jf_get(&d, "lcores.0.role")->text, "main") == 0);
+	jf_free(&d);
+	/* each request on its own: the same connection goes on */
+	CHECK(roundtrip(fd, "/lcores\r\n", 9, buf, sizeof(buf)) > 0);
+	CHECK(jf_parse(buf, &d) == 0 && jf_get(&d, "lcores.0.lcore") && !jf_get(&d, "ports.0.name"));
+	jf_free(&d);
+	CHECK(roundtrip(fd, "/\n", 2, buf, sizeof(buf)) > 0);
+	CHECK(jf_parse(buf, &d) == 0 && jf_get(&d, "requests./stats"));
+	jf_free(&d);
+	close(fd);
+	CHECK(bp_eth_dev_stop(0) == 0);
+	bp_eth_dev_close(0);
+	bp_mempool_free(mp);
+	finish();
+}
+
+TEST(telemetry_bad_requests_get_errors)
+{
+	char buf[4096];
+	struct jf_doc d;
+	CHECK(start() >= 0);
+	int fd = connect_to(bp_telemetry_path());
+	CHECK(fd >= 0);
+	static const struct {
+		const char *req;
+		size_t n;
+		const char *says;
+	} bad[] = {
+		{ "/nope\n", 6, "unknown request '/nope'" },
+		{ "\n", 1, "unknown request ''" },
+		{ "/st\x01ts\n", 7, "printable text" },
+		{ "/stats\0junk\n", 12, "printable text" },
+		{ "\xff\xfe\n", 3, "printable text" },
+		{ "{\"cmd\": \"/stats\"}\n", 18, "unknown request" },
+	};
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		CHECK(roundtrip(fd, bad[i].req, bad[i].n, buf, sizeof(buf)) > 0);
+		CHECK(jf_parse(buf, &d) == 0);
+		const struct jf_leaf *e = jf_get(&d, "error");
+		if (!e || !strstr(e->text, bad[i].says))
+			test_fail(__FILE__, __LINE__, "request %u answered with an error saying '%s', got %s", i,
+				  bad[i].says, buf);
+		jf_free(&d);
+		if (test_failed)
+			return;
+	}
+	/* still answering */
+	CHECK(roundtrip(fd, "/info\n", 6, buf, sizeof(buf)) > 0 && strstr(buf, "\"pid\""));
+	/* a line longer than a request: an error, then the connection closes */
+	char big[1000];
+	memset(big, 'a', sizeof(big));
+	CHECK(roundtrip(fd, big, sizeof(big), buf, sizeof(buf)) > 0);
+	CHECK(strstr(buf, "at most 255 bytes") != NULL);
+	ssize_t r = recv(fd, buf, sizeof(buf), 0); /* closed; reset if our bytes were left unread */
+	CHECK(r == 0 || (r < 0 && errno == ECONNRESET));
+	close(fd);
+	/* a client that connects and goes away, one that sends half a line */
+	fd = connect_to(bp_telemetry_path());
+	close(fd);
+	fd = connect_to(bp_telemetry_path());
+	CHECK(send(fd, "/sta", 4, 0) == 4);
+	close(fd);
+	fd = connect_to(bp_telemetry_path());
+	CHECK(fd >= 0 && roundtrip(fd, "/info\n", 6, buf, sizeof(buf)) > 0 && strstr(buf, "\"pid\""));
+	close(fd);
+	finish();
+}
+
+/* Readers while the program closes its ports and frees its pool: under
+ * ASan a read of a freed queue would show. */
+static volatile bool racing;
+static void *reader(void *arg)
+{
+	char buf[65536];
+	int fd = connect_to(arg), answers = 0;
+	while (fd >= 0 && __atomic_load_n(&racing, __ATOMIC_ACQUIRE) &&
+	       roundtrip(fd, "/stats\n", 7, buf, sizeof(buf)) > 0)
+		answers++;
+	if (fd >= 0)
+		close(fd);
+	return (void *)(intptr_t)answers;
+}
+
+TEST(telemetry_reads_race_close)
+{
+	CHECK(start() >= 0);
+	char path[128];
+	snprintf(path, sizeof(path), "%s", bp_telemetry_path());
+	racing = true;
+	pthread_t t;
+	CHECK(pthread_create(&t, NULL, reader, path) == 0);
+	for (int round = 0; round < 30; round++) {
+		char name[32];
+		snprintf(name, sizeof(name), "race%d", round);
+		struct bp_mempool *mp = bp_pktmbuf_pool_create(name, 512, 0, 0, BP_MBUF_DEFAULT_BUF_SIZE);
+		uint16_t port;
+		snprintf(name, sizeof(name), "net_null%d", 10 + round);
+		if (!mp || bp_vdev_probe(name) < 0 || bp_eth_dev_get_port_by_name(name, &port) < 0) {
+			test_fail(__FILE__, __LINE__, "port %s made", name);
+			break;
+		}
+		bp_eth_dev_configure(port, 1, 1, NULL);
+		bp_eth_rx_queue_setup(port, 0, 128, mp);
+		bp_eth_tx_queue_setup(port, 0, 128);
+		bp_eth_dev_start(port);
+		usleep(2000);
+		bp_eth_dev_close(port);
+		bp_mempool_free(mp);
+	}
+	__atomic_store_n(&racing, false, __ATOMIC_RELEASE);
+	void *answers;
+	pthread_join(t, &answers);
+	CHECK((intptr_t)answers > 0);
+	finish();
+}
+
+/* A socket a killed process left (bound, no one listening) is removed by the
+ * next process to start; a live one (ours, listening) is not. */
+TEST(telemetry_stale_socket_removed)
+{
+	char dir[80], stale[100], live[100];
+	struct stat st;
+	CHECK(start() >= 0);
+	snprintf(dir, sizeof(dir), "%s/telemetry", run_dir);
+	snprintf(stale, sizeof(stale), "%s/999999.sock", dir);
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", stale);
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	CHECK(bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0);
+	close(fd); /* the file stays, nothing listens */
+	/* a second listener stands for another live process */
+	snprintf(live, sizeof(live), "%s/999998.sock", dir);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", live);
+	int lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+	CHECK(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) == 0 && listen(lfd, 1) == 0);
+	bp_cleanup();
+	char args[256];
+	snprintf(args, sizeof(args), "-l 0 --no-huge --run-dir %s", run_dir);
+	CHECK(test_env(args) >= 0 && bp_telemetry_path() != NULL);
+	bool stale_gone = stat(stale, &st) < 0, live_kept = stat(live, &st) == 0;
+	close(lfd);
+	unlink(live);
+	CHECK(stale_gone);
+	CHECK(live_kept);
+	finish();
+}
