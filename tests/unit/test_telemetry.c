@@ -273,3 +273,48 @@ TEST(telemetry_stale_socket_removed)
 	CHECK(live_kept);
 	finish();
 }
+
+/* A port configured but not yet given its queues, and queues set up again
+ * (each freeing the one before) while a reader asks: an af_packet port,
+ * whose driver reads its queues for the kernel's drop counts. Before, the
+ * first asked a NULL queue and the second read a freed one (ASan shows). */
+TEST(telemetry_reads_queues_being_set_up)
+{
+	char buf[65536];
+	struct jf_doc d;
+	uint16_t port;
+	CHECK(start() >= 0);
+	struct bp_mempool *mp = bp_pktmbuf_pool_create("tel-afp", 1024, 0, 0, BP_MBUF_DEFAULT_BUF_SIZE);
+	CHECK(mp != NULL);
+	CHECK(bp_vdev_probe("net_af_packet7,iface=lo,queues=2") == 0);
+	CHECK(bp_eth_dev_get_port_by_name("net_af_packet7", &port) == 0);
+	CHECK(bp_eth_dev_configure(port, 2, 1, NULL) == 0);
+	int fd = connect_to(bp_telemetry_path());
+	CHECK(fd >= 0);
+	CHECK(roundtrip(fd, "/ports\n", 7, buf, sizeof(buf)) > 0);
+	CHECK(jf_parse(buf, &d) == 0);
+	const struct jf_leaf *st = jf_get(&d, "ports.%u.state", 2u);
+	CHECK(st && !strcmp(st->text, "configured"));
+	CHECK_EQ(jf_num(&d, "ports.2.stats.imissed"), 0);
+	jf_free(&d);
+	CHECK(bp_eth_rx_queue_setup(port, 0, 128, mp) == 0); /* queue 1 still missing */
+	CHECK(roundtrip(fd, "/ports\n", 7, buf, sizeof(buf)) > 0 && strstr(buf, "net_af_packet7"));
+	close(fd);
+	char path[128];
+	snprintf(path, sizeof(path), "%s", bp_telemetry_path());
+	racing = true;
+	pthread_t t;
+	CHECK(pthread_create(&t, NULL, reader, path) == 0);
+	for (int round = 0; round < 2000; round++)
+		if (bp_eth_rx_queue_setup(port, (uint16_t)(round & 1), 128, mp) != 0) {
+			test_fail(__FILE__, __LINE__, "rx queue %d set up again", round & 1);
+			break;
+		}
+	__atomic_store_n(&racing, false, __ATOMIC_RELEASE);
+	void *answers;
+	pthread_join(t, &answers);
+	CHECK((intptr_t)answers > 0);
+	bp_eth_dev_close(port);
+	bp_mempool_free(mp);
+	finish();
+}
