@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <errno.h>
+#include <stdint.h>
+#include <time.h>
 #include <limits.h>
 #include <dirent.h>
 #include <poll.h>
@@ -102,16 +104,37 @@ static void remove_stale(const char *dir)
 		closedir(d);
 }
 
-/* Sends all of it, or gives up on a client that reads nothing for a second. */
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Sends all of it within SEND_LIMIT_MS, or gives up on the client. The limit
+ * is for the whole of it: a client reading a little now and then must not
+ * keep the thread (and bp_cleanup, which joins it) for as long as it likes;
+ * bp_telemetry_stop cuts it short. */
+#define SEND_LIMIT_MS 1000
 static int send_all(int fd, const char *s, size_t n)
 {
+	const int64_t deadline = now_ms() + SEND_LIMIT_MS;
 	while (n) {
-		ssize_t w = send(fd, s, n, MSG_NOSIGNAL);
-		if (w < 0 && errno == EINTR)
+		ssize_t w = send(fd, s, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (w > 0) {
+			s += w, n -= (size_t)w;
 			continue;
-		if (w <= 0)
+		}
+		if (w == 0 || (errno != EAGAIN && errno != EINTR))
 			return -1;
-		s += w, n -= (size_t)w;
+		int64_t left = deadline - now_ms();
+		if (left <= 0)
+			return -1;
+		struct pollfd pf[2] = { { .fd = fd, .events = POLLOUT }, { .fd = srv.stop_fd, .events = POLLIN } };
+		if (poll(pf, 2, (int)left) < 0 && errno != EINTR)
+			return -1;
+		if (pf[1].revents)
+			return -1; /* stopping */
 	}
 	return 0;
 }
@@ -201,8 +224,6 @@ static void *server_main(void *arg)
 				send_all(fd, busy, sizeof(busy) - 1);
 				close(fd);
 			} else if (fd >= 0) {
-				struct timeval tv = { .tv_sec = 1 }; /* a client that stops reading */
-				setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 				srv.clients[i].fd = fd;
 				srv.clients[i].len = 0;
 			}

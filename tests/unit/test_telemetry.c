@@ -8,6 +8,7 @@
 #include <string.h>
 #include <errno.h>
 #include <pthread.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -49,6 +50,13 @@ static int roundtrip(int fd, const void *req, size_t n, char *buf, size_t cap)
 	}
 	buf[len] = '\0';
 	return (int)len;
+}
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 static char run_dir[64];
@@ -316,5 +324,42 @@ TEST(telemetry_reads_queues_being_set_up)
 	CHECK((intptr_t)answers > 0);
 	bp_eth_dev_close(port);
 	bp_mempool_free(mp);
+	finish();
+}
+
+/* A client that asks a lot and reads a little now and then: the server
+ * gives up on it, and bp_cleanup (which stops the thread) returns at once
+ * instead of waiting until the client has read every answer. */
+static void *trickle(void *arg)
+{
+	int fd = *(int *)arg;
+	char buf[2048];
+	while (__atomic_load_n(&racing, __ATOMIC_ACQUIRE) && recv(fd, buf, sizeof(buf), 0) > 0)
+		usleep(500 * 1000);
+	return NULL;
+}
+
+TEST(telemetry_slow_reader_does_not_hold_cleanup)
+{
+	CHECK(start() >= 0);
+	int fd = connect_to(bp_telemetry_path());
+	CHECK(fd >= 0);
+	char reqs[7 * 1000];
+	for (unsigned i = 0; i < 1000; i++)
+		memcpy(reqs + 7 * i, "/stats\n", 7);
+	CHECK(send(fd, reqs, sizeof(reqs), MSG_NOSIGNAL) == (ssize_t)sizeof(reqs));
+	racing = true;
+	pthread_t t;
+	CHECK(pthread_create(&t, NULL, trickle, &fd) == 0);
+	usleep(1500 * 1000); /* the answers fill the socket: the server waits on the client */
+	uint64_t t0 = mono_ms();
+	bp_cleanup();
+	uint64_t took = mono_ms() - t0;
+	__atomic_store_n(&racing, false, __ATOMIC_RELEASE);
+	pthread_join(t, NULL);
+	close(fd);
+	if (took > 1500)
+		test_fail(__FILE__, __LINE__, "bp_cleanup took %llu ms with a slow client (want under 1500)",
+			  (unsigned long long)took);
 	finish();
 }
