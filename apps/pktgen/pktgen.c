@@ -55,8 +55,10 @@ static void build(struct bp_mbuf **m, uint16_t n)
 		m[i]->data_len = (uint16_t)len;
 		m[i]->pkt_len = len;
 		res.tx_bytes += len;
-		slot = (slot + 1) % cfg.nb_mix;
-		flow = (flow + 1) % cfg.flows;
+		if (++slot == cfg.nb_mix) /* no division per frame */
+			slot = 0;
+		if (++flow == cfg.flows)
+			flow = 0;
 	}
 }
 
