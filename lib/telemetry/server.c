@@ -260,21 +260,31 @@ int bp_telemetry_start(void)
 	if ((rc = private_dir(dir)) < 0)
 		return start_failed(rc == -EPERM ? "use (not a folder of this user's own)" : "make the folder", dir, -rc);
 	remove_stale(dir);
+	/* Bound and listening under a name remove_stale() passes over (.PID.sock.new),
+	 * then renamed into place: a process starting at the same moment never
+	 * finds PID.sock bound but not yet listening, which it would take for a
+	 * dead process's and remove. The rename also replaces the socket of a
+	 * process of our pid before us. */
+	char tmp[sizeof(srv.path)];
 	int n = snprintf(srv.path, sizeof(srv.path), "%s/%d.sock", dir, (int)getpid());
-	if (n < 0 || (size_t)n >= sizeof(srv.path)) {
+	int m = snprintf(tmp, sizeof(tmp), "%s/.%d.sock.new", dir, (int)getpid());
+	if (n < 0 || (size_t)n >= sizeof(srv.path) || m < 0 || (size_t)m >= sizeof(tmp)) {
 		srv.path[0] = '\0';
-		return start_failed("fit a socket name (108 bytes at most) in", dir, ENAMETOOLONG);
+		return start_failed("fit a socket name (100 bytes at most) in", dir, ENAMETOOLONG);
 	}
-	memcpy(sa.sun_path, srv.path, sizeof(srv.path));
-	unlink(srv.path); /* a process of our pid before us */
+	memcpy(sa.sun_path, tmp, sizeof(tmp));
+	unlink(tmp);
 	srv.listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	srv.stop_fd = eventfd(0, EFD_CLOEXEC);
 	if (srv.listen_fd < 0 || srv.stop_fd < 0)
 		return start_failed("open a socket for", srv.path, errno);
 	/* The folder is 0700, so no one else reaches the socket before the chmod. */
-	if (bind(srv.listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(srv.path, 0600) < 0 ||
-	    listen(srv.listen_fd, 8) < 0)
-		return start_failed("listen on", srv.path, errno);
+	if (bind(srv.listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(tmp, 0600) < 0 ||
+	    listen(srv.listen_fd, 8) < 0 || rename(tmp, srv.path) < 0) {
+		int e = errno;
+		unlink(tmp);
+		return start_failed("listen on", srv.path, e);
+	}
 	for (int i = 0; i < MAX_CLIENTS; i++)
 		srv.clients[i].fd = -1;
 	/* The thread takes no signals meant for the program (Ctrl-C goes to main). */
