@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <errno.h>
+#include <dirent.h>
 #include <pthread.h>
+#include <sched.h>
 #include <time.h>
 #include <unistd.h>
 #include <sys/socket.h>
@@ -361,5 +363,41 @@ TEST(telemetry_slow_reader_does_not_hold_cleanup)
 	if (took > 1500)
 		test_fail(__FILE__, __LINE__, "bp_cleanup took %llu ms with a slow client (want under 1500)",
 			  (unsigned long long)took);
+	finish();
+}
+
+/* The statistics thread runs off the lcores' cores (here lcore 0) when the
+ * program was given others, so an answer takes nothing from the main
+ * lcore's bursts; the main thread stays pinned to its core. */
+TEST(telemetry_thread_not_on_the_main_lcore)
+{
+	cpu_set_t given, tel, main_set;
+	CHECK(sched_getaffinity(0, sizeof(given), &given) == 0);
+	CHECK(start() >= 0);
+	pid_t tid = 0;
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		char p[300], comm[32] = "";
+		snprintf(p, sizeof(p), "/proc/self/task/%s/comm", e->d_name);
+		FILE *f = fopen(p, "r");
+		if (f && fgets(comm, sizeof(comm), f) && !strcmp(comm, "bp-telemetry\n"))
+			tid = (pid_t)atoi(e->d_name);
+		if (f)
+			fclose(f);
+	}
+	if (d)
+		closedir(d);
+	CHECK(tid > 0);
+	CHECK(sched_getaffinity(tid, sizeof(tel), &tel) == 0);
+	CHECK(sched_getaffinity(0, sizeof(main_set), &main_set) == 0);
+	CHECK(CPU_COUNT(&main_set) == 1 && CPU_ISSET(0, &main_set));
+	if (CPU_COUNT(&given) > 1 || !CPU_ISSET(0, &given)) {
+		CHECK(!CPU_ISSET(0, &tel));
+		CPU_CLR(0, &given);
+		CHECK(CPU_EQUAL(&tel, &given));
+	} else {
+		CHECK(CPU_ISSET(0, &tel)); /* the only core it was given */
+	}
 	finish();
 }
