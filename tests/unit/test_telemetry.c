@@ -401,3 +401,45 @@ TEST(telemetry_thread_not_on_the_main_lcore)
 	}
 	finish();
 }
+
+/* The reader `bypass stats` uses: RFC 8259 or nothing, escapes decoded,
+ * truncated or malformed text refused whole (ASan checks the reads). */
+TEST(jsonflat_reads_json_and_refuses_the_rest)
+{
+	struct jf_doc d;
+	static const char *const bad[] = {
+		"", " ", "{", "}", "[1,]", "{\"a\":1,}", "{\"a\" 1}", "{a:1}", "[01]", "[1.]", "[.5]", "[-]",
+		"[1e]", "[+1]", "[tru]", "[truex]", "[nul]", "\"abc", "\"a\\\"", "\"a\\", "\"\\x\"", "\"\\u12\"",
+		"\"\\u12g4\"", "\"tab\there\"", "[1] [2]", "{\"a\":1}x", "[\"a\"\"b\"]", "[1 2]",
+		"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]",
+	};
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (jf_parse(bad[i], &d) == 0 || d.n || d.leaf) {
+			test_fail(__FILE__, __LINE__, "'%s' refused with nothing kept", bad[i]);
+			jf_free(&d);
+			return;
+		}
+	CHECK(jf_parse(" {\"a\" : [ 1 , -2.5e+3 , true , null , \"x\\\"\\\\\\/\\n\\u0041\\u00e9\" ] ,"
+		       " \"b\" : { } , \"c\":{\"d\":0}}\n", &d) == 0);
+	CHECK_EQ(d.n, 6);
+	CHECK(!strcmp(jf_get(&d, "a.0")->text, "1") && !jf_get(&d, "a.0")->is_string);
+	CHECK_EQ(jf_num(&d, "a.1"), -2500);
+	CHECK(!strcmp(jf_get(&d, "a.2")->text, "true") && !strcmp(jf_get(&d, "a.3")->text, "null"));
+	CHECK(!strcmp(jf_get(&d, "a.4")->text, "x\"\\/\nA?") && jf_get(&d, "a.4")->is_string);
+	CHECK_EQ(jf_num(&d, "c.d"), 0);
+	CHECK(jf_get(&d, "b") == NULL && jf_get(&d, "a.5") == NULL);
+	jf_free(&d);
+	/* a long document reads in one pass: 20000 strings */
+	size_t cap = 20000 * 12 + 16, len = 0;
+	char *big = malloc(cap);
+	CHECK(big != NULL);
+	len += (size_t)snprintf(big + len, cap - len, "[");
+	for (unsigned i = 0; i < 20000; i++)
+		len += (size_t)snprintf(big + len, cap - len, "%s\"s%u\"", i ? "," : "", i);
+	snprintf(big + len, cap - len, "]");
+	CHECK(jf_parse(big, &d) == 0);
+	CHECK_EQ(d.n, 20000);
+	CHECK(!strcmp(jf_get(&d, "19999")->text, "s19999"));
+	jf_free(&d);
+	free(big);
+}
