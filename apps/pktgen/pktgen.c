@@ -55,8 +55,10 @@ static void build(struct bp_mbuf **m, uint16_t n)
 		m[i]->data_len = (uint16_t)len;
 		m[i]->pkt_len = len;
 		res.tx_bytes += len;
-		slot = (slot + 1) % cfg.nb_mix;
-		flow = (flow + 1) % cfg.flows;
+		if (++slot == cfg.nb_mix) /* no division per frame */
+			slot = 0;
+		if (++flow == cfg.flows)
+			flow = 0;
 	}
 }
 
@@ -111,7 +113,9 @@ static int run(struct bp_mempool *mp)
 	const uint64_t hz = bp_tsc_hz(), t0 = bp_rdtsc();
 	const uint64_t end = cfg.duration > 0 ? t0 + (uint64_t)(cfg.duration * (double)hz) : UINT64_MAX;
 	const uint64_t period = cfg.stats_period > 0 ? (uint64_t)(cfg.stats_period * (double)hz) : UINT64_MAX;
-	uint64_t next_print = t0 + period, drain_end = UINT64_MAX, last_tx = 0, last_rx = 0, now;
+	/* --stats-period=0: no line at all (t0 + UINT64_MAX would wrap to the past) */
+	uint64_t next_print = period == UINT64_MAX ? UINT64_MAX : t0 + period;
+	uint64_t drain_end = UINT64_MAX, last_tx = 0, last_rx = 0, now;
 	double last_t = 0;
 	pace_init(&pace, cfg.rate_pps);
 	fprintf(pktgen_info(&cfg), "pktgen: sending from port %u, receiving on port %u, %.0f pps%s, %u size(s), %u flow(s), stream %u\n",

@@ -88,6 +88,9 @@ static inline struct bp_mempool *ex_start_ports(const char *name, uint16_t min_p
 		return NULL;
 	BP_ETH_FOREACH_DEV(p)
 		if (ex_port_start(p, mp, promiscuous) < 0) {
+			uint16_t q;
+			BP_ETH_FOREACH_DEV(q)
+				bp_eth_dev_close(q); /* the ports started so far hold mbufs of mp */
 			bp_mempool_free(mp);
 			return NULL;
 		}

@@ -205,6 +205,28 @@ static int pin_thread(pthread_t t, int cpu)
 	return pthread_setaffinity_np(t, sizeof(set), &set);
 }
 
+/* The statistics thread is no lcore's: it runs on the cores the program
+ * was given that no lcore uses (else on any it was given), not on the main
+ * lcore's, where each answer would take its time from the main lcore's
+ * bursts. It inherits the affinity of the thread that creates it, so the
+ * main thread holds that affinity for the moment. */
+static void start_telemetry(void)
+{
+	cpu_set_t set = env.saved_affinity;
+	bool moved = false;
+	if (env.affinity_saved) {
+		for (int c = 0; c < BP_MAX_LCORE && c < CPU_SETSIZE; c++)
+			if (env.enabled[c])
+				CPU_CLR(c, &set);
+		if (CPU_COUNT(&set) == 0)
+			set = env.saved_affinity;
+		moved = pthread_setaffinity_np(pthread_self(), sizeof(set), &set) == 0;
+	}
+	bp_telemetry_start(); /* a process without one still runs: it says why */
+	if (moved)
+		pin_thread(pthread_self(), (int)env.main_lcore);
+}
+
 static int start_workers(void)
 {
 	for (uint32_t id = 0; id < BP_MAX_LCORE; id++) {
@@ -489,7 +511,7 @@ int bp_init(int argc, char **argv)
 	if ((rc = bp_pci_probe_all()) < 0)
 		goto fail;
 	if (!env.no_telemetry)
-		bp_telemetry_start(); /* a process without one still runs: it says why */
+		start_telemetry();
 	BP_LOG(INFO, "%u cores (main %u), %u virtual devices, %s pages", env.nb_lcores,
 	       env.main_lcore, nb_vdevs, env.no_huge ? "ordinary" : "huge");
 	/* Like DPDK: the caller does argv += ret, and the last consumed entry stands in

@@ -161,26 +161,30 @@ void bp_eth_dev_release(struct bp_eth_dev *dev)
 	memset(dev, 0, sizeof(*dev));
 }
 
+/* Under stats_lock as a whole: a driver's stats_get may read its queues
+ * (af_packet asks each rx queue's socket for drops), so none is freed while
+ * a reader is in there. */
 static void release_rxq(struct bp_eth_dev *d, uint16_t q)
 {
 	pthread_mutex_lock(&stats_lock);
 	d->rxq_stats[q] = NULL;
-	pthread_mutex_unlock(&stats_lock);
 	if (d->rx_queues[q] && d->ops->rx_queue_release)
 		d->ops->rx_queue_release(d, q);
 	d->rx_queues[q] = NULL;
-	d->rxq_stats[q] = NULL;
+	pthread_mutex_unlock(&stats_lock);
 }
 
+/* Under stats_lock as a whole: a driver's stats_get may read its queues
+ * (af_packet asks each rx queue's socket for drops), so none is freed while
+ * a reader is in there. */
 static void release_txq(struct bp_eth_dev *d, uint16_t q)
 {
 	pthread_mutex_lock(&stats_lock);
 	d->txq_stats[q] = NULL;
-	pthread_mutex_unlock(&stats_lock);
 	if (d->tx_queues[q] && d->ops->tx_queue_release)
 		d->ops->tx_queue_release(d, q);
 	d->tx_queues[q] = NULL;
-	d->txq_stats[q] = NULL;
+	pthread_mutex_unlock(&stats_lock);
 }
 
 static void release_queues(struct bp_eth_dev *d)
@@ -294,8 +298,10 @@ int bp_eth_dev_configure(uint16_t port, uint16_t nb_rxq, uint16_t nb_txq,
 		return -EINVAL;
 	release_queues(d);
 	d->conf = c;
+	pthread_mutex_lock(&stats_lock); /* read with the queues by bp__eth_dev_report */
 	d->nb_rx_queues = nb_rxq;
 	d->nb_tx_queues = nb_txq;
+	pthread_mutex_unlock(&stats_lock);
 	for (uint16_t i = 0; i < info.reta_size; i++)
 		d->reta[i] = nb_rxq ? i % nb_rxq : 0;
 	if (d->ops->configure) {

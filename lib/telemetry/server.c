@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <errno.h>
+#include <stdint.h>
+#include <time.h>
 #include <limits.h>
 #include <dirent.h>
 #include <poll.h>
@@ -102,16 +104,37 @@ static void remove_stale(const char *dir)
 		closedir(d);
 }
 
-/* Sends all of it, or gives up on a client that reads nothing for a second. */
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Sends all of it within SEND_LIMIT_MS, or gives up on the client. The limit
+ * is for the whole of it: a client reading a little now and then must not
+ * keep the thread (and bp_cleanup, which joins it) for as long as it likes;
+ * bp_telemetry_stop cuts it short. */
+#define SEND_LIMIT_MS 1000
 static int send_all(int fd, const char *s, size_t n)
 {
+	const int64_t deadline = now_ms() + SEND_LIMIT_MS;
 	while (n) {
-		ssize_t w = send(fd, s, n, MSG_NOSIGNAL);
-		if (w < 0 && errno == EINTR)
+		ssize_t w = send(fd, s, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (w > 0) {
+			s += w, n -= (size_t)w;
 			continue;
-		if (w <= 0)
+		}
+		if (w == 0 || (errno != EAGAIN && errno != EINTR))
 			return -1;
-		s += w, n -= (size_t)w;
+		int64_t left = deadline - now_ms();
+		if (left <= 0)
+			return -1;
+		struct pollfd pf[2] = { { .fd = fd, .events = POLLOUT }, { .fd = srv.stop_fd, .events = POLLIN } };
+		if (poll(pf, 2, (int)left) < 0 && errno != EINTR)
+			return -1;
+		if (pf[1].revents)
+			return -1; /* stopping */
 	}
 	return 0;
 }
@@ -201,8 +224,6 @@ static void *server_main(void *arg)
 				send_all(fd, busy, sizeof(busy) - 1);
 				close(fd);
 			} else if (fd >= 0) {
-				struct timeval tv = { .tv_sec = 1 }; /* a client that stops reading */
-				setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 				srv.clients[i].fd = fd;
 				srv.clients[i].len = 0;
 			}
@@ -239,21 +260,31 @@ int bp_telemetry_start(void)
 	if ((rc = private_dir(dir)) < 0)
 		return start_failed(rc == -EPERM ? "use (not a folder of this user's own)" : "make the folder", dir, -rc);
 	remove_stale(dir);
+	/* Bound and listening under a name remove_stale() passes over (.PID.sock.new),
+	 * then renamed into place: a process starting at the same moment never
+	 * finds PID.sock bound but not yet listening, which it would take for a
+	 * dead process's and remove. The rename also replaces the socket of a
+	 * process of our pid before us. */
+	char tmp[sizeof(srv.path)];
 	int n = snprintf(srv.path, sizeof(srv.path), "%s/%d.sock", dir, (int)getpid());
-	if (n < 0 || (size_t)n >= sizeof(srv.path)) {
+	int m = snprintf(tmp, sizeof(tmp), "%s/.%d.sock.new", dir, (int)getpid());
+	if (n < 0 || (size_t)n >= sizeof(srv.path) || m < 0 || (size_t)m >= sizeof(tmp)) {
 		srv.path[0] = '\0';
-		return start_failed("fit a socket name (108 bytes at most) in", dir, ENAMETOOLONG);
+		return start_failed("fit a socket name (100 bytes at most) in", dir, ENAMETOOLONG);
 	}
-	memcpy(sa.sun_path, srv.path, sizeof(srv.path));
-	unlink(srv.path); /* a process of our pid before us */
+	memcpy(sa.sun_path, tmp, sizeof(tmp));
+	unlink(tmp);
 	srv.listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	srv.stop_fd = eventfd(0, EFD_CLOEXEC);
 	if (srv.listen_fd < 0 || srv.stop_fd < 0)
 		return start_failed("open a socket for", srv.path, errno);
 	/* The folder is 0700, so no one else reaches the socket before the chmod. */
-	if (bind(srv.listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(srv.path, 0600) < 0 ||
-	    listen(srv.listen_fd, 8) < 0)
-		return start_failed("listen on", srv.path, errno);
+	if (bind(srv.listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(tmp, 0600) < 0 ||
+	    listen(srv.listen_fd, 8) < 0 || rename(tmp, srv.path) < 0) {
+		int e = errno;
+		unlink(tmp);
+		return start_failed("listen on", srv.path, e);
+	}
 	for (int i = 0; i < MAX_CLIENTS; i++)
 		srv.clients[i].fd = -1;
 	/* The thread takes no signals meant for the program (Ctrl-C goes to main). */

@@ -7,7 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <errno.h>
+#include <dirent.h>
 #include <pthread.h>
+#include <sched.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -49,6 +52,13 @@ static int roundtrip(int fd, const void *req, size_t n, char *buf, size_t cap)
 	}
 	buf[len] = '\0';
 	return (int)len;
+}
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 static char run_dir[64];
@@ -272,4 +282,164 @@ TEST(telemetry_stale_socket_removed)
 	CHECK(stale_gone);
 	CHECK(live_kept);
 	finish();
+}
+
+/* A port configured but not yet given its queues, and queues set up again
+ * (each freeing the one before) while a reader asks: an af_packet port,
+ * whose driver reads its queues for the kernel's drop counts. Before, the
+ * first asked a NULL queue and the second read a freed one (ASan shows). */
+TEST(telemetry_reads_queues_being_set_up)
+{
+	char buf[65536];
+	struct jf_doc d;
+	uint16_t port;
+	CHECK(start() >= 0);
+	struct bp_mempool *mp = bp_pktmbuf_pool_create("tel-afp", 1024, 0, 0, BP_MBUF_DEFAULT_BUF_SIZE);
+	CHECK(mp != NULL);
+	CHECK(bp_vdev_probe("net_af_packet7,iface=lo,queues=2") == 0);
+	CHECK(bp_eth_dev_get_port_by_name("net_af_packet7", &port) == 0);
+	CHECK(bp_eth_dev_configure(port, 2, 1, NULL) == 0);
+	int fd = connect_to(bp_telemetry_path());
+	CHECK(fd >= 0);
+	CHECK(roundtrip(fd, "/ports\n", 7, buf, sizeof(buf)) > 0);
+	CHECK(jf_parse(buf, &d) == 0);
+	const struct jf_leaf *st = jf_get(&d, "ports.%u.state", 2u);
+	CHECK(st && !strcmp(st->text, "configured"));
+	CHECK_EQ(jf_num(&d, "ports.2.stats.imissed"), 0);
+	jf_free(&d);
+	CHECK(bp_eth_rx_queue_setup(port, 0, 128, mp) == 0); /* queue 1 still missing */
+	CHECK(roundtrip(fd, "/ports\n", 7, buf, sizeof(buf)) > 0 && strstr(buf, "net_af_packet7"));
+	close(fd);
+	char path[128];
+	snprintf(path, sizeof(path), "%s", bp_telemetry_path());
+	racing = true;
+	pthread_t t;
+	CHECK(pthread_create(&t, NULL, reader, path) == 0);
+	for (int round = 0; round < 2000; round++)
+		if (bp_eth_rx_queue_setup(port, (uint16_t)(round & 1), 128, mp) != 0) {
+			test_fail(__FILE__, __LINE__, "rx queue %d set up again", round & 1);
+			break;
+		}
+	__atomic_store_n(&racing, false, __ATOMIC_RELEASE);
+	void *answers;
+	pthread_join(t, &answers);
+	CHECK((intptr_t)answers > 0);
+	bp_eth_dev_close(port);
+	bp_mempool_free(mp);
+	finish();
+}
+
+/* A client that asks a lot and reads a little now and then: the server
+ * gives up on it, and bp_cleanup (which stops the thread) returns at once
+ * instead of waiting until the client has read every answer. */
+static void *trickle(void *arg)
+{
+	int fd = *(int *)arg;
+	char buf[2048];
+	while (__atomic_load_n(&racing, __ATOMIC_ACQUIRE) && recv(fd, buf, sizeof(buf), 0) > 0)
+		usleep(500 * 1000);
+	return NULL;
+}
+
+TEST(telemetry_slow_reader_does_not_hold_cleanup)
+{
+	CHECK(start() >= 0);
+	int fd = connect_to(bp_telemetry_path());
+	CHECK(fd >= 0);
+	char reqs[7 * 1000];
+	for (unsigned i = 0; i < 1000; i++)
+		memcpy(reqs + 7 * i, "/stats\n", 7);
+	CHECK(send(fd, reqs, sizeof(reqs), MSG_NOSIGNAL) == (ssize_t)sizeof(reqs));
+	racing = true;
+	pthread_t t;
+	CHECK(pthread_create(&t, NULL, trickle, &fd) == 0);
+	usleep(1500 * 1000); /* the answers fill the socket: the server waits on the client */
+	uint64_t t0 = mono_ms();
+	bp_cleanup();
+	uint64_t took = mono_ms() - t0;
+	__atomic_store_n(&racing, false, __ATOMIC_RELEASE);
+	pthread_join(t, NULL);
+	close(fd);
+	if (took > 1500)
+		test_fail(__FILE__, __LINE__, "bp_cleanup took %llu ms with a slow client (want under 1500)",
+			  (unsigned long long)took);
+	finish();
+}
+
+/* The statistics thread runs off the lcores' cores (here lcore 0) when the
+ * program was given others, so an answer takes nothing from the main
+ * lcore's bursts; the main thread stays pinned to its core. */
+TEST(telemetry_thread_not_on_the_main_lcore)
+{
+	cpu_set_t given, tel, main_set;
+	CHECK(sched_getaffinity(0, sizeof(given), &given) == 0);
+	CHECK(start() >= 0);
+	pid_t tid = 0;
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		char p[300], comm[32] = "";
+		snprintf(p, sizeof(p), "/proc/self/task/%s/comm", e->d_name);
+		FILE *f = fopen(p, "r");
+		if (f && fgets(comm, sizeof(comm), f) && !strcmp(comm, "bp-telemetry\n"))
+			tid = (pid_t)atoi(e->d_name);
+		if (f)
+			fclose(f);
+	}
+	if (d)
+		closedir(d);
+	CHECK(tid > 0);
+	CHECK(sched_getaffinity(tid, sizeof(tel), &tel) == 0);
+	CHECK(sched_getaffinity(0, sizeof(main_set), &main_set) == 0);
+	CHECK(CPU_COUNT(&main_set) == 1 && CPU_ISSET(0, &main_set));
+	if (CPU_COUNT(&given) > 1 || !CPU_ISSET(0, &given)) {
+		CHECK(!CPU_ISSET(0, &tel));
+		CPU_CLR(0, &given);
+		CHECK(CPU_EQUAL(&tel, &given));
+	} else {
+		CHECK(CPU_ISSET(0, &tel)); /* the only core it was given */
+	}
+	finish();
+}
+
+/* The reader `bypass stats` uses: RFC 8259 or nothing, escapes decoded,
+ * truncated or malformed text refused whole (ASan checks the reads). */
+TEST(jsonflat_reads_json_and_refuses_the_rest)
+{
+	struct jf_doc d;
+	static const char *const bad[] = {
+		"", " ", "{", "}", "[1,]", "{\"a\":1,}", "{\"a\" 1}", "{a:1}", "[01]", "[1.]", "[.5]", "[-]",
+		"[1e]", "[+1]", "[tru]", "[truex]", "[nul]", "\"abc", "\"a\\\"", "\"a\\", "\"\\x\"", "\"\\u12\"",
+		"\"\\u12g4\"", "\"tab\there\"", "[1] [2]", "{\"a\":1}x", "[\"a\"\"b\"]", "[1 2]",
+		"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]",
+	};
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (jf_parse(bad[i], &d) == 0 || d.n || d.leaf) {
+			test_fail(__FILE__, __LINE__, "'%s' refused with nothing kept", bad[i]);
+			jf_free(&d);
+			return;
+		}
+	CHECK(jf_parse(" {\"a\" : [ 1 , -2.5e+3 , true , null , \"x\\\"\\\\\\/\\n\\u0041\\u00e9\" ] ,"
+		       " \"b\" : { } , \"c\":{\"d\":0}}\n", &d) == 0);
+	CHECK_EQ(d.n, 6);
+	CHECK(!strcmp(jf_get(&d, "a.0")->text, "1") && !jf_get(&d, "a.0")->is_string);
+	CHECK_EQ(jf_num(&d, "a.1"), -2500);
+	CHECK(!strcmp(jf_get(&d, "a.2")->text, "true") && !strcmp(jf_get(&d, "a.3")->text, "null"));
+	CHECK(!strcmp(jf_get(&d, "a.4")->text, "x\"\\/\nA?") && jf_get(&d, "a.4")->is_string);
+	CHECK_EQ(jf_num(&d, "c.d"), 0);
+	CHECK(jf_get(&d, "b") == NULL && jf_get(&d, "a.5") == NULL);
+	jf_free(&d);
+	/* a long document reads in one pass: 20000 strings */
+	size_t cap = 20000 * 12 + 16, len = 0;
+	char *big = malloc(cap);
+	CHECK(big != NULL);
+	len += (size_t)snprintf(big + len, cap - len, "[");
+	for (unsigned i = 0; i < 20000; i++)
+		len += (size_t)snprintf(big + len, cap - len, "%s\"s%u\"", i ? "," : "", i);
+	snprintf(big + len, cap - len, "]");
+	CHECK(jf_parse(big, &d) == 0);
+	CHECK_EQ(d.n, 20000);
+	CHECK(!strcmp(jf_get(&d, "19999")->text, "s19999"));
+	jf_free(&d);
+	free(big);
 }

@@ -42,7 +42,12 @@ static char *string(struct rd *r)
 	if (*r->p != '"')
 		return NULL;
 	r->p++;
-	size_t cap = strlen(r->p) + 1, n = 0;
+	/* Unescaped, it is no longer than it is up to its closing quote (not
+	 * strlen of the rest: that made a document's reading quadratic). */
+	const char *q = r->p;
+	while (*q && *q != '"')
+		q += q[0] == '\\' && q[1] ? 2 : 1;
+	size_t cap = (size_t)(q - r->p) + 1, n = 0;
 	char *s = malloc(cap);
 	while (s && *r->p != '"') {
 		unsigned char c = (unsigned char)*r->p++;

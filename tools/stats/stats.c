@@ -19,6 +19,8 @@
 #include "jsonflat.h"
 #include "stats.h"
 
+#define ASK_LIMIT_S 5
+
 static volatile sig_atomic_t quit;
 static void on_signal(int sig) { (void)sig, quit = 1; }
 
@@ -32,6 +34,12 @@ static int connect_pid(const char *dir, long pid)
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
+	/* A process that is stopped (kill -STOP, a debugger) or stuck answers
+	 * nothing: give up after ASK_LIMIT_S rather than hang (the limit also
+	 * bounds connect, which waits while the process's backlog is full). */
+	struct timeval tv = { .tv_sec = ASK_LIMIT_S };
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		int e = errno;
 		close(fd);
@@ -90,6 +98,8 @@ static char *ask(int fd, const char *req)
 		ssize_t r = recv(fd, buf + n, cap - n - 1, 0);
 		if (r < 0 && errno == EINTR)
 			continue;
+		if (r == 0)
+			errno = ECONNRESET; /* closed, not timed out */
 		if (r <= 0)
 			return free(buf), NULL;
 		char *nl = memchr(buf + n, '\n', (size_t)r);
@@ -104,6 +114,10 @@ static char *ask(int fd, const char *req)
 static int reading(int fd, char **text, struct jf_doc *doc, FILE *err)
 {
 	*text = ask(fd, "/stats");
+	if (!*text && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+		fprintf(err, "bypass stats: the process did not answer in %d s (stopped? stuck?)\n", ASK_LIMIT_S);
+		return -1;
+	}
 	if (!*text) {
 		fprintf(err, "bypass stats: the process closed its statistics socket (it ended?)\n");
 		return -1;

@@ -495,10 +495,14 @@ static int afp_link_update(struct bp_eth_dev *dev, int wait)
 	return kif_link_update(dev, ((struct afp_port *)dev->priv)->ifname);
 }
 
+/* A configured port's queues may not be set up yet (statistics are read at
+ * any time, by the telemetry thread too): those count nothing. */
 static int afp_stats_get(struct bp_eth_dev *dev, struct bp_eth_stats *st)
 {
 	for (uint16_t i = 0; i < dev->nb_rx_queues; i++) {
 		struct afp_rxq *q = dev->rx_queues[i];
+		if (!q)
+			continue;
 		rxq_take_drops(q);
 		st->imissed += __atomic_load_n(&q->drops, __ATOMIC_RELAXED);
 	}
@@ -509,6 +513,8 @@ static int afp_stats_reset(struct bp_eth_dev *dev)
 {
 	for (uint16_t i = 0; i < dev->nb_rx_queues; i++) {
 		struct afp_rxq *q = dev->rx_queues[i];
+		if (!q)
+			continue;
 		rxq_take_drops(q);
 		__atomic_store_n(&q->drops, 0, __ATOMIC_RELAXED);
 	}
