@@ -212,6 +212,10 @@ static void intr_stop(struct igbvf *a)
 		close(a->poll_fd);
 	}
 	a->poll_fd = -1;
+	if (a->no_irq) {
+		a->intr_on = false;
+		return;
+	}
 	bp_pci_intr_disable(a->pci);
 	bp_write32(a->regs, IGBVF_EIAC, 0);
 	bp_write32(a->regs, IGBVF_EIAM, 0);
@@ -281,11 +285,19 @@ static int intr_start(struct bp_eth_dev *dev)
 	struct igbvf *a = dev->priv;
 	struct bp_intr_handle *h = &a->pci->intr;
 	uint16_t nrx = dev->conf.rx_intr ? dev->nb_rx_queues : 0;
-	if (a->no_irq) {
-		BP_LOG(ERR, "%s: %s interrupts need MSI-X, and a VF on uio_pci_generic has no interrupt at all (no "
-			    "INTx pin); poll it, or bind it to vfio-pci or bypass_uio", dev->name,
-		       dev->conf.rx_intr ? "rx" : "link");
+	if (a->no_irq && dev->conf.rx_intr) {
+		BP_LOG(ERR, "%s: rx interrupts need MSI-X, and a VF on uio_pci_generic has no interrupt at all (no "
+			    "INTx pin); poll it, or bind it to vfio-pci or bypass_uio", dev->name);
 		return -ENOTSUP;
+	}
+	if (a->no_irq) { /* link changes only: from the poll timer */
+		a->intr_on = true;
+		int rc = link_poll_start(a);
+		if (rc < 0)
+			intr_stop(a);
+		else
+			BP_LOG(INFO, "%s: no interrupt (uio_pci_generic): the link is polled every 250 ms", dev->name);
+		return rc;
 	}
 	int rc = bp_pci_intr_enable(a->pci, (uint16_t)(1 + nrx));
 	if (rc < 0)
@@ -581,8 +593,8 @@ static int igbvf_probe(struct bp_pci_device *pci)
 	igb_mbx_init(&a->mbx, a->regs, pci->addr);
 	if (pci->access == BP_PCI_UIO && !strcmp(pci->kdriver, "uio_pci_generic")) {
 		a->no_irq = true;
-		BP_LOG(WARNING, "%s: a VF has no INTx pin, so uio_pci_generic gives it no interrupt (no link events, "
-				"no rx interrupts); poll mode works; vfio-pci or bypass_uio give it MSI-X", pci->addr);
+		BP_LOG(WARNING, "%s: a VF has no INTx pin, so uio_pci_generic gives it no interrupt (no rx interrupts; "
+				"its link is polled); poll mode works; vfio-pci or bypass_uio give it MSI-X", pci->addr);
 	}
 	if (!(a->eth = bp_eth_dev_allocate(pci->addr))) {
 		int rc = -errno;

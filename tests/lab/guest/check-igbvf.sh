@@ -23,6 +23,11 @@ IP=/usr/bin/ip # busybox's ip has no "vf"
 pf=0000:01:00.0 pf2=0000:02:00.0 vf0=0000:01:10.0 vf1=0000:01:10.2
 vfmac=02:00:00:00:0f:00 pf2mac=52:54:00:12:34:02
 n=3000
+# bypass bind loads bypass_uio from the lab's build; in a worktree whose
+# lab/cache links outside the tree, the guest has that cache at /lab-cache
+ko=$root/lab/cache/bypass_uio/bypass_uio.ko
+[ -e "$ko" ] || ko=/lab-cache/bypass_uio/bypass_uio.ko
+export BYPASS_UIO_KO=$ko
 scratch
 drv() { basename "$(readlink "/sys/bus/pci/devices/$1/driver" 2>/dev/null)" 2>/dev/null; }
 dev_id() { echo "$(cat "/sys/bus/pci/devices/$1/vendor" 2>/dev/null):$(cat "/sys/bus/pci/devices/$1/device" 2>/dev/null)"; }
