@@ -57,7 +57,17 @@ static void raise_locked(struct igbvf_model *m, uint32_t ivar_byte)
 
 void igbvf_model_mbx_irq_locked(struct igbvf_model *m)
 {
-	raise_locked(m, R(IGBVF_IVAR_MISC) & 0xff);
+	uint32_t ent = R(IGBVF_IVAR_MISC) & 0xff;
+	if (m->mbx_irq_none)
+		return;
+	if (m->misc_as_mask) { /* QEMU 10: the vector field as a mask of vectors */
+		if (ent & IGBVF_IVAR_VALID) {
+			R(IGBVF_EICR) |= ent & 3;
+			msix_locked(m);
+		}
+		return;
+	}
+	raise_locked(m, ent);
 }
 
 /* ---- registers ---- */
@@ -272,7 +282,8 @@ static void *model_main(void *arg)
 static int intr_enable(void *ctx, uint16_t want, struct bp_intr_handle *h)
 {
 	struct igbvf_model *m = ctx;
-	unsigned n = want < IGBVF_MSIX_VECTORS ? want : IGBVF_MSIX_VECTORS;
+	unsigned most = m->one_vector ? 1 : IGBVF_MSIX_VECTORS;
+	unsigned n = want < most ? want : most;
 	*h = (struct bp_intr_handle){ .mode = BP_INTR_MSIX, .nb_vec = (uint16_t)n, .read_len = 8 };
 	for (unsigned v = 0; v < n; v++) {
 		if ((h->fd[v] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {

@@ -80,6 +80,10 @@ struct igbvf_model {
 	uint64_t vec_irqs[IGBVF_MSIX_VECTORS];
 	uint32_t msix_sent;
 	uint64_t dma_faults;
+	/* knobs, set before the port starts: one MSI-X vector whatever is
+	 * asked (bypass_uio); VTIVAR_MISC's vector field read as a mask of
+	 * vectors (QEMU 10's igb); no mailbox interrupt at all */
+	bool one_vector, misc_as_mask, mbx_irq_none;
 };
 
 #define IGBVF_MODEL_REG(m, off) ((m)->reg[(off) / 4])

@@ -196,6 +196,11 @@ TEST(igbvf_mbx_pf_reset_under_a_running_vf_then_the_vf_resets_again)
 #include "e1000_rig.h" /* frames, tx/rx helpers, link log: the family's test helpers */
 
 static struct igbvf_model *vfm;
+/* the model's interrupt knobs for the next port_up, and its start's result */
+static struct {
+	bool one_vector, misc_as_mask, mbx_irq_none;
+} knobs;
+static int start_rc;
 
 /* One VF port: nq queue pairs, the PF holding pfmac for it; the VF's
  * counters start at `counters` (to cross their 32-bit wrap). */
@@ -209,6 +214,10 @@ static bool port_up(const uint8_t *pfmac, uint16_t nq, uint16_t rxd, uint16_t tx
 		return false;
 	for (uint32_t r = IGBVF_GPRC; r <= IGBVF_GOTLBC; r += 4)
 		igbvf_model_poke(vfm, r, counters);
+	vfm->one_vector = knobs.one_vector;
+	vfm->misc_as_mask = knobs.misc_as_mask;
+	vfm->mbx_irq_none = knobs.mbx_irq_none;
+	memset(&knobs, 0, sizeof(knobs));
 	if (bp_pci_model_attach(vfm->addr, &vfm->pci) < 0)
 		return false;
 	if (!(rig.mp = bp_pktmbuf_pool_create("igbvf", nb_mbufs, 0, 0, BP_MBUF_DEFAULT_BUF_SIZE)))
@@ -218,7 +227,7 @@ static bool port_up(const uint8_t *pfmac, uint16_t nq, uint16_t rxd, uint16_t tx
 	for (uint16_t q = 0; q < nq; q++)
 		if (bp_eth_rx_queue_setup(0, q, rxd, rig.mp) < 0 || bp_eth_tx_queue_setup(0, q, txd) < 0)
 			return false;
-	if (bp_eth_dev_start(0) < 0)
+	if ((start_rc = bp_eth_dev_start(0)) < 0)
 		return false;
 	struct bp_ether_addr me;
 	bp_eth_macaddr_get(0, &me);
@@ -266,6 +275,20 @@ static bool both_ways(uint64_t seq0, uint64_t n)
 		done += k;
 	}
 	return intact;
+}
+
+/* The port's link callback registered on log; the PF's link goes down,
+ * then up: the callback hears both, in order. */
+static bool link_flap_heard(struct link_log *log)
+{
+	log->events = 0;
+	if (bp_eth_dev_callback_register(0, BP_ETH_EVENT_LINK, on_link, log) < 0)
+		return false;
+	igbvf_model_set_link(vfm, false);
+	if (!link_event(log, 1) || log->last.up)
+		return false;
+	igbvf_model_set_link(vfm, true);
+	return link_event(log, 2) && log->last.up;
 }
 
 TEST(igbvf_model_probe_takes_the_pf_address_and_moves_frames_both_ways)
@@ -397,14 +420,7 @@ TEST(igbvf_model_link_down_and_up_and_a_pf_reset_through_the_mailbox_vector)
 	const struct bp_eth_conf conf = { .size = sizeof(conf), .link_intr = 1 };
 	CHECK(port_up(pf_mac, 1, 64, 64, 1024, &conf, 0));
 	static struct link_log log = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, { 0 } };
-	log.events = 0;
-	CHECK_EQ(bp_eth_dev_callback_register(0, BP_ETH_EVENT_LINK, on_link, &log), 0);
-	igbvf_model_set_link(vfm, false);
-	CHECK(link_event(&log, 1));
-	CHECK(!log.last.up);
-	igbvf_model_set_link(vfm, true);
-	CHECK(link_event(&log, 2));
-	CHECK(log.last.up);
+	CHECK(link_flap_heard(&log));
 	CHECK(both_ways(0, 50));
 	/* the PF resets: down, and down still when it is done (the VF's queues
 	 * went with the PF's) until stop -> start resets the VF */
@@ -442,6 +458,87 @@ TEST(igbvf_model_rx_interrupt_wakes_an_armed_queue_once)
 	bool intact;
 	CHECK_EQ(rx_frames(0, 32, 0, 2, &intact), 2);
 	CHECK(intact);
+	CHECK(port_down());
+}
+
+/* bypass_uio gives the VF one vector: the mailbox and rx queue 0 share it
+ * (both routed to vector 0), and the handler tells them apart: a link change
+ * reaches the link callback and does not wake the armed queue; a frame
+ * wakes it, once. */
+TEST(igbvf_model_one_vector_is_shared_by_the_mailbox_and_rx_queue_0)
+{
+	const struct bp_eth_conf conf = { .size = sizeof(conf), .rx_intr = 1, .link_intr = 1 };
+	knobs.one_vector = true;
+	CHECK(port_up(pf_mac, 1, 64, 64, 1024, &conf, 0));
+	CHECK_EQ(IGBVF_MODEL_GET(vfm, nb_vec), 1);
+	CHECK_EQ(igbvf_model_reg(vfm, IGBVF_IVAR0) & 0xff, IGBVF_IVAR_VALID | 0); /* rx 0 -> vector 0 */
+	CHECK_EQ(igbvf_model_reg(vfm, IGBVF_IVAR_MISC), IGBVF_IVAR_VALID | 0);  /* the mailbox too */
+	int fd = bp_eth_rx_intr_fd(0, 0);
+	CHECK(fd >= 0);
+	static struct link_log log = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, { 0 } };
+	log.events = 0;
+	CHECK_EQ(bp_eth_dev_callback_register(0, BP_ETH_EVENT_LINK, on_link, &log), 0);
+	CHECK_EQ(bp_eth_rx_intr_enable(0, 0), 0);
+	igbvf_model_set_link(vfm, false);
+	CHECK(link_event(&log, 1));
+	CHECK(!log.last.up);
+	igbvf_model_set_link(vfm, true);
+	CHECK(link_event(&log, 2));
+	CHECK(log.last.up);
+	CHECK_EQ(bp_intr_wait(fd, 8, 50), 0); /* the mailbox's firings woke no queue */
+	uint64_t before = IGBVF_MODEL_GET(vfm, vec_irqs[0]);
+	vf_inject(0, 1);
+	CHECK_EQ(bp_intr_wait(fd, 8, 2000), 1);
+	vf_inject(1, 1); /* disarmed by its wake-up: no second one */
+	CHECK(igbvf_model_wait_quiet(vfm, WAIT));
+	CHECK_EQ(bp_intr_wait(fd, 8, 50), 0);
+	CHECK(IGBVF_MODEL_GET(vfm, vec_irqs[0]) > before);
+	bool intact;
+	CHECK_EQ(rx_frames(0, 32, 0, 2, &intact), 2);
+	CHECK(intact);
+	CHECK(both_ways(2, 40)); /* and it still moves frames after a link flap on a shared vector */
+	CHECK_EQ(bp_eth_dev_callback_unregister(0, BP_ETH_EVENT_LINK, on_link, &log), 0);
+	CHECK(port_down());
+}
+
+/* ... one vector cannot serve two rx queues: start refuses, and says why. */
+TEST(igbvf_model_one_vector_refuses_rx_interrupts_on_two_queues)
+{
+	const struct bp_eth_conf conf = { .size = sizeof(conf), .rx_intr = 1 };
+	knobs.one_vector = true;
+	CHECK(!port_up(pf_mac, 2, 64, 64, 1024, &conf, 0));
+	CHECK_EQ(start_rc, -ENOTSUP);
+	CHECK_EQ(IGBVF_MODEL_GET(vfm, nb_vec), 0); /* nothing left enabled */
+	CHECK(port_down());
+}
+
+/* QEMU 10's igb reads VTIVAR_MISC's vector as a mask of vectors: 0 raises
+ * nothing, 1 raises vector 0. Start finds which one fires and keeps it. */
+TEST(igbvf_model_the_mailbox_vector_is_found_where_qemu_raises_it)
+{
+	const struct bp_eth_conf conf = { .size = sizeof(conf), .link_intr = 1 };
+	knobs.misc_as_mask = true;
+	CHECK(port_up(pf_mac, 1, 64, 64, 1024, &conf, 0));
+	CHECK_EQ(igbvf_model_reg(vfm, IGBVF_IVAR_MISC), IGBVF_IVAR_VALID | 1);
+	static struct link_log log = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, { 0 } };
+	uint64_t before = IGBVF_MODEL_GET(vfm, vec_irqs[0]);
+	CHECK(link_flap_heard(&log));
+	CHECK(IGBVF_MODEL_GET(vfm, vec_irqs[0]) >= before + 2); /* by the interrupt, not a poll */
+	CHECK_EQ(bp_eth_dev_callback_unregister(0, BP_ETH_EVENT_LINK, on_link, &log), 0);
+	CHECK(port_down());
+}
+
+/* A mailbox that raises no interrupt at all: the link is polled. */
+TEST(igbvf_model_without_a_mailbox_interrupt_the_link_is_polled)
+{
+	const struct bp_eth_conf conf = { .size = sizeof(conf), .link_intr = 1 };
+	knobs.mbx_irq_none = true;
+	CHECK(port_up(pf_mac, 1, 64, 64, 1024, &conf, 0));
+	CHECK_EQ(igbvf_model_reg(vfm, IGBVF_IVAR_MISC), 0);
+	static struct link_log log = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, { 0 } };
+	CHECK(link_flap_heard(&log));
+	CHECK_EQ(IGBVF_MODEL_GET(vfm, vec_irqs[0]), 0);
+	CHECK_EQ(bp_eth_dev_callback_unregister(0, BP_ETH_EVENT_LINK, on_link, &log), 0);
 	CHECK(port_down());
 }
 

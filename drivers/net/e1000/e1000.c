@@ -60,11 +60,9 @@ static void e1000_intr(void *arg)
 	uint32_t icr;
 	if (!e1000_intr_causes(&a->hw, &icr))
 		return;
-	if ((icr & RX_CAUSES) && __atomic_exchange_n(&a->rx_armed, 0, __ATOMIC_ACQ_REL)) {
+	if ((icr & RX_CAUSES) && e1000_rx_wake_take(&a->wake)) {
 		bp_write32(a->hw.regs, E1000_IMC, RX_CAUSES); /* one wake-up per arming */
-		uint64_t one = 1;
-		if (write(a->wake_fd, &one, sizeof(one)) < 0)
-			BP_LOG(DEBUG, "%s: rx wake-up: %s", eth->name, strerror(errno));
+		e1000_rx_wake_signal(eth, &a->wake);
 	}
 	e1000_intr_done(&a->hw, icr); /* last: it may free a */
 }
@@ -77,11 +75,7 @@ static void intr_stop(struct e1000_adapter *a)
 	bp_intr_callback_unregister(bp_intr_fd(&a->hw.pci->intr, 0), e1000_intr, a);
 	bp_pci_intr_disable(a->hw.pci);
 	(void)bp_read32(a->hw.regs, E1000_ICR);
-	if (a->wake_fd >= 0)
-		close(a->wake_fd);
-	a->wake_fd = -1;
-	a->hw.eth->rx_intr_fd[0] = -1;
-	a->rx_armed = 0;
+	e1000_rx_wake_close(a->hw.eth, &a->wake);
 	a->intr_on = false;
 }
 
@@ -93,14 +87,9 @@ static int intr_start(struct bp_eth_dev *dev)
 	if (rc < 0)
 		return rc;
 	a->intr_on = true;
-	if (dev->conf.rx_intr) {
-		a->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-		if (a->wake_fd < 0) {
-			rc = -errno;
-			intr_stop(a);
-			return rc;
-		}
-		dev->rx_intr_fd[0] = a->wake_fd;
+	if (dev->conf.rx_intr && (rc = e1000_rx_wake_open(dev, &a->wake)) < 0) {
+		intr_stop(a);
+		return rc;
 	}
 	bp_write32(a->hw.regs, E1000_ITR, ITR_INTERVAL);
 	(void)bp_read32(a->hw.regs, E1000_ICR); /* causes from before start */
@@ -118,7 +107,7 @@ static int e1000_rx_intr_enable(struct bp_eth_dev *dev, uint16_t q)
 {
 	struct e1000_adapter *a = dev->priv;
 	(void)q;
-	__atomic_store_n(&a->rx_armed, 1, __ATOMIC_RELEASE);
+	e1000_rx_wake_arm(&a->wake, true);
 	bp_write32(a->hw.regs, E1000_IMS, RX_CAUSES);
 	return 0;
 }
@@ -127,7 +116,7 @@ static int e1000_rx_intr_disable(struct bp_eth_dev *dev, uint16_t q)
 {
 	struct e1000_adapter *a = dev->priv;
 	(void)q;
-	__atomic_store_n(&a->rx_armed, 0, __ATOMIC_RELEASE);
+	e1000_rx_wake_arm(&a->wake, false);
 	bp_write32(a->hw.regs, E1000_IMC, RX_CAUSES);
 	return 0;
 }
@@ -197,7 +186,7 @@ static int e1000_pmd_probe(struct bp_pci_device *pci)
 	struct e1000_adapter *a = (struct e1000_adapter *)e1000_probe(pci, sizeof(*a), &e1000_82540);
 	if (!a)
 		return -errno;
-	a->wake_fd = -1;
+	a->wake.fd = -1;
 	return 0;
 }
 

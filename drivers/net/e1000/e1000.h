@@ -19,8 +19,7 @@ struct e1000_adapter {
 	/* Interrupts (conf.rx_intr or conf.link_intr): the 82540EM has one, INTx;
 	 * its handler reads ICR once and hands each cause to whom it concerns. */
 	bool intr_on;
-	int wake_fd;  /* rx queue 0's eventfd, signalled by the handler */
-	int rx_armed; /* the queue sleeps: the next rx cause wakes it (atomic) */
+	struct e1000_rx_wake wake; /* rx queue 0's eventfd, signalled by the handler */
 };
 
 #endif

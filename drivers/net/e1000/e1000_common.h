@@ -222,6 +222,30 @@ void e1000_reta_program(struct e1000_hw *hw, const uint16_t *reta, uint32_t mask
 /* RCTL for our rings: 2048-byte buffers, CRC stripped, broadcast accepted. */
 uint32_t e1000_rctl_value(const struct bp_eth_dev *dev);
 
+/* One interrupt for the link and rx queue 0 (the 82540EM's INTx, an 82576
+ * VF's single UIO vector): the queue's interrupt fd is an eventfd of ours,
+ * and the device's handler, on the interrupt thread, signals it when the
+ * queue is armed and disarms it (an armed queue wakes once). */
+struct e1000_rx_wake {
+	int fd;    /* dev->rx_intr_fd[0]; -1: none */
+	int armed; /* the queue sleeps: the next rx cause wakes it (atomic) */
+};
+/* The eventfd, given out as dev->rx_intr_fd[0]. 0 or negative errno. */
+int e1000_rx_wake_open(struct bp_eth_dev *dev, struct e1000_rx_wake *w);
+void e1000_rx_wake_close(struct bp_eth_dev *dev, struct e1000_rx_wake *w);
+static inline void e1000_rx_wake_arm(struct e1000_rx_wake *w, bool on)
+{
+	__atomic_store_n(&w->armed, on, __ATOMIC_RELEASE);
+}
+/* From the handler: true if the queue was armed, and disarms it; the
+ * handler masks the queue's cause, then signals. (In that order: the woken
+ * queue may arm again at once, and its arming must not be undone.) */
+static inline bool e1000_rx_wake_take(struct e1000_rx_wake *w)
+{
+	return w->fd >= 0 && __atomic_exchange_n(&w->armed, 0, __ATOMIC_ACQ_REL);
+}
+void e1000_rx_wake_signal(struct bp_eth_dev *dev, struct e1000_rx_wake *w);
+
 /* The ops every family PMD takes from here, in its bp_eth_dev_ops. */
 #define E1000_FAMILY_OPS                                                             \
 	.close = e1000_close, .rx_queue_setup = e1000_rxq_setup, .tx_queue_setup = e1000_txq_setup, \

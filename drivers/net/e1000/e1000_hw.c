@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <errno.h>
+#include <unistd.h>
+#include <sys/eventfd.h>
 #include <sys/random.h>
 #include <bypass/intr.h>
 #include <bypass/log.h>
@@ -290,4 +292,32 @@ void e1000_reta_program(struct e1000_hw *hw, const uint16_t *reta, uint32_t mask
 			v |= (uint32_t)(reta[4 * r + b] & mask) << (8 * b + shift);
 		bp_write32(hw->regs, E1000_RETA + 4 * r, v);
 	}
+}
+
+int e1000_rx_wake_open(struct bp_eth_dev *dev, struct e1000_rx_wake *w)
+{
+	w->armed = 0;
+	if ((w->fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {
+		int rc = -errno;
+		BP_LOG(ERR, "%s: rx queue 0: eventfd: %s", dev->name, strerror(errno));
+		return rc;
+	}
+	dev->rx_intr_fd[0] = w->fd;
+	return 0;
+}
+
+void e1000_rx_wake_close(struct bp_eth_dev *dev, struct e1000_rx_wake *w)
+{
+	if (w->fd >= 0)
+		close(w->fd);
+	w->fd = -1;
+	w->armed = 0;
+	dev->rx_intr_fd[0] = -1;
+}
+
+void e1000_rx_wake_signal(struct bp_eth_dev *dev, struct e1000_rx_wake *w)
+{
+	uint64_t one = 1;
+	if (write(w->fd, &one, sizeof(one)) < 0)
+		BP_LOG(DEBUG, "%s: rx wake-up: %s", dev->name, strerror(errno));
 }

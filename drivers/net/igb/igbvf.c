@@ -16,6 +16,8 @@
 #include <string.h>
 #include <errno.h>
 #include <pthread.h>
+#include <unistd.h>
+#include <sys/timerfd.h>
 #include <sys/random.h>
 #include <bypass/igbvf.h>
 #include <bypass/intr.h>
@@ -29,6 +31,8 @@
  * (the convention of bypass/intr.h). */
 #define VEC_MBX 0
 #define VEC_RXQ(q) (1 + (q))
+#define MBX_PROBE_MS 200 /* the PF answers within a few ms; QEMU raises the vector as it writes */
+#define LINK_POLL_MS 250 /* (the log line in intr_start says so) */
 #define EITR_US 100 /* at most one interrupt per 100 us per vector: VTEITR interval, bits 14:2 */
 
 enum { ST_GPRC, ST_GPTC, ST_GORC, ST_GOTC, ST_MPRC, ST_GPRLBC, ST_GPTLBC, ST_GORLBC, ST_GOTLBC, ST_N };
@@ -47,7 +51,10 @@ struct igbvf {
 	struct igb_mbx mbx;
 	bool need_reset; /* the PF reset since our last VF_RESET */
 	bool no_irq;     /* uio_pci_generic: a VF has no INTx, so no interrupt at all */
-	bool intr_on, mbx_cb, msix;
+	bool intr_on, vec0_cb;
+	bool shared;     /* one vector (bypass_uio): the mailbox and rx queue 0 share it */
+	struct e1000_rx_wake wake; /* rx queue 0's eventfd when shared */
+	int poll_fd;     /* the link poll timer when the mailbox raises no interrupt, else -1 */
 	bool started;    /* between start and stop: the link can be up */
 	bool mac_from_pf; /* the PF keeps an address for us (VF_RESET's ACK) */
 	struct bp_ether_addr mc[IGBVF_MAX_MC_HASHES];
@@ -159,24 +166,37 @@ static int igbvf_link_update(struct bp_eth_dev *dev, int wait)
 
 /* ---- interrupts ---- */
 
-/* The mailbox vector, on the interrupt thread: the PF wrote (a control
- * message: link, reset) or reset. */
-static void mbx_intr(void *arg)
+/* Vector 0, on the interrupt thread: the mailbox (the PF wrote: a control
+ * message, a reset) and, when the VF has a single vector (bypass_uio), rx
+ * queue 0 too. One cause bit for both, so the handler asks each: the
+ * mailbox and VTSTATUS for the link, the ring for a frame written back (an
+ * armed queue is woken only for one). Also the link's poll timer's callback. */
+static void vec0_intr(void *arg)
 {
 	struct igbvf *a = arg;
-	pthread_mutex_lock(&a->lock);
-	uint8_t was = a->eth->link.up;
-	bool now = link_check_locked(a);
+	struct bp_eth_dev *dev = a->eth;
+	if (a->shared && igb_rx_queue_count(dev->rx_queues[0]) && e1000_rx_wake_take(&a->wake)) {
+		if (!dev->conf.link_intr)
+			bp_write32(a->regs, IGBVF_EIMC, 1u << VEC_MBX); /* one wake-up per arming */
+		e1000_rx_wake_signal(dev, &a->wake);
+	}
+	uint8_t was = dev->link.up;
+	bool now = was;
+	if (dev->conf.link_intr) {
+		pthread_mutex_lock(&a->lock);
+		now = link_check_locked(a);
+		BP_LOG(DEBUG, "%s: vector 0: VTSTATUS %#x, CTS %d, PF reset %d, link %s", dev->name,
+		       bp_read32(a->regs, IGBVF_STATUS), a->mbx.cts, a->need_reset, now ? "up" : "down");
+		pthread_mutex_unlock(&a->lock);
+	}
 	bp_write32(a->regs, IGBVF_EICR, 1u << VEC_MBX);
 	/* Unmasked again: QEMU 10's igb sets in EIAM every bit a VTEIAM write
-	 * leaves clear (igb_set_eiam ORs in ~val), so the mailbox's vector
-	 * masks itself after each message there; on an 82576 this is a no-op. */
-	bp_write32(a->regs, IGBVF_EIMS, 1u << VEC_MBX);
-	BP_LOG(DEBUG, "%s: mailbox interrupt: VTSTATUS %#x, CTS %d, PF reset %d, link %s", a->eth->name,
-	       bp_read32(a->regs, IGBVF_STATUS), a->mbx.cts, a->need_reset, now ? "up" : "down");
-	pthread_mutex_unlock(&a->lock);
+	 * leaves clear (igb_set_eiam ORs in ~val), so vector 0 masks itself
+	 * after each message there; on an 82576 this is a no-op. */
+	if (dev->conf.link_intr || __atomic_load_n(&a->wake.armed, __ATOMIC_ACQUIRE))
+		bp_write32(a->regs, IGBVF_EIMS, 1u << VEC_MBX);
 	if (was != now)
-		bp_eth_dev_event(a->eth, BP_ETH_EVENT_LINK);
+		bp_eth_dev_event(dev, BP_ETH_EVENT_LINK);
 }
 
 static void intr_stop(struct igbvf *a)
@@ -184,74 +204,179 @@ static void intr_stop(struct igbvf *a)
 	if (!a->intr_on)
 		return;
 	bp_write32(a->regs, IGBVF_EIMC, 0x7);
-	if (a->mbx_cb) /* when it returns, mbx_intr is not running */
-		bp_intr_callback_unregister(bp_intr_fd(&a->pci->intr, VEC_MBX), mbx_intr, a);
+	/* when these return, vec0_intr is not running */
+	if (a->vec0_cb)
+		bp_intr_callback_unregister(bp_intr_fd(&a->pci->intr, VEC_MBX), vec0_intr, a);
+	if (a->poll_fd >= 0) {
+		bp_intr_callback_unregister(a->poll_fd, vec0_intr, a);
+		close(a->poll_fd);
+	}
+	a->poll_fd = -1;
+	if (a->no_irq) {
+		a->intr_on = false;
+		return;
+	}
 	bp_pci_intr_disable(a->pci);
 	bp_write32(a->regs, IGBVF_EIAC, 0);
 	bp_write32(a->regs, IGBVF_EIAM, 0);
 	bp_write32(a->regs, IGBVF_IVAR0, 0);
 	bp_write32(a->regs, IGBVF_IVAR_MISC, 0);
 	bp_write32(a->regs, IGBVF_EICR, 0x7);
+	e1000_rx_wake_close(a->eth, &a->wake);
 	for (uint16_t q = 0; q < BP_MAX_QUEUES_PER_PORT; q++)
 		a->eth->rx_intr_fd[q] = -1;
-	a->intr_on = a->mbx_cb = a->msix = false;
+	a->intr_on = a->vec0_cb = a->shared = false;
+}
+
+/* Which VTIVAR_MISC brings the mailbox's cause to vector 0. The datasheet's
+ * (VTIVAR_MISC: the vector's number in bits 1:0) is 0; QEMU 10's igb reads
+ * that field as a mask of the VF's vectors (hw/net/igb_core.c,
+ * mailbox_interrupt_to_vf: causes = (ent & 3) << (22 - 3 vfn), the VF's
+ * vector v being the PF's EICR bit 22 - 3 vfn + v), so there 0 raises
+ * nothing and 1 raises vector 0. Each is tried with a message from the PF
+ * (its acknowledgement of and reply to SET_LPE); the first that fires vector
+ * 0 stays. Neither: -1, and the link is polled. Before vector 0 has a
+ * callback, which would take the firing. */
+static int mbx_vector_probe(struct igbvf *a, int fd, unsigned read_len)
+{
+	static const uint8_t tries[] = { 0, 1 };
+	for (unsigned i = 0; i < sizeof(tries); i++) {
+		bp_write32(a->regs, IGBVF_IVAR_MISC, IGBVF_IVAR_VALID | tries[i]);
+		bp_write32(a->regs, IGBVF_EIMS, 1u << VEC_MBX);
+		while (bp_intr_wait(fd, read_len, 0) > 0) /* what came before */
+			;
+		pthread_mutex_lock(&a->lock);
+		int rc = igb_mbx_set_max_frame(&a->mbx, MAX_FRAME + 4);
+		pthread_mutex_unlock(&a->lock);
+		if (rc < 0)
+			return rc;
+		if (bp_intr_wait(fd, read_len, MBX_PROBE_MS) == 1) {
+			bp_write32(a->regs, IGBVF_EICR, 1u << VEC_MBX);
+			return tries[i];
+		}
+	}
+	bp_write32(a->regs, IGBVF_IVAR_MISC, 0);
+	return -1;
+}
+
+/* Link changes from a timer on the interrupt thread, for a VF whose mailbox
+ * raises no interrupt. */
+static int link_poll_start(struct igbvf *a)
+{
+	struct itimerspec it = { .it_interval = { 0, LINK_POLL_MS * 1000000L }, .it_value = { 0, LINK_POLL_MS * 1000000L } };
+	a->poll_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (a->poll_fd < 0 || timerfd_settime(a->poll_fd, 0, &it, NULL) < 0) {
+		int rc = -errno;
+		BP_LOG(ERR, "%s: link poll timer: %s", a->eth->name, strerror(errno));
+		return rc;
+	}
+	return bp_intr_callback_register(a->poll_fd, 8, vec0_intr, a);
 }
 
 /* MSI-X (datasheet, VTIVAR/VTIVAR_MISC, VTEIAC/VTEIAM): the mailbox's cause
  * to vector 0, rx queue q's to vector 1 + q. A queue's cause clears itself
  * (VTEIAC) and masks itself (VTEIAM) as its message goes out: an armed queue
- * fires once. */
+ * fires once. With a single vector (bypass_uio gives a device one), the
+ * mailbox and rx queue 0 share vector 0 and its handler tells them apart,
+ * as the 82540EM's one line carries link and rx (../e1000): rx interrupts
+ * for one queue there. */
 static int intr_start(struct bp_eth_dev *dev)
 {
 	struct igbvf *a = dev->priv;
 	struct bp_intr_handle *h = &a->pci->intr;
 	uint16_t nrx = dev->conf.rx_intr ? dev->nb_rx_queues : 0;
-	if (a->no_irq) {
-		BP_LOG(ERR, "%s: %s interrupts need MSI-X, and a VF on uio_pci_generic has no interrupt at all (no "
-			    "INTx pin); poll it, or bind it to vfio-pci or bypass_uio", dev->name,
-		       dev->conf.rx_intr ? "rx" : "link");
+	if (a->no_irq && dev->conf.rx_intr) {
+		BP_LOG(ERR, "%s: rx interrupts need MSI-X, and a VF on uio_pci_generic has no interrupt at all (no "
+			    "INTx pin); poll it, or bind it to vfio-pci or bypass_uio", dev->name);
 		return -ENOTSUP;
+	}
+	if (a->no_irq) { /* link changes only: from the poll timer */
+		a->intr_on = true;
+		int rc = link_poll_start(a);
+		if (rc < 0)
+			intr_stop(a);
+		else
+			BP_LOG(INFO, "%s: no interrupt (uio_pci_generic): the link is polled every 250 ms", dev->name);
+		return rc;
 	}
 	int rc = bp_pci_intr_enable(a->pci, (uint16_t)(1 + nrx));
 	if (rc < 0)
 		return rc;
 	a->intr_on = true;
-	a->msix = h->mode == BP_INTR_MSIX;
-	if (!a->msix || h->nb_vec < 1 + nrx) {
+	if (h->nb_vec == 1 && nrx > 1) {
+		BP_LOG(ERR, "%s: rx interrupts for %u queues need a vector each, and %s gives the VF one (shared by "
+			    "the mailbox and rx queue 0): configure 1 rx queue, or bind it to vfio-pci",
+		       dev->name, nrx, a->pci->kdriver);
+		intr_stop(a);
+		return -ENOTSUP;
+	}
+	a->shared = h->nb_vec == 1 && nrx == 1;
+	if (!a->shared && (h->mode != BP_INTR_MSIX || h->nb_vec < 1 + nrx)) {
 		BP_LOG(ERR, "%s: %s interrupts need MSI-X with %u vectors (the VF has 3; got %s with %u): bind it to "
 			    "vfio-pci or bypass_uio, or poll it", dev->name, nrx ? "rx" : "link", 1 + nrx,
 		       bp_intr_mode_name(h->mode), h->nb_vec);
 		intr_stop(a);
 		return -ENOTSUP;
 	}
+	int fd0 = bp_intr_fd(h, VEC_MBX);
+	for (uint16_t v = 0; v < h->nb_vec && v < 1 + nrx; v++)
+		bp_write32(a->regs, IGBVF_EITR(v), EITR_US << 2);
+	int misc = -1;
+	if (dev->conf.link_intr && (misc = mbx_vector_probe(a, fd0, h->read_len)) < -1) {
+		intr_stop(a);
+		return misc;
+	}
 	uint32_t ivar = 0, queues = 0;
-	for (uint16_t q = 0; q < nrx; q++) {
+	if (a->shared) {
+		if ((rc = e1000_rx_wake_open(dev, &a->wake)) < 0) {
+			intr_stop(a);
+			return rc;
+		}
+		ivar = (IGBVF_IVAR_VALID | VEC_MBX) << IGBVF_IVAR_RX_SHIFT(0);
+		queues = 1u << VEC_MBX; /* cleared as it goes; never masked by it: the mailbox needs it */
+	}
+	for (uint16_t q = 0; !a->shared && q < nrx; q++) {
 		ivar |= (IGBVF_IVAR_VALID | VEC_RXQ(q)) << IGBVF_IVAR_RX_SHIFT(q);
 		queues |= 1u << VEC_RXQ(q);
 		dev->rx_intr_fd[q] = bp_intr_fd(h, VEC_RXQ(q));
 	}
-	for (uint16_t v = 0; v < 1 + nrx; v++)
-		bp_write32(a->regs, IGBVF_EITR(v), EITR_US << 2);
 	bp_write32(a->regs, IGBVF_IVAR0, ivar);
-	bp_write32(a->regs, IGBVF_IVAR_MISC, IGBVF_IVAR_VALID | VEC_MBX);
 	bp_write32(a->regs, IGBVF_EIAC, queues);
-	bp_write32(a->regs, IGBVF_EIAM, queues);
+	bp_write32(a->regs, IGBVF_EIAM, a->shared ? 0 : queues);
 	bp_write32(a->regs, IGBVF_EICR, 0x7); /* causes from before start */
-	if (dev->conf.link_intr) {
-		if ((rc = bp_intr_callback_register(bp_intr_fd(h, VEC_MBX), h->read_len, mbx_intr, a)) < 0) {
+	if (misc >= 0 || a->shared) {
+		if ((rc = bp_intr_callback_register(fd0, h->read_len, vec0_intr, a)) < 0) {
 			intr_stop(a);
 			return rc;
 		}
-		a->mbx_cb = true;
+		a->vec0_cb = true;
+	}
+	if (dev->conf.link_intr) {
+		if (misc < 0 && (rc = link_poll_start(a)) < 0) {
+			intr_stop(a);
+			return rc;
+		}
 		bp_write32(a->regs, IGBVF_EIMS, 1u << VEC_MBX);
 	}
+	BP_LOG(INFO, "%s: interrupts: %s %u vector%s%s%s", dev->name, bp_intr_mode_name(h->mode), h->nb_vec,
+	       h->nb_vec == 1 ? "" : "s", a->shared ? ", the mailbox and rx queue 0 share vector 0" : "",
+	       !dev->conf.link_intr ? ""
+	       : misc == 0	    ? ", the mailbox on vector 0"
+	       : misc == 1	    ? ", the mailbox on vector 0 through VTIVAR_MISC 1 (QEMU's igb reads it as a mask)"
+				    : ", the mailbox raises no interrupt: the link is polled every 250 ms");
 	return 0;
 }
 
-/* Arms queue q: its stale cause first, so only what comes now wakes it. */
+/* Arms queue q: its stale cause first, so only what comes now wakes it.
+ * Sharing vector 0, the handler wakes it and looks at the ring first. */
 static int igbvf_rx_intr_enable(struct bp_eth_dev *dev, uint16_t q)
 {
 	struct igbvf *a = dev->priv;
+	if (a->shared) {
+		e1000_rx_wake_arm(&a->wake, true);
+		bp_write32(a->regs, IGBVF_EIMS, 1u << VEC_MBX);
+		return 0;
+	}
 	bp_write32(a->regs, IGBVF_EICR, 1u << VEC_RXQ(q));
 	bp_write32(a->regs, IGBVF_EIMS, 1u << VEC_RXQ(q));
 	return 0;
@@ -260,6 +385,12 @@ static int igbvf_rx_intr_enable(struct bp_eth_dev *dev, uint16_t q)
 static int igbvf_rx_intr_disable(struct bp_eth_dev *dev, uint16_t q)
 {
 	struct igbvf *a = dev->priv;
+	if (a->shared) {
+		e1000_rx_wake_arm(&a->wake, false);
+		if (!dev->conf.link_intr)
+			bp_write32(a->regs, IGBVF_EIMC, 1u << VEC_MBX);
+		return 0;
+	}
 	bp_write32(a->regs, IGBVF_EIMC, 1u << VEC_RXQ(q));
 	return 0;
 }
@@ -457,12 +588,13 @@ static int igbvf_probe(struct bp_pci_device *pci)
 		return -ENOMEM;
 	a->pci = pci;
 	a->regs = pci->bar[0].va;
+	a->poll_fd = a->wake.fd = -1;
 	pthread_mutex_init(&a->lock, NULL);
 	igb_mbx_init(&a->mbx, a->regs, pci->addr);
 	if (pci->access == BP_PCI_UIO && !strcmp(pci->kdriver, "uio_pci_generic")) {
 		a->no_irq = true;
-		BP_LOG(WARNING, "%s: a VF has no INTx pin, so uio_pci_generic gives it no interrupt (no link events, "
-				"no rx interrupts); poll mode works; vfio-pci or bypass_uio give it MSI-X", pci->addr);
+		BP_LOG(WARNING, "%s: a VF has no INTx pin, so uio_pci_generic gives it no interrupt (no rx interrupts; "
+				"its link is polled); poll mode works; vfio-pci or bypass_uio give it MSI-X", pci->addr);
 	}
 	if (!(a->eth = bp_eth_dev_allocate(pci->addr))) {
 		int rc = -errno;
