@@ -33,7 +33,7 @@
 #define VEC_RXQ(q) (1 + (q))
 #define MBX_PROBE_MS 200 /* the PF answers within a few ms; QEMU raises the vector as it writes */
 #define LINK_POLL_MS 250 /* (the log line in intr_start says so) */
-#define EITR_US 100 /* at most one interrupt per 100 us per vector: VTEITR interval, bits 14:2 */
+#define EITR_US 100 /* at most one interrupt per 100 us per vector: VTEITR interval, bits 14:2, 1 us units (QEMU: 1.024 us) */
 
 enum { ST_GPRC, ST_GPTC, ST_GORC, ST_GOTC, ST_MPRC, ST_GPRLBC, ST_GPTLBC, ST_GORLBC, ST_GOTLBC, ST_N };
 static const uint32_t st_regs[ST_N] = {

@@ -3,7 +3,7 @@
  * PF <-> VF mailbox protocol.
  *
  * Sources: the 82576 GbE Controller Datasheet, "Virtual Function Registers"
- * (the VF's 16 KiB BAR 0) and "Mailbox" (PF/VF communication, VMBMEM and the
+ * (8.26; the VF's 16 KiB BAR 0; its queue n is the PF's queue VF + 8 n, 8.26.1) and "Mailbox" (PF/VF communication, VMBMEM and the
  * V2PMailbox/P2VMailbox bits); the message ids are the protocol the kernel's
  * igb PF driver speaks (its public mailbox definitions, e1000_mbx.h and
  * igb_main.c). Where QEMU 10's model (hw/net/igbvf.c, igb_core.c) behaves in
@@ -44,12 +44,13 @@
 #define IGBVF_IVAR0 0x1700 /* rx0 bits 7:0, tx0 15:8, rx1 23:16, tx1 31:24 */
 #define IGBVF_IVAR_RX_SHIFT(q) (16 * (q))
 #define IGBVF_IVAR_TX_SHIFT(q) (16 * (q) + 8)
-#define IGBVF_IVAR_VALID 0x80u /* in each byte; the vector in its bits 1:0 */
+#define IGBVF_IVAR_VALID 0x80u /* in each byte; the vector in its bits 1:0 (QEMU masks 2:0 in VTIVAR) */
 #define IGBVF_IVAR_MISC 0x1740 /* the mailbox cause: bits 7:0, same layout */
 /* QEMU 10 honours VTIVAR's rx0/tx0 bytes only ("Ignoring assigned vectors
  * associated with queues Rx#1 and Tx#1"): queue 1 raises no interrupt there. */
 
-/* ---- the mailbox (datasheet, "PF/VF Mailbox"; VMBMEM, V2PMailbox) ---- */
+/* ---- the mailbox (datasheet, "PF/VF Mailbox", in chapter 7.10 on
+ * virtualization — subsection not checked; VMBMEM, V2PMailbox) ---- */
 #define IGBVF_VMBMEM 0x0800   /* 16 words shared with the PF */
 #define IGBVF_MBX_WORDS 16
 #define IGBVF_V2PMAILBOX 0x0C40
