@@ -389,23 +389,8 @@ void igbvf_model_inject(struct igbvf_model *m, const void *frame, uint32_t len)
 
 bool igbvf_model_wait_quiet(struct igbvf_model *m, unsigned timeout_ms)
 {
-	uint64_t deadline = model_now_ns() + (uint64_t)timeout_ms * 1000000;
-	bool ok = true;
 	pthread_mutex_lock(&m->lock);
-	while (!m->is_quiet || (!m->paused && fq_count(&m->in))) {
-		if (model_now_ns() > deadline) {
-			ok = false;
-			break;
-		}
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 1000000;
-		if (ts.tv_nsec >= 1000000000) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000;
-		}
-		pthread_cond_timedwait(&m->quiet, &m->lock, &ts);
-	}
+	bool ok = model_wait_quiet_locked(&m->lock, &m->quiet, &m->is_quiet, &m->paused, &m->in, timeout_ms);
 	pthread_mutex_unlock(&m->lock);
 	return ok;
 }

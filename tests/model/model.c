@@ -135,3 +135,22 @@ uint64_t model_now_ns(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
+
+bool model_wait_quiet_locked(pthread_mutex_t *lock, pthread_cond_t *quiet, const bool *is_quiet,
+			     const bool *paused, struct frame_queue *in, unsigned timeout_ms)
+{
+	uint64_t deadline = model_now_ns() + (uint64_t)timeout_ms * 1000000;
+	while (!*is_quiet || (!*paused && fq_count(in))) {
+		if (model_now_ns() > deadline)
+			return false;
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 1000000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(quiet, lock, &ts);
+	}
+	return true;
+}

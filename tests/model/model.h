@@ -55,4 +55,12 @@ void fq_clear(struct frame_queue *q);
 /* ---- time ---- */
 uint64_t model_now_ns(void);
 
+/* A model thread's "nothing left to do": with `lock` held, waits on `quiet`
+ * (re-checking every millisecond) until *is_quiet is set and, unless
+ * *paused, `in` is empty. Every doorbell and injection clears is_quiet; the
+ * thread sets it after a step that found nothing to do. false after
+ * timeout_ms. */
+bool model_wait_quiet_locked(pthread_mutex_t *lock, pthread_cond_t *quiet, const bool *is_quiet,
+			     const bool *paused, struct frame_queue *in, unsigned timeout_ms);
+
 #endif
