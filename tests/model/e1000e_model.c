@@ -119,15 +119,9 @@ void e1000_model_msix_send(struct e1000_model *m, unsigned v)
 int e1000_model_msix_open(struct e1000_model *m, unsigned n, struct bp_intr_handle *h,
 			  void (*update_locked)(struct e1000_model *m))
 {
-	*h = (struct bp_intr_handle){ .mode = BP_INTR_MSIX, .nb_vec = (uint16_t)n, .read_len = 8 };
-	for (unsigned v = 0; v < n; v++) {
-		if ((h->fd[v] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {
-			int rc = -errno;
-			while (v--)
-				close(h->fd[v]);
-			return rc;
-		}
-	}
+	int rc = model_msix_handle_open(h, n);
+	if (rc < 0)
+		return rc;
 	pthread_mutex_lock(&m->lock);
 	memcpy(m->vec_fd, h->fd, n * sizeof(int));
 	m->nb_vec = n;

@@ -284,15 +284,9 @@ static int intr_enable(void *ctx, uint16_t want, struct bp_intr_handle *h)
 	struct igbvf_model *m = ctx;
 	unsigned most = m->one_vector ? 1 : IGBVF_MSIX_VECTORS;
 	unsigned n = want < most ? want : most;
-	*h = (struct bp_intr_handle){ .mode = BP_INTR_MSIX, .nb_vec = (uint16_t)n, .read_len = 8 };
-	for (unsigned v = 0; v < n; v++) {
-		if ((h->fd[v] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {
-			int rc = -errno;
-			while (v--)
-				close(h->fd[v]);
-			return rc;
-		}
-	}
+	int rc = model_msix_handle_open(h, n);
+	if (rc < 0)
+		return rc;
 	pthread_mutex_lock(&m->lock);
 	memcpy(m->vec_fd, h->fd, n * sizeof(int));
 	m->nb_vec = n;

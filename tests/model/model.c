@@ -3,6 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <errno.h>
+#include <unistd.h>
+#include <sys/eventfd.h>
+#include <bypass/intr.h>
 #include <bypass/common.h>
 #include <bypass/mem.h>
 #include "model.h"
@@ -153,4 +157,18 @@ bool model_wait_quiet_locked(pthread_mutex_t *lock, pthread_cond_t *quiet, const
 		pthread_cond_timedwait(quiet, lock, &ts);
 	}
 	return true;
+}
+
+int model_msix_handle_open(struct bp_intr_handle *h, unsigned n)
+{
+	*h = (struct bp_intr_handle){ .mode = BP_INTR_MSIX, .nb_vec = (uint16_t)n, .read_len = 8 };
+	for (unsigned v = 0; v < n; v++) {
+		if ((h->fd[v] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {
+			int rc = -errno;
+			while (v--)
+				close(h->fd[v]);
+			return rc;
+		}
+	}
+	return 0;
 }

@@ -52,6 +52,12 @@ struct model_frame *fq_pop(struct frame_queue *q);
 uint32_t fq_count(struct frame_queue *q);
 void fq_clear(struct frame_queue *q);
 
+/* ---- interrupts ---- */
+struct bp_intr_handle;
+/* An MSI-X handle of n vectors, each an eventfd the model writes to raise
+ * it (as VFIO's would be); 0, or -errno with none left open. */
+int model_msix_handle_open(struct bp_intr_handle *h, unsigned n);
+
 /* ---- time ---- */
 uint64_t model_now_ns(void);
 
