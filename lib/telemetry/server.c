@@ -25,6 +25,14 @@
 
 #define MAX_CLIENTS 8
 #define LINE_MAX_BYTES (BP_TELEMETRY_REQUEST_MAX + 1) /* with its newline */
+/* A client that has asked nothing for this long gives its place to a new
+ * one when all are taken (bypass stats reconnects when that happens to it),
+ * so idle connections cannot shut everyone else out. */
+#define IDLE_EVICT_MS 1000
+/* accept() failing for want of fds (EMFILE, ENFILE) or memory leaves the
+ * connection waiting and the socket readable: the thread rests this long
+ * before trying again rather than spin on poll. */
+#define ACCEPT_PAUSE_MS 100
 
 static struct {
 	bool running;
@@ -33,6 +41,7 @@ static struct {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	struct client {
 		int fd; /* -1: free */
+		int64_t last_ms; /* when it connected or last sent a request */
 		size_t len;
 		char line[LINE_MAX_BYTES];
 	} clients[MAX_CLIENTS];
@@ -56,7 +65,10 @@ int bp_telemetry_dir(char *buf, size_t len, const char *run_dir)
 }
 
 /* dir and its parent exist; dir is ours and no one else's (0700). A folder
- * someone else owns is refused: they could read or replace our socket. */
+ * someone else owns is refused: they could read or replace our socket. So is
+ * a parent another user could rename dir in (owned by someone but us or
+ * root, or writable by others without the sticky bit): /tmp/bypass-UID made
+ * in advance by another user would let them swap the folder under us. */
 static int private_dir(const char *dir)
 {
 	char parent[PATH_MAX];
@@ -67,6 +79,10 @@ static int private_dir(const char *dir)
 		*slash = '\0';
 		if (mkdir(parent, 0755) < 0 && errno != EEXIST)
 			return -errno;
+		if (stat(parent, &st) < 0)
+			return -errno;
+		if ((st.st_uid != geteuid() && st.st_uid != 0) || ((st.st_mode & 022) && !(st.st_mode & S_ISVTX)))
+			return -EPERM;
 	}
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
 		return -errno;
@@ -197,37 +213,70 @@ static void serve(struct client *c)
 	}
 }
 
+/* A place for a new client: a free one, else the one idle longest if it
+ * has been idle IDLE_EVICT_MS (closed: it reconnects if it still cares). */
+static struct client *place(int64_t now)
+{
+	struct client *idlest = NULL;
+	for (int i = 0; i < MAX_CLIENTS; i++) {
+		struct client *c = &srv.clients[i];
+		if (c->fd < 0)
+			return c;
+		if (!idlest || c->last_ms < idlest->last_ms)
+			idlest = c;
+	}
+	if (now - idlest->last_ms < IDLE_EVICT_MS)
+		return NULL;
+	drop(idlest);
+	return idlest;
+}
+
 static void *server_main(void *arg)
 {
 	(void)arg;
+	int64_t paused_until = 0;
 	for (;;) {
 		struct pollfd pf[MAX_CLIENTS + 2];
+		int64_t now = now_ms();
+		bool paused = now < paused_until;
 		pf[0] = (struct pollfd){ .fd = srv.stop_fd, .events = POLLIN };
-		pf[1] = (struct pollfd){ .fd = srv.listen_fd, .events = POLLIN };
+		pf[1] = (struct pollfd){ .fd = srv.listen_fd, .events = paused ? 0 : POLLIN };
 		for (int i = 0; i < MAX_CLIENTS; i++)
 			pf[i + 2] = (struct pollfd){ .fd = srv.clients[i].fd, .events = POLLIN };
-		if (poll(pf, MAX_CLIENTS + 2, -1) < 0 && errno != EINTR)
+		if (poll(pf, MAX_CLIENTS + 2, paused ? (int)(paused_until - now) : -1) < 0 && errno != EINTR)
 			break;
 		if (pf[0].revents)
 			break;
+		now = now_ms();
 		for (int i = 0; i < MAX_CLIENTS; i++)
-			if (srv.clients[i].fd >= 0 && pf[i + 2].revents)
+			if (srv.clients[i].fd >= 0 && pf[i + 2].revents) {
+				srv.clients[i].last_ms = now;
 				serve(&srv.clients[i]);
-		if (pf[1].revents & POLLIN) {
-			int fd = accept4(srv.listen_fd, NULL, NULL, SOCK_CLOEXEC);
-			int i = 0;
-			while (i < MAX_CLIENTS && srv.clients[i].fd >= 0)
-				i++;
-			if (fd >= 0 && i == MAX_CLIENTS) {
-				/* busy: one error line, so a client is never left hanging */
-				static const char busy[] = "{\"error\":\"more clients at once than the 8 served; try again\"}\n";
-				send_all(fd, busy, sizeof(busy) - 1);
-				close(fd);
-			} else if (fd >= 0) {
-				srv.clients[i].fd = fd;
-				srv.clients[i].len = 0;
 			}
+		if (!(pf[1].revents & POLLIN))
+			continue;
+		int fd = accept4(srv.listen_fd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+				if (!paused_until)
+					BP_LOG(WARNING, "telemetry: cannot take a client: %s; trying again every %d ms "
+							"(raise 'ulimit -n' if this lasts)", strerror(errno), ACCEPT_PAUSE_MS);
+				paused_until = now + ACCEPT_PAUSE_MS;
+			}
+			continue;
 		}
+		paused_until = 0;
+		struct client *c = place(now);
+		if (!c) {
+			/* busy: one error line, so a client is never left hanging */
+			static const char busy[] = "{\"error\":\"more clients at once than the 8 served; try again\"}\n";
+			send_all(fd, busy, sizeof(busy) - 1);
+			close(fd);
+			continue;
+		}
+		c->fd = fd;
+		c->len = 0;
+		c->last_ms = now;
 	}
 	return NULL;
 }

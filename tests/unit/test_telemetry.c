@@ -12,8 +12,11 @@
 #include <sched.h>
 #include <time.h>
 #include <unistd.h>
+#include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <sys/un.h>
 #include <bypass/env.h>
 #include <bypass/ethdev.h>
@@ -59,6 +62,42 @@ static uint64_t mono_ms(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* The statistics thread's id (0 if there is none). */
+static pid_t telemetry_tid(void)
+{
+	pid_t tid = 0;
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		char p[300], comm[32] = "";
+		snprintf(p, sizeof(p), "/proc/self/task/%s/comm", e->d_name);
+		FILE *f = fopen(p, "r");
+		if (f && fgets(comm, sizeof(comm), f) && !strcmp(comm, "bp-telemetry\n"))
+			tid = (pid_t)atoi(e->d_name);
+		if (f)
+			fclose(f);
+	}
+	if (d)
+		closedir(d);
+	return tid;
+}
+
+/* CPU time a thread has used, in clock ticks (utime + stime), from its
+ * /proc stat file opened beforehand (fd: the read needs no new fd). */
+static long thread_ticks(int fd)
+{
+	char line[1024];
+	ssize_t n = pread(fd, line, sizeof(line) - 1, 0);
+	if (n <= 0)
+		return -1;
+	line[n] = '\0';
+	char *s = strrchr(line, ')'); /* the name may hold spaces */
+	long ut, st;
+	if (!s || sscanf(s + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %ld %ld", &ut, &st) != 2)
+		return -1;
+	return ut + st;
 }
 
 static char run_dir[64];
@@ -374,20 +413,7 @@ TEST(telemetry_thread_not_on_the_main_lcore)
 	cpu_set_t given, tel, main_set;
 	CHECK(sched_getaffinity(0, sizeof(given), &given) == 0);
 	CHECK(start() >= 0);
-	pid_t tid = 0;
-	DIR *d = opendir("/proc/self/task");
-	struct dirent *e;
-	while (d && (e = readdir(d))) {
-		char p[300], comm[32] = "";
-		snprintf(p, sizeof(p), "/proc/self/task/%s/comm", e->d_name);
-		FILE *f = fopen(p, "r");
-		if (f && fgets(comm, sizeof(comm), f) && !strcmp(comm, "bp-telemetry\n"))
-			tid = (pid_t)atoi(e->d_name);
-		if (f)
-			fclose(f);
-	}
-	if (d)
-		closedir(d);
+	pid_t tid = telemetry_tid();
 	CHECK(tid > 0);
 	CHECK(sched_getaffinity(tid, sizeof(tel), &tel) == 0);
 	CHECK(sched_getaffinity(0, sizeof(main_set), &main_set) == 0);
@@ -442,4 +468,144 @@ TEST(jsonflat_reads_json_and_refuses_the_rest)
 	CHECK(!strcmp(jf_get(&d, "19999")->text, "s19999"));
 	jf_free(&d);
 	free(big);
+}
+
+/* Eight clients that connect and ask nothing do not shut out a ninth for
+ * longer than the server's idle limit (1 s): while they are fresh the ninth
+ * hears "busy", after that it is served and the idlest is closed. */
+TEST(telemetry_idle_clients_give_way)
+{
+	char buf[65536];
+	int fds[8];
+	CHECK(start() >= 0);
+	for (int i = 0; i < 8; i++)
+		CHECK((fds[i] = connect_to(bp_telemetry_path())) >= 0);
+	/* the first answers prove all eight were taken in before the ninth */
+	for (int i = 0; i < 8; i++)
+		CHECK(roundtrip(fds[i], "/\n", 2, buf, sizeof(buf)) > 0);
+	int late = connect_to(bp_telemetry_path());
+	CHECK(late >= 0);
+	CHECK(roundtrip(late, "/\n", 2, buf, sizeof(buf)) > 0);
+	CHECK(strstr(buf, "more clients at once") != NULL);
+	close(late);
+	usleep(1200 * 1000);
+	late = connect_to(bp_telemetry_path());
+	CHECK(late >= 0);
+	CHECK(roundtrip(late, "/stats\n", 7, buf, sizeof(buf)) > 0);
+	CHECK(strstr(buf, "\"info\"") != NULL);
+	int closed = 0;
+	for (int i = 0; i < 8; i++) {
+		char c;
+		struct timeval tv = { .tv_usec = 200 * 1000 };
+		setsockopt(fds[i], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		closed += recv(fds[i], &c, 1, 0) == 0;
+		close(fds[i]);
+	}
+	CHECK_EQ(closed, 1);
+	close(late);
+	finish();
+}
+
+/* Out of file descriptors, accept() fails and the connection waits: the
+ * thread must not spin on a socket that stays readable, and must take the
+ * client once fds are free again. In a child: the limit is the process's. */
+TEST(telemetry_out_of_fds_does_not_spin)
+{
+	fflush(NULL);
+	pid_t pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		char buf[65536];
+		int fillers[64], nf = 0, client;
+		if (start() < 0 || (client = socket(AF_UNIX, SOCK_STREAM, 0)) < 0)
+			_exit(10);
+		char stat_path[64];
+		snprintf(stat_path, sizeof(stat_path), "/proc/self/task/%d/stat", (int)telemetry_tid());
+		int stat_fd = open(stat_path, O_RDONLY | O_CLOEXEC);
+		struct rlimit rl;
+		getrlimit(RLIMIT_NOFILE, &rl);
+		rl.rlim_cur = (rlim_t)client + 1 + 64;
+		if (stat_fd < 0 || setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			_exit(11);
+		while (nf < 64 && (fillers[nf] = dup(0)) >= 0)
+			nf++;
+		if (dup(0) >= 0 || errno != EMFILE)
+			_exit(12);
+		struct sockaddr_un sa = { .sun_family = AF_UNIX };
+		snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", bp_telemetry_path());
+		struct timeval tv = { .tv_sec = 5 };
+		setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		if (connect(client, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+			_exit(13);
+		long t0 = thread_ticks(stat_fd);
+		usleep(500 * 1000);
+		long used = thread_ticks(stat_fd) - t0;
+		if (t0 < 0 || used > 10) /* a spinning thread takes ~50 ticks here */
+			_exit(14);
+		while (nf)
+			close(fillers[--nf]);
+		if (roundtrip(client, "/stats\n", 7, buf, sizeof(buf)) <= 0 || !strstr(buf, "\"info\""))
+			_exit(15);
+		close(client);
+		close(stat_fd);
+		finish();
+		_exit(0);
+	}
+	int status;
+	CHECK(waitpid(pid, &status, 0) == pid);
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		test_fail(__FILE__, __LINE__, "child: %s %d (10 start, 11 limit, 12 fds not exhausted, 13 connect, "
+					       "14 the thread spun, 15 not served after fds came back)",
+			  WIFEXITED(status) ? "exit" : "signal", WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+}
+
+/* A run folder others may write in without the sticky bit is refused (its
+ * telemetry folder could be renamed away under us); /tmp-like (sticky) is
+ * fine. */
+TEST(telemetry_refuses_a_parent_others_can_write)
+{
+	snprintf(run_dir, sizeof(run_dir), "/tmp/bp-tel.XXXXXX");
+	CHECK(mkdtemp(run_dir) != NULL);
+	char args[256];
+	snprintf(args, sizeof(args), "-l 0 --no-huge --run-dir %s", run_dir);
+	CHECK(chmod(run_dir, 0777) == 0);
+	CHECK(test_env(args) >= 0);
+	CHECK(bp_telemetry_path() == NULL);
+	bp_cleanup();
+	CHECK(chmod(run_dir, 01777) == 0);
+	CHECK(test_env(args) >= 0);
+	CHECK(bp_telemetry_path() != NULL);
+	finish();
+}
+
+/* `bypass stats --watch` between two readings is an idle client: when eight
+ * new clients take every place, it is the one closed, and it reconnects for
+ * its next reading rather than stop. */
+TEST(telemetry_evicted_watcher_reconnects)
+{
+	char cmd[512], out[8192] = "";
+	int fds[8];
+	CHECK(start() >= 0);
+	snprintf(cmd, sizeof(cmd), "%s stats %d --json --count=2 --interval=3 --run-dir %s 2>&1",
+		 test_build_path("tools/bypass"), (int)getpid(), run_dir);
+	FILE *p = popen(cmd, "r");
+	CHECK(p != NULL);
+	usleep(1500 * 1000); /* its first reading done; it waits 3 s for the next */
+	char buf[65536];
+	for (int i = 0; i < 8; i++) {
+		CHECK((fds[i] = connect_to(bp_telemetry_path())) >= 0);
+		CHECK(roundtrip(fds[i], "/\n", 2, buf, sizeof(buf)) > 0);
+		CHECK(strstr(buf, "more clients") == NULL);
+	}
+	size_t n = fread(out, 1, sizeof(out) - 1, p);
+	out[n] = '\0';
+	int rc = pclose(p);
+	for (int i = 0; i < 8; i++)
+		close(fds[i]);
+	int readings = 0;
+	for (char *l = out; (l = strstr(l, "{\"info\"")); l++)
+		readings++;
+	if (rc != 0 || readings != 2)
+		test_fail(__FILE__, __LINE__, "bypass stats: exit %d, %d readings (want 0, 2): %.300s", rc, readings, out);
+	finish();
 }

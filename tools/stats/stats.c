@@ -111,9 +111,26 @@ static char *ask(int fd, const char *req)
 	}
 }
 
-static int reading(int fd, char **text, struct jf_doc *doc, FILE *err)
+/* The process's socket, reopened when the process closed it: a watcher that
+ * asked nothing for a while gives its place to a new client when all are
+ * taken (lib/telemetry/server.c), and asks again on a new connection. */
+struct conn {
+	const char *dir;
+	long pid;
+	int fd;
+};
+
+static int reading(struct conn *c, char **text, struct jf_doc *doc, FILE *err)
 {
-	*text = ask(fd, "/stats");
+	*text = ask(c->fd, "/stats");
+	if (!*text && (errno == ECONNRESET || errno == EPIPE)) {
+		int fd = connect_pid(c->dir, c->pid);
+		if (fd >= 0) {
+			close(c->fd);
+			c->fd = fd;
+			*text = ask(c->fd, "/stats");
+		}
+	}
 	if (!*text && (errno == EAGAIN || errno == EWOULDBLOCK)) {
 		fprintf(err, "bypass stats: the process did not answer in %d s (stopped? stuck?)\n", ASK_LIMIT_S);
 		return -1;
@@ -188,10 +205,10 @@ int stats_main(int argc, char **argv, FILE *out, FILE *err)
 		return fprintf(err, "bypass stats: --run-dir %s is too long a path\n", run_dir), 2;
 	if (pid < 0 && (pid = find_pid(dir, err)) < 0)
 		return 1;
-	int fd = connect_pid(dir, pid);
-	if (fd < 0) {
+	struct conn c = { dir, pid, connect_pid(dir, pid) };
+	if (c.fd < 0) {
 		fprintf(err, "bypass stats: cannot reach process %ld at %s/%ld.sock: %s (is it running, as this "
-			     "user, with this --run-dir?)\n", pid, dir, pid, strerror(-fd));
+			     "user, with this --run-dir?)\n", pid, dir, pid, strerror(-c.fd));
 		return 1;
 	}
 	signal(SIGINT, on_signal);
@@ -202,14 +219,14 @@ int stats_main(int argc, char **argv, FILE *out, FILE *err)
 	char *prev_text = NULL;
 	struct jf_doc prev = { 0 };
 	int rc = 0;
-	if (rates && reading(fd, &prev_text, &prev, err) < 0)
+	if (rates && reading(&c, &prev_text, &prev, err) < 0)
 		rc = 1;
 	for (long i = 0; rc == 0 && !quit && (!readings || i < readings); i++) {
 		char *text;
 		struct jf_doc doc;
 		if (rates || i > 0)
 			sleep_s(interval);
-		if (quit || reading(fd, &text, &doc, err) < 0) {
+		if (quit || reading(&c, &text, &doc, err) < 0) {
 			rc = quit ? 0 : 1;
 			break;
 		}
@@ -226,6 +243,6 @@ int stats_main(int argc, char **argv, FILE *out, FILE *err)
 	}
 	jf_free(&prev);
 	free(prev_text);
-	close(fd);
+	close(c.fd);
 	return rc;
 }
