@@ -103,31 +103,29 @@ static struct dbg_hdr *hdr_of(const void *obj)
 }
 static uint8_t *rear_of(struct dbg_hdr *h) { return (uint8_t *)(h + 1) + h->len; }
 
-/* The canaries are ours to read; to everyone else they are out of bounds. */
-static void canaries_guard(struct dbg_hdr *h)
+/* The canaries are ours to read; to everyone else they are out of bounds:
+ * closed (poisoned for ASan, no-access for valgrind) but while we check them. */
+static void canaries_set_access(struct dbg_hdr *h, bool open)
 {
+	uint8_t *spans[2] = { h->front, rear_of(h) };
+	for (int i = 0; i < 2; i++) {
 #ifdef DBG_ASAN
-	ASAN_POISON_MEMORY_REGION(h->front, DBG_CANARY_LEN);
-	ASAN_POISON_MEMORY_REGION(rear_of(h), DBG_CANARY_LEN);
+		if (open)
+			ASAN_UNPOISON_MEMORY_REGION(spans[i], DBG_CANARY_LEN);
+		else
+			ASAN_POISON_MEMORY_REGION(spans[i], DBG_CANARY_LEN);
 #endif
 #ifdef DBG_VALGRIND
-	VALGRIND_MAKE_MEM_NOACCESS(h->front, DBG_CANARY_LEN);
-	VALGRIND_MAKE_MEM_NOACCESS(rear_of(h), DBG_CANARY_LEN);
+		if (open)
+			VALGRIND_MAKE_MEM_DEFINED(spans[i], DBG_CANARY_LEN);
+		else
+			VALGRIND_MAKE_MEM_NOACCESS(spans[i], DBG_CANARY_LEN);
 #endif
-	(void)h;
+		(void)spans[i], (void)open;
+	}
 }
-static void canaries_open(struct dbg_hdr *h)
-{
-#ifdef DBG_ASAN
-	ASAN_UNPOISON_MEMORY_REGION(h->front, DBG_CANARY_LEN);
-	ASAN_UNPOISON_MEMORY_REGION(rear_of(h), DBG_CANARY_LEN);
-#endif
-#ifdef DBG_VALGRIND
-	VALGRIND_MAKE_MEM_DEFINED(h->front, DBG_CANARY_LEN);
-	VALGRIND_MAKE_MEM_DEFINED(rear_of(h), DBG_CANARY_LEN);
-#endif
-	(void)h;
-}
+static void canaries_guard(struct dbg_hdr *h) { canaries_set_access(h, false); }
+static void canaries_open(struct dbg_hdr *h) { canaries_set_access(h, true); }
 
 static bool all_bytes(const uint8_t *p, size_t len, uint8_t v)
 {
