@@ -21,7 +21,7 @@ enum bp_iova_mode {
 };
 
 /* Parses the environment options (-l, -a, -b, --vdev, --log-level, --no-huge,
- * --iova-mode, --run-dir, --no-telemetry, --help), starts one pinned worker
+ * --iova-mode, --run-dir, --no-telemetry, --mbuf-debug, --help), starts one pinned worker
  * thread per extra core, probes the devices and opens the statistics socket
  * (bypass/telemetry.h). Returns the number of argv entries consumed (including a
  * "--" separator), or a negative errno after logging one line that names the
@@ -54,6 +54,9 @@ void bp_lcore_wait_all(void);
 
 /* Options bp_init() parsed, for the libraries that act on them. */
 bool bp_env_no_huge(void);
+/* --mbuf-debug (or a build with -Dmbuf_debug=true): pools created now are
+ * malloc-backed debug pools (bypass/mempool.h). */
+bool bp_env_mbuf_debug(void);
 /* --huge-dir, or NULL (hugepages of the default size from memfd). */
 const char *bp_env_huge_dir(void);
 /* Bytes per hugepage: the --huge-dir mount's, else 2 MiB. */

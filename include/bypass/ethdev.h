@@ -158,6 +158,10 @@ struct bp_eth_dev_info {
 	uint32_t rss_hash_types; /* BP_ETH_RSS_* the port can hash on; 0: no RSS */
 	uint16_t reta_size;      /* redirection table entries */
 	uint8_t rss_key_len;     /* bytes of key the port takes */
+	/* Something other than this process reads and writes the mbufs, by
+	 * IOVA or shared memory (a PCI NIC, a vhost-user peer): its pools must be
+	 * DMA memory, so debug pools (--mbuf-debug) are refused. */
+	bool dma;
 };
 
 struct bp_eth_conf {

@@ -4,6 +4,13 @@
  * Objects live in one memzone. Free objects sit in an MP/MC ring; each lcore keeps
  * a private stack of them so that most gets and puts touch no shared cache line.
  * Getting more than there is fails at once with -ENOBUFS: nothing blocks.
+ *
+ * Debug pools (--mbuf-debug, or built with -Dmbuf_debug=true; lib/mempool/debug.c)
+ * have no memzone, ring or caches: every get mallocs a fresh object between two
+ * canaries and every put checks them and frees it, so AddressSanitizer and
+ * valgrind see double puts as double frees and a use after put as a use after
+ * free. They reach debug code only through the cache-less branch below, which a
+ * pool with caches never takes: the usual path stays as it was.
  */
 #ifndef BYPASS_MEMPOOL_H
 #define BYPASS_MEMPOOL_H
@@ -27,6 +34,7 @@ struct bp_mempool_cache {
 } BP_CACHE_ALIGNED;
 
 struct bp_mempool;
+struct bp_mempool_debug;
 typedef void (*bp_mempool_obj_cb)(struct bp_mempool *mp, void *arg, void *obj, uint32_t idx);
 
 struct bp_mempool {
@@ -41,11 +49,15 @@ struct bp_mempool {
 	uint32_t per_page;     /* objects per page when none may cross a page (0: packed) */
 	size_t page_size;
 	struct bp_mempool *walk_next; /* every pool, for bp_mempool_walk */
+	struct bp_mempool_debug *debug; /* non-NULL: a debug pool (no ring, no mz, no cache) */
 	struct bp_mempool_cache caches[BP_MAX_LCORE];
 };
 
 /* Creates a pool of n objects of elt_size bytes; obj_init (may be NULL) runs once
- * on each object. cache_size 0 disables the caches. */
+ * on each object. cache_size 0 disables the caches. A debug pool
+ * (created while bp_env_mbuf_debug() is true) has no objects until they are taken: it runs
+ * obj_init at every get and over the poison of every put, with obj_init_arg NULL (obj_init_arg is only valid
+ * while bp_mempool_create runs), and has no caches. */
 struct bp_mempool *bp_mempool_create(const char *name, uint32_t n, uint32_t elt_size,
 				     uint32_t cache_size, uint32_t priv_size,
 				     bp_mempool_obj_cb obj_init, void *obj_init_arg);
@@ -64,10 +76,22 @@ static inline void *bp_mempool_get_priv(struct bp_mempool *mp) { return mp + 1; 
 bool bp_mempool_owns(const struct bp_mempool *mp, const void *p);
 /* Index of the object (0..size-1), for accounting and tests. */
 uint32_t bp_mempool_obj_index(const struct bp_mempool *mp, const void *obj);
+
+/* The device address a debug pool gives its objects: the virtual address under
+ * a tag no device can reach (non-canonical, above every IOMMU's address width),
+ * so a DMA to it faults instead of landing somewhere plausible, and a dump shows
+ * "deb0" at once. Host-side device models decode it (tests/model). */
+#define BP_MEMPOOL_DEBUG_IOVA_TAG 0xdeb0000000000000ull
+static inline bool bp_mempool_is_debug(const struct bp_mempool *mp) { return mp->debug != NULL; }
 static inline bp_iova_t bp_mempool_virt2iova(const struct bp_mempool *mp, const void *p)
 {
+	if (bp_unlikely(mp->mz == NULL)) /* a debug pool */
+		return BP_MEMPOOL_DEBUG_IOVA_TAG | (bp_iova_t)(uintptr_t)p;
 	return bp_memzone_iova(mp->mz, p);
 }
+/* ---- debug pools, reached only from the cache-less branches below ---- */
+int bp__mempool_debug_get(struct bp_mempool *mp, void **objs, uint32_t n);
+void bp__mempool_debug_put(struct bp_mempool *mp, void *const *objs, uint32_t n);
 
 static inline struct bp_mempool_cache *bp__mempool_cache(struct bp_mempool *mp)
 {
@@ -83,6 +107,10 @@ static inline void bp_mempool_put_bulk(struct bp_mempool *mp, void *const *objs,
 	struct bp_mempool_cache *c = bp__mempool_cache(mp);
 
 	if (bp_unlikely(c == NULL || c->len + n > BP_ARRAY_SIZE(c->objs))) {
+		if (bp_unlikely(mp->debug != NULL)) {
+			bp__mempool_debug_put(mp, objs, n);
+			return;
+		}
 		bp_ring_enqueue_bulk(mp->ring, objs, n, NULL); /* ring holds all: never fails */
 		return;
 	}
@@ -99,8 +127,11 @@ static inline int bp_mempool_get_bulk(struct bp_mempool *mp, void **objs, uint32
 {
 	struct bp_mempool_cache *c = bp__mempool_cache(mp);
 
-	if (bp_unlikely(c == NULL || n > BP_MEMPOOL_CACHE_MAX))
+	if (bp_unlikely(c == NULL || n > BP_MEMPOOL_CACHE_MAX)) {
+		if (bp_unlikely(mp->debug != NULL))
+			return bp__mempool_debug_get(mp, objs, n);
 		return bp_ring_dequeue_bulk(mp->ring, objs, n, NULL) ? 0 : -ENOBUFS;
+	}
 
 	if (bp_unlikely(c->len < n)) {
 		/* Refill to size + n so that the next gets are served from the cache. */

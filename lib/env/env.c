@@ -56,6 +56,7 @@ static struct {
 	unsigned nb_block;
 	char run_dir[PATH_MAX]; /* --run-dir, or "" */
 	bool no_telemetry;
+	bool mbuf_debug; /* --mbuf-debug */
 	cpu_set_t saved_affinity; /* the main thread's, given back by bp_cleanup() */
 	bool affinity_saved;
 } env;
@@ -74,6 +75,9 @@ static const char usage_text[] =
 	"  --run-dir DIR       put the statistics socket (read by 'bypass stats') under DIR/telemetry\n"
 	"                      (default: /run/bypass as root, else $XDG_RUNTIME_DIR/bypass or /tmp/bypass-UID)\n"
 	"  --no-telemetry      no statistics socket\n"
+	"  --mbuf-debug        malloc every mbuf (and mempool object) on its own, with canaries\n"
+	"                      and poison, so ASan/valgrind catch double frees and use after\n"
+	"                      free; slow, no lcore caches, software ports only (no DMA)\n"
 	"  -c COREMASK         cores as a hex mask, DPDK style (-l is clearer)\n"
 	"  -h, --help          this text\n"
 	"DPDK's -n, -m, --socket-mem, --file-prefix, --in-memory and --proc-type=primary\n"
@@ -431,6 +435,8 @@ static int parse_args(int argc, char **argv, const char **vdevs, unsigned *nb_vd
 			env.no_huge = true;
 		} else if (strcmp(a, "--no-telemetry") == 0) {
 			env.no_telemetry = true;
+		} else if (strcmp(a, "--mbuf-debug") == 0) {
+			env.mbuf_debug = true;
 		} else if (opt_is(a, "--run-dir")) {
 			if (!(v = opt_value(argc, argv, &i, "--run-dir")))
 				return -EINVAL;
@@ -512,6 +518,8 @@ int bp_init(int argc, char **argv)
 		goto fail;
 	if (!env.no_telemetry)
 		start_telemetry();
+	if (bp_env_mbuf_debug())
+		BP_LOG(NOTICE, "mbuf debug: every pool is malloc-backed (slow; ports with DMA refuse it)");
 	BP_LOG(INFO, "%u cores (main %u), %u virtual devices, %s pages", env.nb_lcores,
 	       env.main_lcore, nb_vdevs, env.no_huge ? "ordinary" : "huge");
 	/* Like DPDK: the caller does argv += ret, and the last consumed entry stands in
@@ -605,6 +613,11 @@ void bp_lcore_wait_all(void)
 }
 
 bool bp_env_no_huge(void) { return env.no_huge; }
+/* -Dmbuf_debug=true makes every pool a debug pool, bp_init() or not. */
+#ifndef BP_MBUF_DEBUG_BUILD
+#define BP_MBUF_DEBUG_BUILD 0
+#endif
+bool bp_env_mbuf_debug(void) { return BP_MBUF_DEBUG_BUILD || env.mbuf_debug; }
 const char *bp_env_run_dir(void) { return env.run_dir[0] ? env.run_dir : NULL; }
 const char *bp_env_huge_dir(void) { return env.huge_dir[0] ? env.huge_dir : NULL; }
 size_t bp_env_huge_page_size(void) { return env.huge_page_size ? env.huge_page_size : 2u << 20; }

@@ -344,6 +344,27 @@ static int check_desc(struct bp_eth_dev *d, const char *dir, uint16_t nb, uint16
 	return 0;
 }
 
+/* A debug pool's objects come from malloc: no IOMMU mapping, no physical
+ * contiguity, not in the memfd zones a vhost-user peer maps; their IOVAs are
+ * tagged invalid (bypass/mempool.h). A device given one would fault or, worse,
+ * write elsewhere: refuse at set-up instead. The device-model build (tests/model)
+ * is the exception: its models decode the tagged IOVAs. */
+static int refuse_debug_pool(const struct bp_eth_dev *d, const struct bp_eth_dev_info *info,
+			     const char *what, uint16_t q, bool debug)
+{
+#ifdef BP_MMIO_MODEL
+	(void)d, (void)info, (void)what, (void)q, (void)debug;
+	return 0;
+#else
+	if (!info->dma || !debug)
+		return 0;
+	BP_LOG(ERR, "%s: %s queue %u: --mbuf-debug pools are malloc-backed and no device can DMA "
+		    "to them; drop --mbuf-debug (or build without -Dmbuf_debug) for port %s",
+	       d->name, what, q, d->name);
+	return -EINVAL;
+#endif
+}
+
 int bp_eth_rx_queue_setup(uint16_t port, uint16_t q, uint16_t nb_desc, struct bp_mempool *mp)
 {
 	struct bp_eth_dev *d = configured_stopped(port, "rx queue setup");
@@ -367,6 +388,8 @@ int bp_eth_rx_queue_setup(uint16_t port, uint16_t q, uint16_t nb_desc, struct bp
 		       d->name, mp->name, bp_pktmbuf_data_room(mp), info.min_rx_bufsize);
 		return -EINVAL;
 	}
+	if (refuse_debug_pool(d, &info, "rx", q, bp_mempool_is_debug(mp)) < 0)
+		return -EINVAL;
 	release_rxq(d, q);
 	int rc = d->ops->rx_queue_setup(d, q, nb_desc, mp);
 	if ((rc = setup_done(d, "rx", q, d->rx_queues[q], d->rxq_stats[q], rc)) == -EFAULT)
@@ -387,6 +410,9 @@ int bp_eth_tx_queue_setup(uint16_t port, uint16_t q, uint16_t nb_desc)
 	}
 	bp_eth_dev_info_get(port, &info);
 	if (check_desc(d, "tx", nb_desc, info.tx_desc_min, info.tx_desc_max) < 0)
+		return -EINVAL;
+	/* Whatever is sent may come from any pool: with --mbuf-debug, all are debug. */
+	if (refuse_debug_pool(d, &info, "tx", q, bp_env_mbuf_debug()) < 0)
 		return -EINVAL;
 	release_txq(d, q);
 	int rc = d->ops->tx_queue_setup(d, q, nb_desc);

@@ -4,14 +4,11 @@
 #include <bypass/mbuf.h>
 #include <bypass/log.h>
 
-struct pool_layout {
-	uint16_t priv_size;
-	uint16_t data_room;
-};
-
+/* arg is the layout while the pool is created; a debug pool runs this at every
+ * get, with arg NULL, when the layout is in the pool's private area. */
 static void mbuf_init(struct bp_mempool *mp, void *arg, void *obj, uint32_t idx)
 {
-	const struct pool_layout *l = arg;
+	const struct bp_pktmbuf_pool_priv *l = arg ? arg : bp_mempool_get_priv(mp);
 	struct bp_mbuf *m = obj;
 	(void)idx;
 
@@ -28,7 +25,8 @@ static void mbuf_init(struct bp_mempool *mp, void *arg, void *obj, uint32_t idx)
 struct bp_mempool *bp_pktmbuf_pool_create(const char *name, uint32_t n, uint32_t cache_size,
 					  uint16_t priv_size, uint16_t data_room)
 {
-	struct pool_layout l = { BP_ALIGN_UP(priv_size, (uint16_t)8), data_room };
+	struct bp_pktmbuf_pool_priv l = { .data_room = data_room,
+					  .priv_size = BP_ALIGN_UP(priv_size, (uint16_t)8) };
 	uint32_t elt = (uint32_t)sizeof(struct bp_mbuf) + l.priv_size + data_room;
 	struct bp_mempool *mp;
 

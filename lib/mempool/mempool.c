@@ -6,6 +6,7 @@
 #include <bypass/mempool.h>
 #include <bypass/log.h>
 #include <pthread.h>
+#include "debug.h"
 
 /* Every pool, for bp_mempool_walk (a statistics thread reads them while the
  * program creates and frees pools). */
@@ -25,6 +26,8 @@ static char *obj_addr(const struct bp_mempool *mp, uint32_t idx)
 
 uint32_t bp_mempool_obj_index(const struct bp_mempool *mp, const void *obj)
 {
+	if (mp->debug)
+		return bp__mempool_debug_index(obj);
 	size_t off = (size_t)((const char *)obj - mp->base);
 	if (!mp->per_page)
 		return (uint32_t)(off / mp->elt_size);
@@ -34,6 +37,8 @@ uint32_t bp_mempool_obj_index(const struct bp_mempool *mp, const void *obj)
 bool bp_mempool_owns(const struct bp_mempool *mp, const void *p)
 {
 	const char *c = p;
+	if (mp->debug)
+		return bp__mempool_debug_owns(mp, p);
 	if (c < mp->base || c >= (const char *)mp->mz->va + mp->mz->len)
 		return false;
 	uint32_t idx = bp_mempool_obj_index(mp, p);
@@ -73,6 +78,13 @@ struct bp_mempool *bp_mempool_create(const char *name, uint32_t n, uint32_t elt_
 		mp->caches[i].size = cache_size;
 		mp->caches[i].flushthresh = cache_size + cache_size / 2;
 	}
+	if (bp_env_mbuf_debug()) {
+		/* No ring, no memzone, no objects yet: see debug.c. */
+		if (bp__mempool_debug_init(mp, elt_size, obj_init) < 0)
+			goto fail;
+		(void)obj_init_arg;
+		goto publish;
+	}
 
 	mp->ring = bp_ring_create(name, bp_align32_pow2(n < 2 ? 2 : n), 0);
 	if (!mp->ring)
@@ -105,6 +117,7 @@ struct bp_mempool *bp_mempool_create(const char *name, uint32_t n, uint32_t elt_
 	}
 	/* All objects start in the ring; publish them. */
 	mp->ring->prod.head = mp->ring->prod.tail = n;
+publish:
 	pthread_mutex_lock(&pools_lock);
 	mp->walk_next = pools;
 	pools = mp;
@@ -130,6 +143,7 @@ void bp_mempool_free(struct bp_mempool *mp)
 			break;
 		}
 	pthread_mutex_unlock(&pools_lock);
+	bp__mempool_debug_fini(mp);
 	bp_memzone_free(mp->mz);
 	bp_ring_free(mp->ring);
 	free(mp);
@@ -137,6 +151,8 @@ void bp_mempool_free(struct bp_mempool *mp)
 
 uint32_t bp_mempool_avail_count(const struct bp_mempool *mp)
 {
+	if (mp->debug)
+		return bp__mempool_debug_avail(mp);
 	uint32_t n = bp_ring_count(mp->ring);
 	for (uint32_t i = 0; i < BP_MAX_LCORE; i++)
 		n += mp->caches[i].len;

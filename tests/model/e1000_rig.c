@@ -43,7 +43,8 @@ bool rig_up_opts(const struct rig_opts *o)
 {
 	unsigned nports = o->nports;
 	memset(&rig, 0, sizeof(rig));
-	if (test_env("--no-huge -l 0 --log-level err") < 0)
+	if (test_env(o->mbuf_debug ? "--no-huge -l 0 --log-level err --mbuf-debug"
+				   : "--no-huge -l 0 --log-level err") < 0)
 		return false;
 	rig.nports = nports;
 	for (unsigned i = 0; i < nports; i++) {

@@ -33,6 +33,7 @@ struct rig_opts {
 	uint16_t rxd, txd;
 	uint32_t nb_mbufs, cache;
 	const struct bp_eth_conf *conf;
+	bool mbuf_debug; /* --mbuf-debug: the models reach debug pools' buffers too */
 };
 
 void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -9,6 +9,7 @@
 #include <bypass/intr.h>
 #include <bypass/common.h>
 #include <bypass/mem.h>
+#include <bypass/mempool.h>
 #include "model.h"
 
 #define MAX_BARS 16
@@ -78,6 +79,10 @@ void bp_mmio_model_write32(volatile void *addr, uint32_t v)
 
 void *model_dma(bp_iova_t iova, size_t len)
 {
+	/* A debug pool's buffer (--mbuf-debug): its IOVA is its address under a
+	 * tag no real device can reach; the models, which stand in for one, may. */
+	if ((iova & BP_MEMPOOL_DEBUG_IOVA_TAG) == BP_MEMPOOL_DEBUG_IOVA_TAG)
+		return (void *)(uintptr_t)(iova & ~BP_MEMPOOL_DEBUG_IOVA_TAG);
 	return bp_mem_iova_to_va(iova, len);
 }
 

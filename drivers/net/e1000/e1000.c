@@ -40,6 +40,7 @@ static uint32_t e1000_rx_queue_count(void *rxq) { return e1000_rxq_count(rxq, &l
 static void e1000_info(struct bp_eth_dev *dev, struct bp_eth_dev_info *info)
 {
 	(void)dev;
+	info->dma = true; /* the NIC writes the buffers by IOVA */
 	info->max_rx_queues = info->max_tx_queues = 1;
 	info->rx_desc_min = info->tx_desc_min = E1000_RING_MIN;
 	info->rx_desc_max = info->tx_desc_max = E1000_RING_MAX;

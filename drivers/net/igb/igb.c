@@ -48,6 +48,7 @@ static const struct e1000_eerd_layout eerd_82576 = {
 static void igb_info(struct bp_eth_dev *dev, struct bp_eth_dev_info *info)
 {
 	(void)dev;
+	info->dma = true; /* the NIC writes the buffers by IOVA */
 	info->max_rx_queues = info->max_tx_queues = IGB_MAX_QUEUES;
 	info->rx_desc_min = info->tx_desc_min = E1000_RING_MIN;
 	info->rx_desc_max = info->tx_desc_max = E1000_RING_MAX;

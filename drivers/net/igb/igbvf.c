@@ -549,6 +549,7 @@ static int igbvf_txq_setup(struct bp_eth_dev *dev, uint16_t q, uint16_t nb)
 static void igbvf_info(struct bp_eth_dev *dev, struct bp_eth_dev_info *info)
 {
 	(void)dev;
+	info->dma = true; /* the NIC writes the buffers by IOVA */
 	info->max_rx_queues = info->max_tx_queues = IGBVF_MAX_QUEUES;
 	info->rx_desc_min = info->tx_desc_min = E1000_RING_MIN;
 	info->rx_desc_max = info->tx_desc_max = E1000_RING_MAX;

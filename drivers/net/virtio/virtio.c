@@ -36,6 +36,7 @@ static const char *feature_names(uint64_t f, char *buf, size_t len)
 static void virtio_info(struct bp_eth_dev *dev, struct bp_eth_dev_info *info)
 {
 	struct virtio_dev *vd = dev->priv;
+	info->dma = true; /* the NIC, or the vhost-user peer, reaches the buffers itself */
 	info->max_rx_queues = info->max_tx_queues = vd->max_pairs;
 	info->rx_desc_min = info->tx_desc_min = VIRTIO_RING_MIN;
 	info->rx_desc_max = info->tx_desc_max = VIRTIO_RING_MAX;
