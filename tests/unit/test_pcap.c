@@ -196,3 +196,50 @@ TEST(pcap_infinite_rx_goes_on_after_the_pool_ran_empty)
 		frames[i] = NULL;
 	}
 }
+
+/* A record too short to hold an Ethernet header (found by tests/fuzz's
+ * fuzz-pcap: a record of 0 bytes came out as a 0-byte frame, and a program
+ * reading its header read whatever the mbuf held before) is an error, like a
+ * record cut short; the frames around it arrive whole. */
+TEST(pcap_records_shorter_than_an_ethernet_header_are_errors)
+{
+	char in[] = "/tmp/bp-pcap-XXXXXX", args[256];
+	static const uint32_t len[] = { 60, 0, 13, 14, 1, 61 };
+	const unsigned nf = BP_ARRAY_SIZE(len);
+	uint8_t buf[6][64];
+	const uint8_t *fr[6];
+	for (unsigned i = 0; i < nf; i++) {
+		for (unsigned k = 0; k < sizeof(buf[i]); k++)
+			buf[i][k] = (uint8_t)(i * 37 + k);
+		fr[i] = buf[i];
+	}
+	CHECK(mkstemp(in) >= 0);
+	CHECK_EQ(capfile_write_pcap(in, fr, len, nf), 0);
+	snprintf(args, sizeof(args), "--no-huge -l 0 --vdev net_pcap0,rx_pcap=%s", in);
+	CHECK(test_env(args) >= 0);
+	struct bp_mempool *mp = bp_pktmbuf_pool_create("pcap", 64, 0, 0, BP_MBUF_DEFAULT_BUF_SIZE);
+	CHECK(mp);
+	CHECK_EQ(bp_eth_dev_configure(0, 1, 1, NULL), 0);
+	CHECK_EQ(bp_eth_rx_queue_setup(0, 0, 512, mp), 0);
+	CHECK_EQ(bp_eth_tx_queue_setup(0, 0, 512), 0);
+	CHECK_EQ(bp_eth_dev_start(0), 0);
+	struct bp_mbuf *m[32];
+	uint16_t n = bp_eth_rx_burst(0, 0, m, 32);
+	static const unsigned want[] = { 0, 3, 5 }; /* 60, 14 and 61 bytes */
+	CHECK_EQ(n, 3);
+	for (unsigned i = 0; i < n && i < 3; i++) {
+		CHECK_EQ(m[i]->pkt_len, len[want[i]]);
+		CHECK(memcmp(bp_pktmbuf_mtod(m[i], void *), buf[want[i]], len[want[i]]) == 0);
+	}
+	bp_pktmbuf_free_bulk(m, n);
+	CHECK_EQ(bp_eth_rx_burst(0, 0, m, 32), 0);
+	struct bp_eth_stats st;
+	CHECK_EQ(bp_eth_stats_get(0, &st), 0);
+	CHECK_EQ(st.ipackets, 3);
+	CHECK_EQ(st.ibytes, 60 + 14 + 61);
+	CHECK_EQ(st.ierrors, 3);
+	bp_cleanup();
+	CHECK_EQ(bp_mempool_in_use_count(mp), 0);
+	bp_mempool_free(mp);
+	unlink(in);
+}
