@@ -156,8 +156,10 @@ void fuzz_tree_apply(const char *const slots[], unsigned n, const uint8_t *data,
 		}
 		const char *nul = memchr(p + off, '\0', size - off);
 		size_t len = nul ? (size_t)(nul - (p + off)) : size - off;
-		bool absent = len == 1 && p[off] == '\x01';
-		put(slots[i], &saved[i].parents_made, !absent, p + off, len);
+		if (len == 1 && p[off] == '\x02')
+			put(slots[i], &saved[i].parents_made, saved[i].present, saved[i].data, saved[i].len);
+		else
+			put(slots[i], &saved[i].parents_made, !(len == 1 && p[off] == '\x01'), p + off, len);
 		more = nul != NULL; /* a NUL always starts another piece, maybe empty */
 		off += len + (nul != NULL);
 	}

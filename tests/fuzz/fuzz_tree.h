@@ -7,8 +7,9 @@
  * would lead out is not made), '=' for a link that is only ever read, never
  * followed (procfs fd links: any target). The input is cut at each NUL byte; piece i
  * becomes the contents of slot i (a link's target), the piece "\x01" leaves
- * slot i out of the tree, and slots past the last piece get the contents
- * they had when fuzz_tree_save() ran (absent if they had none). So every
+ * slot i out of the tree, and the piece "\x02" and slots past the last
+ * piece get the contents they had when fuzz_tree_save() ran (absent if they
+ * had none). So every
  * run sees a tree made from its input alone. */
 #ifndef BYPASS_FUZZ_TREE_H
 #define BYPASS_FUZZ_TREE_H

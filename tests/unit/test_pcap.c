@@ -53,6 +53,19 @@ static int same_frames(const char *path, unsigned loops)
 	return rc;
 }
 
+/* bp_init with args, a pool of n mbufs, port 0 with one rx and one tx
+ * queue, started: the pool, or NULL if a step failed. */
+static struct bp_mempool *port_started(const char *args, unsigned n)
+{
+	struct bp_mempool *mp;
+	if (test_env(args) < 0 || !(mp = bp_pktmbuf_pool_create("pcap", n, 0, 0, BP_MBUF_DEFAULT_BUF_SIZE)))
+		return NULL;
+	if (bp_eth_dev_configure(0, 1, 1, NULL) || bp_eth_rx_queue_setup(0, 0, 512, mp) ||
+	    bp_eth_tx_queue_setup(0, 0, 512) || bp_eth_dev_start(0))
+		return NULL;
+	return mp;
+}
+
 TEST(pcap_replay_through_a_port_and_record_keeps_every_byte)
 {
 	char in[] = "/tmp/bp-pcap-XXXXXX", out[] = "/tmp/bp-pcap-XXXXXX", args[256];
@@ -155,13 +168,8 @@ TEST(pcap_infinite_rx_goes_on_after_the_pool_ran_empty)
 	CHECK(mkstemp(in) >= 0);
 	make_input(in, false);
 	snprintf(args, sizeof(args), "--no-huge -l 0 --vdev net_pcap0,rx_pcap=%s,infinite_rx=1", in);
-	CHECK(test_env(args) >= 0);
-	struct bp_mempool *mp = bp_pktmbuf_pool_create("pcap", 64, 0, 0, BP_MBUF_DEFAULT_BUF_SIZE);
+	struct bp_mempool *mp = port_started(args, 64);
 	CHECK(mp);
-	CHECK_EQ(bp_eth_dev_configure(0, 1, 1, NULL), 0);
-	CHECK_EQ(bp_eth_rx_queue_setup(0, 0, 512, mp), 0);
-	CHECK_EQ(bp_eth_tx_queue_setup(0, 0, 512), 0);
-	CHECK_EQ(bp_eth_dev_start(0), 0);
 	struct bp_mbuf *held[64];
 	CHECK_EQ(bp_eth_rx_burst(0, 0, held, 32), 32);
 	CHECK_EQ(bp_eth_rx_burst(0, 0, held + 32, 32), 32);
@@ -216,13 +224,8 @@ TEST(pcap_records_shorter_than_an_ethernet_header_are_errors)
 	CHECK(mkstemp(in) >= 0);
 	CHECK_EQ(capfile_write_pcap(in, fr, len, nf), 0);
 	snprintf(args, sizeof(args), "--no-huge -l 0 --vdev net_pcap0,rx_pcap=%s", in);
-	CHECK(test_env(args) >= 0);
-	struct bp_mempool *mp = bp_pktmbuf_pool_create("pcap", 64, 0, 0, BP_MBUF_DEFAULT_BUF_SIZE);
+	struct bp_mempool *mp = port_started(args, 64);
 	CHECK(mp);
-	CHECK_EQ(bp_eth_dev_configure(0, 1, 1, NULL), 0);
-	CHECK_EQ(bp_eth_rx_queue_setup(0, 0, 512, mp), 0);
-	CHECK_EQ(bp_eth_tx_queue_setup(0, 0, 512), 0);
-	CHECK_EQ(bp_eth_dev_start(0), 0);
 	struct bp_mbuf *m[32];
 	uint16_t n = bp_eth_rx_burst(0, 0, m, 32);
 	static const unsigned want[] = { 0, 3, 5 }; /* 60, 14 and 61 bytes */
