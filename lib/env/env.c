@@ -19,9 +19,10 @@
 #include <bypass/mem.h>
 #include <bypass/intr.h>
 #include <bypass/telemetry.h>
+#include "env_internal.h"
 
 #define MAX_PCI_LIST 64
-#define MAX_VDEVS 32
+#define MAX_VDEVS BP_ENV_MAX_VDEVS
 #define PCI_ADDR_LEN BP_PCI_ADDR_LEN
 
 __thread uint32_t bp_lcore_id_tls = BP_LCORE_ANY;
@@ -344,11 +345,13 @@ static int dpdk_noop(int argc, char **argv, int *i)
 	return 0;
 }
 
-static int parse_args(int argc, char **argv, const char **vdevs, unsigned *nb_vdevs)
+int bp_env_parse_args(int argc, char **argv, const char *vdevs[MAX_VDEVS], unsigned *nb_vdevs)
 {
 	bool cores_given = false;
 	int i, rc;
 
+	memset(&env, 0, sizeof(env));
+	*nb_vdevs = 0;
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i], *v;
 		if (strcmp(a, "--") == 0) {
@@ -495,8 +498,7 @@ int bp_init(int argc, char **argv)
 		BP_LOG(ERR, "bp_init() was already called; call bp_cleanup() first");
 		return -EALREADY;
 	}
-	memset(&env, 0, sizeof(env));
-	consumed = parse_args(argc, argv, vdevs, &nb_vdevs);
+	consumed = bp_env_parse_args(argc, argv, vdevs, &nb_vdevs);
 	if (consumed < 0)
 		return consumed;
 	env.nb_lcores = 0;

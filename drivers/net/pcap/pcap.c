@@ -8,8 +8,9 @@
  * opens), each copied into an mbuf chain, its capture time in mbuf->timestamp
  * (ns). At the end of the file rx gives nothing more; with infinite_rx=1 it
  * opens the file again and goes on. A record cut short in the file
- * (captured length below the frame's length) or longer than the port's
- * max_rx_pktlen is counted in ierrors and skipped; a frame that finds the
+ * (captured length below the frame's length), shorter than an Ethernet
+ * header or longer than the port's max_rx_pktlen is counted in ierrors and
+ * skipped; a frame that finds the
  * pool empty is lost (rx_nombuf) and ends the burst, as on a NIC, and the
  * next burst goes on from the frame after it. Each start replays the file
  * from its beginning.
@@ -33,6 +34,9 @@
 
 #define PCAP_SNAPLEN 65535
 #define PCAP_MAX_PKTLEN 9600
+/* Destination, source, type/length (IEEE 802.3 §3.1.1): no port hands out
+ * a frame without them, and the programs that read them take them as there. */
+#define PCAP_MIN_PKTLEN 14
 
 struct pcap_rxq {
 	pcap_t *p;
@@ -108,7 +112,7 @@ static uint16_t pcap_rx(void *qp, struct bp_mbuf **pkts, uint16_t n)
 			break;
 		}
 		q->records++;
-		if (bp_unlikely(h->caplen < h->len || h->len > q->max_len)) {
+		if (bp_unlikely(h->caplen < h->len || h->len > q->max_len || h->len < PCAP_MIN_PKTLEN)) {
 			q->st.errors++;
 			continue;
 		}
