@@ -156,8 +156,8 @@ void bp_pci_unplug_unwatch(struct pci_dev *pd)
 		return;
 	/* Unregistering waits for a removal in progress to finish. */
 	bp_intr_callback_unregister(pd->req_fd, on_removal, pd);
-	/* (A VFIO device we let go of has no channel left to switch off.) */
-	if (pd->pub.access != BP_PCI_UIO && !(pd->removed && pd->pub.access != BP_PCI_MODEL))
+	bool let_go = pd->removed && pd->pub.access != BP_PCI_MODEL; /* no channel left to switch off */
+	if (pd->pub.access != BP_PCI_UIO && !let_go)
 		request_set(pd, -1);
 	close(pd->req_fd);
 	pd->req_fd = -1;

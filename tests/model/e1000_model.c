@@ -457,14 +457,7 @@ static void *model_main(void *arg)
 			m->is_quiet = true;
 			pthread_cond_broadcast(&m->quiet);
 			while (!m->stop && m->work_seq == seq && fq_count(&m->in) == 0) {
-				struct timespec ts;
-				clock_gettime(CLOCK_REALTIME, &ts);
-				ts.tv_nsec += 2000000;
-				if (ts.tv_nsec >= 1000000000) {
-					ts.tv_sec++;
-					ts.tv_nsec -= 1000000000;
-				}
-				pthread_cond_timedwait(&m->kick, &m->lock, &ts);
+				model_cond_wait_ms(&m->kick, &m->lock, 2);
 			}
 			continue;
 		}
@@ -524,14 +517,7 @@ bool e1000_model_wait_gone(struct e1000_model *m, unsigned timeout_ms)
 	uint64_t end = model_now_ns() + (uint64_t)timeout_ms * 1000000;
 	pthread_mutex_lock(&m->lock);
 	while (!m->gone && model_now_ns() < end) {
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 1000000;
-		if (ts.tv_nsec >= 1000000000) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000;
-		}
-		pthread_cond_timedwait(&m->quiet, &m->lock, &ts);
+		model_cond_wait_ms(&m->quiet, &m->lock, 1);
 	}
 	bool gone = m->gone;
 	pthread_mutex_unlock(&m->lock);
