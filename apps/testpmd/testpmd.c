@@ -564,6 +564,16 @@ static void on_link(uint16_t port, enum bp_eth_event_type ev, void *arg)
 	fflush(stdout);
 }
 
+/* The port's device left (hot-unplug): its bursts return 0 from now on, so
+ * forwarding goes on with the other ports; Ctrl-C stops and closes it as
+ * any other, and every mbuf its rings held comes back. */
+static void on_removed(uint16_t port, enum bp_eth_event_type ev, void *arg)
+{
+	(void)ev, (void)arg;
+	printf("port %u: removed (its device left); it moves no more packets\n", port);
+	fflush(stdout);
+}
+
 static double cpu_seconds(void)
 {
 	struct rusage ru;
@@ -642,9 +652,11 @@ int main(int argc, char **argv)
 		}
 		printf("testpmd: capturing %s\n", cfg.capture[i]);
 	}
-	BP_ETH_FOREACH_DEV(lp)
+	BP_ETH_FOREACH_DEV(lp) {
 		if (!cfg.no_lsc)
 			bp_eth_dev_callback_register(lp, BP_ETH_EVENT_LINK, on_link, NULL);
+		bp_eth_dev_callback_register(lp, BP_ETH_EVENT_REMOVED, on_removed, NULL);
+	}
 	fflush(stdout);
 	double cpu0 = cpu_seconds();
 

@@ -177,6 +177,10 @@ struct bp_eth_conf {
 
 enum bp_eth_event_type {
 	BP_ETH_EVENT_LINK = 0, /* the link went up or down: bp_eth_link_get says how */
+	/* The device left (hot-unplug): from now on the port's bursts return 0,
+	 * its link reads down and start refuses it; stop and close still give
+	 * every mbuf back, without touching the hardware. Raised once. */
+	BP_ETH_EVENT_REMOVED,
 	BP_ETH_EVENT_MAX,
 };
 /* Runs on the interrupt thread, never on a forwarding lcore. */
@@ -242,6 +246,9 @@ struct bp_eth_dev {
 	uint16_t reta[BP_ETH_RETA_MAX]; /* the redirection table, info.reta_size entries */
 	bp_rx_burst_fn rx_burst; /* copied into bp_eth_fp at start */
 	bp_tx_burst_fn tx_burst;
+	/* The device is gone (bp_eth_dev_removed): a driver's stop and close
+	 * wait for no hardware bit, which would never come. */
+	bool removed;
 };
 
 /* ---- application API ---- */
@@ -329,6 +336,12 @@ void bp_eth_dev_release(struct bp_eth_dev *dev);
 struct bp_eth_dev *bp_eth_dev_get(uint16_t port);
 /* link_update for ports with no wire: up at 10 Gb/s full duplex while started. */
 int bp_eth_link_update_virtual(struct bp_eth_dev *dev, int wait);
+/* The device behind the port has gone (hot-unplug; a driver calls it from
+ * its bp_pci_driver.removed, on the interrupt thread): the bursts become
+ * ones that return 0, the link reads down, and BP_ETH_EVENT_REMOVED
+ * callbacks run. The queues (descriptor rings, mbufs) stay until stop and
+ * close. Once only; later calls do nothing. */
+void bp_eth_dev_removed(struct bp_eth_dev *dev);
 /* Releases every port (bp_cleanup). */
 void bp_eth_dev_close_all(void);
 /* Runs the callbacks registered for event (from the interrupt thread). */

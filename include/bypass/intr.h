@@ -59,6 +59,12 @@ typedef void (*bp_intr_cb)(void *arg);
  * also runs when fd reports an error or hang-up (a socket whose peer is gone),
  * after which fd leaves the set. 0 or negative errno. */
 int bp_intr_callback_register(int fd, unsigned read_len, bp_intr_cb cb, void *arg);
+/* Runs cb(arg) once, on the interrupt thread, when fd reports an error or a
+ * hang-up (a /dev/uioN whose device was removed), never when it is merely
+ * readable: a second watch on a device whose interrupts someone else reads
+ * (give it a dup() of their fd: epoll tells the two apart). fd then leaves
+ * the set; unregister as for any other. 0 or negative errno. */
+int bp_intr_callback_register_gone(int fd, bp_intr_cb cb, void *arg);
 /* When it returns, cb(arg) for fd is not running and will not run again (from
  * within the callback itself it does not wait). 0, or -ENOENT. */
 int bp_intr_callback_unregister(int fd, bp_intr_cb cb, void *arg);

@@ -57,6 +57,12 @@ struct bp_pci_driver {
 	const struct bp_pci_id *ids; /* ends with {0, 0} */
 	int (*probe)(struct bp_pci_device *dev);
 	void (*remove)(struct bp_pci_device *dev);
+	/* Optional. The device is leaving (hot-unplug): lib/pci has already
+	 * put ordinary memory that reads all ones where its BARs were mapped
+	 * and handed the device back to the kernel. On the interrupt thread;
+	 * the driver tells its ports (bp_eth_dev_removed). remove still
+	 * follows at bp_cleanup. */
+	void (*removed)(struct bp_pci_device *dev);
 };
 extern const struct bp_pci_driver *const bp_pci_drivers[];
 
@@ -80,6 +86,8 @@ int bp_pci_enable_bus_master(struct bp_pci_device *dev);
 int bp_pci_intr_enable(struct bp_pci_device *dev, uint16_t want);
 /* Turns them off and closes the fds. */
 void bp_pci_intr_disable(struct bp_pci_device *dev);
+/* True once the device was removed under us (hot-unplug, see unplug.c). */
+bool bp_pci_removed(const struct bp_pci_device *dev);
 /* Function-level reset where the access method offers one; 0 if done. */
 int bp_pci_reset(struct bp_pci_device *dev);
 

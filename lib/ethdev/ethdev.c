@@ -426,6 +426,10 @@ int bp_eth_dev_start(uint16_t port)
 	struct bp_eth_dev *d = configured_stopped(port, "start");
 	if (!d)
 		return -EINVAL;
+	if (d->removed) {
+		BP_LOG(ERR, "%s: its device was removed (hot-unplug); close the port", d->name);
+		return -ENODEV;
+	}
 	for (uint16_t q = 0; q < d->nb_rx_queues; q++)
 		if (!d->rx_queues[q]) {
 			BP_LOG(ERR, "%s: set up rx queue %u before starting", d->name, q);
@@ -498,7 +502,7 @@ int bp_eth_link_get(uint16_t port, struct bp_eth_link *link, bool wait)
 	struct bp_eth_dev *d = port_or_log(port, "link");
 	if (!d)
 		return -ENODEV;
-	if (d->ops->link_update)
+	if (d->ops->link_update && !d->removed) /* (a removed one would wait for nothing) */
 		d->ops->link_update(d, wait);
 	*link = d->link;
 	return 0;
@@ -674,7 +678,7 @@ int bp__eth_dev_report(uint16_t port, struct bp__eth_port_report *r)
 		r->driver = d->driver_name;
 		r->state = d->state;
 		r->mac = d->mac;
-		if (d->ops->link_update)
+		if (d->ops->link_update && !d->removed)
 			d->ops->link_update(d, 0);
 		r->link = d->link;
 		r->nb_rx_queues = d->nb_rx_queues;
@@ -762,6 +766,26 @@ void bp_eth_dev_event(struct bp_eth_dev *dev, enum bp_eth_event_type event)
 		pthread_cond_broadcast(&callbacks_idle);
 	}
 	pthread_mutex_unlock(&callbacks_lock);
+}
+
+void bp_eth_dev_removed(struct bp_eth_dev *dev)
+{
+	uint16_t port = dev->port_id;
+	if (__atomic_exchange_n(&dev->removed, true, __ATOMIC_ACQ_REL))
+		return;
+	BP_LOG(WARNING, "%s: its device was removed; the port moves no more packets: stop and close it",
+	       dev->name);
+	dev->link = (struct bp_eth_link){ .up = 0 };
+	/* Only the functions change, not the queues: an lcore in the middle of
+	 * bp_eth_rx_burst may load the function before this and the queue
+	 * after it, and the dummy takes any queue, the real burst only its
+	 * own. (Stop's fp_reset swaps both: the program has stopped polling
+	 * then.) A burst already running touches registers that are ordinary
+	 * memory by now (lib/pci replaced the BAR mappings first). */
+	struct bp_eth_fp *fp = &bp_eth_fp[port];
+	__atomic_store_n(&fp->rx_burst, dummy_burst, __ATOMIC_RELEASE);
+	__atomic_store_n(&fp->tx_burst, dummy_burst, __ATOMIC_RELEASE);
+	bp_eth_dev_event(dev, BP_ETH_EVENT_REMOVED);
 }
 
 /* A started port with rx interrupts, and one of its rx queues. */

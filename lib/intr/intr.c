@@ -27,6 +27,7 @@ struct source {
 	bp_intr_cb cb;
 	void *arg;
 	uint32_t gen; /* 0: slot free */
+	bool gone_only; /* bp_intr_callback_register_gone */
 };
 
 static struct {
@@ -98,8 +99,12 @@ static void *intr_main(void *unused)
 			 * forever) leaves the set, or the level-triggered wait would
 			 * spin; the registration stays until its owner unregisters. */
 			bool gone = ev[i].events & (EPOLLERR | EPOLLHUP);
-			int err = gone ? -EIO : drain(s.fd, s.read_len);
-			if (s.read_len == 0) {
+			int err = gone ? -EIO : s.gone_only ? 0 : drain(s.fd, s.read_len);
+			if (s.gone_only) {
+				epoll_ctl(ic.epfd, EPOLL_CTL_DEL, s.fd, NULL);
+				if (gone)
+					s.cb(s.arg);
+			} else if (s.read_len == 0) {
 				/* The callback reads, and so sees the end itself (a
 				 * socket whose peer closed): it runs once more. */
 				s.cb(s.arg);
@@ -151,7 +156,9 @@ static int start_thread(void)
 	return rc;
 }
 
-int bp_intr_callback_register(int fd, unsigned read_len, bp_intr_cb cb, void *arg)
+/* events: EPOLLIN, or 0 for a source watched only for its end (epoll
+ * reports errors and hang-ups whatever was asked, epoll_ctl(2)). */
+static int add_source(int fd, unsigned read_len, uint32_t events, bp_intr_cb cb, void *arg)
 {
 	if (fd < 0 || !cb || read_len > 8)
 		return -EINVAL;
@@ -166,8 +173,8 @@ int bp_intr_callback_register(int fd, unsigned read_len, bp_intr_cb cb, void *ar
 	}
 	if (!rc) {
 		uint32_t gen = ++ic.next_gen ? ic.next_gen : ++ic.next_gen; /* never 0 */
-		ic.src[slot] = (struct source){ fd, read_len, cb, arg, gen };
-		struct epoll_event ev = { .events = EPOLLIN, .data.u64 = (uint64_t)slot << 32 | gen };
+		ic.src[slot] = (struct source){ fd, read_len, cb, arg, gen, events == 0 };
+		struct epoll_event ev = { .events = events, .data.u64 = (uint64_t)slot << 32 | gen };
 		if (epoll_ctl(ic.epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
 			rc = -errno;
 			BP_LOG(ERR, "cannot wait on interrupt fd %d: %s", fd, strerror(errno));
@@ -176,6 +183,16 @@ int bp_intr_callback_register(int fd, unsigned read_len, bp_intr_cb cb, void *ar
 	}
 	pthread_mutex_unlock(&ic.lock);
 	return rc;
+}
+
+int bp_intr_callback_register(int fd, unsigned read_len, bp_intr_cb cb, void *arg)
+{
+	return add_source(fd, read_len, EPOLLIN, cb, arg);
+}
+
+int bp_intr_callback_register_gone(int fd, bp_intr_cb cb, void *arg)
+{
+	return add_source(fd, 0, 0, cb, arg);
 }
 
 int bp_intr_callback_unregister(int fd, bp_intr_cb cb, void *arg)

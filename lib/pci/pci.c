@@ -122,7 +122,7 @@ struct pci_dev *bp_pci_dev_new(void)
 {
 	struct pci_dev *d = calloc(1, sizeof(*d));
 	if (d) {
-		d->dev_fd = d->cfg_fd = d->lock_fd = -1;
+		d->dev_fd = d->cfg_fd = d->lock_fd = d->req_fd = -1;
 		for (unsigned i = 0; i < BP_PCI_MAX_BARS; i++)
 			d->io_fd[i] = -1;
 	}
@@ -189,6 +189,7 @@ static int lock_device(struct pci_dev *pd)
 void bp_pci_dev_close(struct pci_dev *pd)
 {
 	struct bp_pci_device *d = &pd->pub;
+	bp_pci_unplug_unwatch(pd); /* first: a removal running now finishes */
 	if (d->driver && d->driver->remove)
 		d->driver->remove(d);
 	bp_pci_intr_disable(d); /* a driver that left them on */
@@ -244,6 +245,7 @@ int bp_pci_dev_probe(struct pci_dev *pd, const struct bp_pci_driver *drv)
 	}
 	BP_LOG(INFO, "%s: %s through %s", d->addr, drv->name, access_name(d->access));
 	devices[nb_devices++] = pd;
+	bp_pci_unplug_watch(pd);
 	return 0;
 }
 
@@ -344,6 +346,8 @@ static int cfg_access(struct bp_pci_device *d, uint32_t off, void *buf, uint32_t
 {
 	struct pci_dev *pd = pci_dev_of(d);
 	ssize_t n;
+	if (bp_pci_removed(d))
+		return -ENODEV;
 	switch (d->access) {
 	case BP_PCI_UIO:
 		n = write ? pwrite(pd->cfg_fd, buf, len, off) : pread(pd->cfg_fd, buf, len, off);
@@ -380,6 +384,8 @@ static int bar_access(struct bp_pci_device *d, unsigned bar, uint32_t off, void 
 	ssize_t n;
 	if (bar >= BP_PCI_MAX_BARS)
 		return -EINVAL;
+	if (bp_pci_removed(d))
+		return -ENODEV;
 	switch (d->access) {
 	case BP_PCI_UIO:
 		if (pd->io_fd[bar] < 0) {
@@ -453,12 +459,19 @@ void bp_pci_intr_disable(struct bp_pci_device *d)
 	struct pci_dev *pd = pci_dev_of(d);
 	if (!d->intr.nb_vec)
 		return;
-	if (d->access == BP_PCI_UIO)
-		bp_uio_intr_disable(pd);
-	else if (d->access == BP_PCI_MODEL)
+	if (d->access == BP_PCI_MODEL) {
 		pd->model->intr_disable(pd->model->ctx, &d->intr);
-	else
+	} else if (bp_pci_removed(d)) {
+		/* Nobody to tell: the kernel turned them off when we let go (VFIO)
+		 * or the device went (UIO, whose one fd is the device's own). */
+		if (d->access != BP_PCI_UIO)
+			for (uint16_t i = 0; i < d->intr.nb_vec; i++)
+				close(d->intr.fd[i]);
+	} else if (d->access == BP_PCI_UIO) {
+		bp_uio_intr_disable(pd);
+	} else {
 		bp_vfio_intr_disable(pd);
+	}
 	memset(&d->intr, 0, sizeof(d->intr));
 }
 

@@ -19,6 +19,8 @@ struct pci_dev {
 	int lock_fd;
 	bool uio_irqcontrol;              /* UIO: the driver unmasks on write(1) */
 	const struct bp_pci_model *model; /* BP_PCI_MODEL */
+	int req_fd;   /* what tells us the device must go (unplug.c), or -1 */
+	bool removed; /* it went: nothing may reach it any more (atomic) */
 };
 
 static inline struct pci_dev *pci_dev_of(struct bp_pci_device *d)
@@ -41,6 +43,17 @@ int bp_vfio_intr_enable(struct pci_dev *dev, uint16_t want);
 void bp_vfio_intr_disable(struct pci_dev *dev);
 int bp_uio_intr_enable(struct pci_dev *dev);
 void bp_uio_intr_disable(struct pci_dev *dev);
+/* VFIO's device request (hot-unplug, unplug.c): signal eventfd fd when the
+ * kernel wants the device back (-1: stop). 0, -ENOTSUP if VFIO offers no
+ * such channel for it, or negative errno. */
+int bp_vfio_req_set(struct pci_dev *dev, int fd);
+/* Lets go of a removed device without freeing its fd number: the device fd
+ * becomes /dev/null (late reads and writes land there), which is the last
+ * close vfio-pci waits for once the BARs are unmapped. */
+void bp_vfio_let_go(struct pci_dev *dev);
+/* unplug.c: watching for removal from a successful probe until close. */
+void bp_pci_unplug_watch(struct pci_dev *dev);
+void bp_pci_unplug_unwatch(struct pci_dev *dev);
 /* The ioctl VFIO's calls go through; tests put a fake VFIO device here. */
 extern int (*bp_vfio_ioctl)(int fd, unsigned long request, void *arg);
 /* Unmaps every mapped BAR. */

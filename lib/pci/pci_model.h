@@ -23,6 +23,15 @@ struct bp_pci_model {
 	 * them down. NULL: the model has none. */
 	int (*intr_enable)(void *ctx, uint16_t want, struct bp_intr_handle *h);
 	void (*intr_disable)(void *ctx, struct bp_intr_handle *h);
+	/* Hot-unplug, as vfio-pci's device request: request_set gives the
+	 * model an eventfd to signal when the device must go (-1: none any
+	 * more), and release() says bypass has let go of it (vfio-pci's last
+	 * close, after which the kernel's unplug completes). The model's
+	 * registers are its own memory, so lib/pci cannot replace them: from
+	 * release() on the model answers as a device that is gone (reads all
+	 * ones, ignores writes, does no DMA). NULL: the model never asks. */
+	void (*request_set)(void *ctx, int fd);
+	void (*release)(void *ctx);
 	void *ctx;
 };
 

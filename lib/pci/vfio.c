@@ -387,6 +387,37 @@ void bp_vfio_intr_disable(struct pci_dev *pd)
 		close(h->fd[i]);
 }
 
+/* The device request (VFIO_PCI_REQ_IRQ_INDEX, linux/vfio.h; kernel commit
+ * 6140a8f56238 "vfio-pci: Add device request interface"): when the device
+ * must go (hot-unplug, unbind), vfio-pci signals this eventfd and waits for
+ * every user of the device to close it, asking again every 10 s. Without it,
+ * the unplug would hang until the process exits. */
+int bp_vfio_req_set(struct pci_dev *pd, int fd)
+{
+	if (fd >= 0 && irq_count(pd, VFIO_PCI_REQ_IRQ_INDEX) < 1)
+		return -ENOTSUP;
+	return irq_set_eventfds(pd, VFIO_PCI_REQ_IRQ_INDEX, &fd, fd >= 0);
+}
+
+void bp_vfio_let_go(struct pci_dev *pd)
+{
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	/* dup3 drops our reference to the device file as close would, but
+	 * the number stays ours: another thread still using it (a config
+	 * read) reaches /dev/null, not a file opened meanwhile. */
+	if (null >= 0 && pd->dev_fd >= 0 && dup3(null, pd->dev_fd, O_CLOEXEC) >= 0) {
+		close(null);
+		return;
+	}
+	BP_LOG(WARNING, "%s: cannot put /dev/null in place of the device fd (%s); closing it", pd->pub.addr,
+	       strerror(errno));
+	if (null >= 0)
+		close(null);
+	if (pd->dev_fd >= 0)
+		close(pd->dev_fd);
+	pd->dev_fd = -1;
+}
+
 int bp_pci_reset(struct bp_pci_device *dev)
 {
 	if (dev->access != BP_PCI_VFIO && dev->access != BP_PCI_VFIO_NOIOMMU)

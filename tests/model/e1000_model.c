@@ -78,7 +78,10 @@ static uint32_t reg_read(void *ctx, uint32_t off)
 	uint32_t v;
 	pthread_mutex_lock(&m->lock);
 	v = R(off);
-	if (m->i82576 && igb_model_read_locked(m, off, &v))
+	if (m->gone) {
+		v = UINT32_MAX; /* nobody answers: a master abort reads all ones */
+		m->late_accesses++;
+	} else if (m->i82576 && igb_model_read_locked(m, off, &v))
 		; /* the 82576's own */
 	else if (off == E1000_ICR && m->i82574)
 		R(off) = R(E1000_IMS) ? R(off) : 0; /* as QEMU's e1000e: see e1000_model.h */
@@ -94,8 +97,12 @@ static void reg_write(void *ctx, uint32_t off, uint32_t v)
 {
 	struct e1000_model *m = ctx;
 	pthread_mutex_lock(&m->lock);
-	if (m->i82576 && igb_model_write_locked(m, off, v))
+	if (m->gone) {
+		m->late_accesses++;
+		off = UINT32_MAX; /* lost: nobody is there */
+	} else if (m->i82576 && igb_model_write_locked(m, off, v)) {
 		off = UINT32_MAX; /* done: the switch below finds nothing */
+	}
 	switch (off) {
 	case UINT32_MAX:
 		break;
@@ -436,7 +443,9 @@ static void *model_main(void *arg)
 	while (!m->stop) {
 		uint64_t seq = m->work_seq;
 		bool progress = false;
-		if (!m->paused) {
+		for (struct model_frame *f; m->gone && (f = fq_pop(&m->in)); free(f))
+			m->lost_gone++; /* the wire leads nowhere */
+		if (!m->paused && !m->gone) {
 			for (unsigned q = 0; q < nb_rings(m); q++)
 				progress |= tx_step(m, &tx[q], &sent, q);
 			progress |= rx_step(m);
@@ -448,14 +457,7 @@ static void *model_main(void *arg)
 			m->is_quiet = true;
 			pthread_cond_broadcast(&m->quiet);
 			while (!m->stop && m->work_seq == seq && fq_count(&m->in) == 0) {
-				struct timespec ts;
-				clock_gettime(CLOCK_REALTIME, &ts);
-				ts.tv_nsec += 2000000;
-				if (ts.tv_nsec >= 1000000000) {
-					ts.tv_sec++;
-					ts.tv_nsec -= 1000000000;
-				}
-				pthread_cond_timedwait(&m->kick, &m->lock, &ts);
+				model_cond_wait_ms(&m->kick, &m->lock, 2);
 			}
 			continue;
 		}
@@ -476,6 +478,50 @@ static void *model_main(void *arg)
 	fq_clear(&sent);
 	free(tx);
 	return NULL;
+}
+
+/* ---- hot-unplug: see e1000_model.h ---- */
+
+static void request_set(void *ctx, int fd)
+{
+	struct e1000_model *m = ctx;
+	pthread_mutex_lock(&m->lock);
+	m->req_fd = fd;
+	pthread_mutex_unlock(&m->lock);
+}
+
+static void release(void *ctx)
+{
+	struct e1000_model *m = ctx;
+	pthread_mutex_lock(&m->lock);
+	m->gone = true;
+	m->intr_on = false; /* the kernel turns the device off when we let go */
+	kick_locked(m);
+	pthread_cond_broadcast(&m->quiet);
+	pthread_mutex_unlock(&m->lock);
+}
+
+bool e1000_model_unplug(struct e1000_model *m)
+{
+	uint64_t one = 1;
+	pthread_mutex_lock(&m->lock);
+	bool ok = m->req_fd >= 0 && write(m->req_fd, &one, sizeof(one)) == sizeof(one);
+	if (ok)
+		m->requests++;
+	pthread_mutex_unlock(&m->lock);
+	return ok;
+}
+
+bool e1000_model_wait_gone(struct e1000_model *m, unsigned timeout_ms)
+{
+	uint64_t end = model_now_ns() + (uint64_t)timeout_ms * 1000000;
+	pthread_mutex_lock(&m->lock);
+	while (!m->gone && model_now_ns() < end) {
+		model_cond_wait_ms(&m->quiet, &m->lock, 1);
+	}
+	bool gone = m->gone;
+	pthread_mutex_unlock(&m->lock);
+	return gone;
 }
 
 struct e1000_model *e1000_model_attach(const char *addr, const struct bp_ether_addr *mac,
@@ -505,9 +551,10 @@ struct e1000_model *e1000_model_attach(const char *addr, const struct bp_ether_a
 	model_bar_register(m->reg, sizeof(m->reg), reg_read, reg_write, m);
 	m->running = pthread_create(&m->thread, NULL, model_main, m) == 0;
 	m->irq_fd = -1;
+	m->req_fd = -1;
 	m->pci = (struct bp_pci_model){ .id = { 0x8086, m->i82576 ? 0x10c9 : m->i82574 ? 0x10d3 : 0x100e },
 					.cfg = cfg_access, .intr_enable = intr_enable, .intr_disable = intr_disable,
-					.ctx = m };
+					.request_set = request_set, .release = release, .ctx = m };
 	if (m->i82576) {
 		/* QEMU's igb: 1af4:1100; an Intel Gigabit ET Dual Port adapter: 8086:a02c */
 		m->pci.sub_vendor = m->qemu ? 0x1af4 : 0x8086;

@@ -80,6 +80,15 @@ struct e1000_model {
 	unsigned an_restarts;
 	bool an_pending; /* QEMU's igb after CTRL.RST: link down until a restart */
 
+	/* hot-unplug: the eventfd lib/pci gave for the device request (-1:
+	 * none), the requests sent; gone once bypass let go (release): then
+	 * reads answer all ones, writes are lost (both counted), no DMA, and
+	 * frames from the wire are lost */
+	int req_fd;
+	unsigned requests;
+	bool gone;
+	uint64_t late_accesses, lost_gone;
+
 	/* what the model saw, for tests (read under the lock or when quiet) */
 	uint64_t tx_frames, rx_frames, lost_on_wire, lost_link_down, lost_rx_off;
 	uint64_t rx_queue_frames[MODEL_MAX_RINGS], tx_queue_frames[MODEL_MAX_RINGS];
@@ -120,6 +129,12 @@ void e1000_model_set_link(struct e1000_model *m, bool up);
 /* A slow NIC: at most `budget` descriptors per direction per step, `step_us`
  * between steps (0, 0: as fast as it can). */
 void e1000_model_set_speed(struct e1000_model *m, unsigned budget, unsigned step_us);
+/* Hot-unplug, as QEMU's device_del reaches vfio-pci: the model asks for the
+ * device back through the eventfd lib/pci gave it (false if there is none),
+ * and is gone once bypass lets go of it; wait_gone waits for that (false
+ * after timeout_ms). */
+bool e1000_model_unplug(struct e1000_model *m);
+bool e1000_model_wait_gone(struct e1000_model *m, unsigned timeout_ms);
 /* Register value as the NIC holds it, without read side effects. */
 uint32_t e1000_model_reg(struct e1000_model *m, uint32_t off);
 /* Under the model's lock: a counter or knob, consistently. */

@@ -121,6 +121,15 @@ void *inject_flow_later(void *arg);
  * interleaved as the NIC pleases, each checked and each queue's in order. */
 bool sent_two_queues(struct e1000_model *m, uint64_t seq0, uint64_t n0, uint64_t seq1, uint64_t n1);
 
+/* In a scenario: false after a note naming what was expected. */
+#define REQ(c)                                                                       \
+	do {                                                                         \
+		if (!(c)) {                                                          \
+			note("%s:%d: expected %s", __FILE__, __LINE__, #c);           \
+			return false;                                                \
+		}                                                                    \
+	} while (0)
+
 /* ---- scenarios the e1000e and igb model tests share ----
  * Each is false after a note that says what failed. Those that take rig
  * options bring a rig up from them and take it down (every mbuf back). */

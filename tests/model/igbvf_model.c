@@ -263,14 +263,7 @@ static void *model_main(void *arg)
 		m->is_quiet = true;
 		pthread_cond_broadcast(&m->quiet);
 		while (!m->stop && m->work_seq == seq) {
-			struct timespec ts;
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_nsec += 2000000;
-			if (ts.tv_nsec >= 1000000000) {
-				ts.tv_sec++;
-				ts.tv_nsec -= 1000000000;
-			}
-			pthread_cond_timedwait(&m->kick, &m->lock, &ts);
+			model_cond_wait_ms(&m->kick, &m->lock, 2);
 		}
 	}
 	pthread_mutex_unlock(&m->lock);

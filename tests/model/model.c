@@ -145,6 +145,16 @@ uint64_t model_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+void model_cond_wait_ms(pthread_cond_t *cond, pthread_mutex_t *lock, unsigned ms)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_nsec += (long)ms * 1000000;
+	ts.tv_sec += ts.tv_nsec / 1000000000;
+	ts.tv_nsec %= 1000000000;
+	pthread_cond_timedwait(cond, lock, &ts);
+}
+
 bool model_wait_quiet_locked(pthread_mutex_t *lock, pthread_cond_t *quiet, const bool *is_quiet,
 			     const bool *paused, struct frame_queue *in, unsigned timeout_ms)
 {
@@ -152,14 +162,7 @@ bool model_wait_quiet_locked(pthread_mutex_t *lock, pthread_cond_t *quiet, const
 	while (!*is_quiet || (!*paused && fq_count(in))) {
 		if (model_now_ns() > deadline)
 			return false;
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 1000000;
-		if (ts.tv_nsec >= 1000000000) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000;
-		}
-		pthread_cond_timedwait(quiet, lock, &ts);
+		model_cond_wait_ms(quiet, lock, 1);
 	}
 	return true;
 }

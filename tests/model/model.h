@@ -61,6 +61,9 @@ int model_msix_handle_open(struct bp_intr_handle *h, unsigned n);
 /* ---- time ---- */
 uint64_t model_now_ns(void);
 
+/* With `lock` held: waits on cond for at most ms milliseconds (a model's
+ * waits re-check their condition that often). */
+void model_cond_wait_ms(pthread_cond_t *cond, pthread_mutex_t *lock, unsigned ms);
 /* A model thread's "nothing left to do": with `lock` held, waits on `quiet`
  * (re-checking every millisecond) until *is_quiet is set and, unless
  * *paused, `in` is empty. Every doorbell and injection clears is_quiet; the

@@ -32,6 +32,16 @@ struct counter {
 	int unregister_fd; /* >= 0: the callback unregisters itself */
 };
 
+/* A "device" (a pipe: its writer's close is the device going) and an
+ * eventfd that keeps interrupting meanwhile. */
+static bool device_and_eventfd(int p[2], int *fd)
+{
+	*fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	return *fd >= 0 && pipe2(p, O_CLOEXEC | O_NONBLOCK) == 0;
+}
+
+#define COUNTER_INIT { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, -1 }
+
 static void count_cb(void *arg)
 {
 	struct counter *c = arg;
@@ -99,11 +109,9 @@ static double cpu_seconds(void)
 TEST(intr_a_source_whose_device_is_gone_is_dropped_and_the_thread_does_not_spin)
 {
 	int before = open_fds();
-	int p[2], fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	CHECK(fd >= 0);
-	CHECK_EQ(pipe2(p, O_CLOEXEC | O_NONBLOCK), 0);
-	struct counter gone = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, -1 };
-	struct counter live = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, -1 };
+	int p[2], fd;
+	CHECK(device_and_eventfd(p, &fd));
+	struct counter gone = COUNTER_INIT, live = COUNTER_INIT;
 	CHECK_EQ(bp_intr_callback_register(p[0], 4, count_cb, &gone), 0);
 	CHECK_EQ(bp_intr_callback_register(fd, 8, count_cb, &live), 0);
 	uint32_t count = 1;
@@ -121,6 +129,37 @@ TEST(intr_a_source_whose_device_is_gone_is_dropped_and_the_thread_does_not_spin)
 	CHECK(used < 0.05); /* a spinning thread would take most of the 200 ms */
 	CHECK_EQ(gone.calls, 1);
 	CHECK_EQ(bp_intr_callback_unregister(p[0], count_cb, &gone), 0); /* still registered */
+	CHECK_EQ(bp_intr_callback_unregister(fd, count_cb, &live), 0);
+	bp_intr_shutdown();
+	close(p[0]);
+	close(fd);
+	CHECK_EQ(open_fds(), before);
+}
+
+/* lib/pci's watch on /dev/uioN (a dup of the fd the driver reads): only the
+ * device's end runs it, never an interrupt, and it reads nothing. */
+TEST(intr_a_gone_watch_runs_once_at_the_end_and_never_reads)
+{
+	int before = open_fds();
+	int p[2], fd;
+	CHECK(device_and_eventfd(p, &fd));
+	struct counter gone = COUNTER_INIT, live = COUNTER_INIT;
+	CHECK_EQ(bp_intr_callback_register_gone(p[0], count_cb, &gone), 0);
+	CHECK_EQ(bp_intr_callback_register(fd, 8, count_cb, &live), 0);
+	uint32_t count = 7;
+	CHECK_EQ(write(p[1], &count, 4), 4); /* an interrupt: readable, not gone */
+	poke(fd);                            /* after it, on the same thread */
+	CHECK(wait_calls(&live, 1));
+	CHECK_EQ(gone.calls, 0);
+	close(p[1]); /* the device goes */
+	CHECK(wait_calls(&gone, 1));
+	poke(fd);
+	CHECK(wait_calls(&live, 2));
+	CHECK_EQ(gone.calls, 1);
+	uint32_t got = 0;
+	CHECK_EQ(read(p[0], &got, 4), 4); /* the watch left the count for its owner */
+	CHECK_EQ(got, 7);
+	CHECK_EQ(bp_intr_callback_unregister(p[0], count_cb, &gone), 0);
 	CHECK_EQ(bp_intr_callback_unregister(fd, count_cb, &live), 0);
 	bp_intr_shutdown();
 	close(p[0]);

@@ -202,4 +202,5 @@ const struct bp_pci_driver bp_pci_net_e1000 = {
 	.ids = e1000_ids,
 	.probe = e1000_pmd_probe,
 	.remove = e1000_remove,
+	.removed = e1000_removed,
 };

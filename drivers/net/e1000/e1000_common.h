@@ -157,7 +157,8 @@ void e1000_rx_give(struct bp_eth_dev *dev);
 /* Every mbuf the rings hold back to its pool (stop). */
 void e1000_queues_drop_mbufs(struct bp_eth_dev *dev);
 /* Stop, first step: lets each transmitter finish what it was given while the
- * link is up (STATUS.LU of the BAR at regs), 100 ms at most in all. */
+ * link is up (STATUS.LU of the BAR at regs), 100 ms at most in all; not at
+ * all once the device is removed. */
 void e1000_tx_drain(struct bp_eth_dev *dev, volatile void *regs);
 /* Frees the segments of every descriptor the NIC has written back; how many
  * descriptors came free. */
@@ -193,6 +194,8 @@ struct e1000_model {
  * the port, resets the NIC. The adapter, or NULL with errno set. */
 struct e1000_hw *e1000_probe(struct bp_pci_device *pci, size_t size, const struct e1000_model *m);
 void e1000_remove(struct bp_pci_device *pci);
+/* Hot-unplug (bp_pci_driver.removed): the port reports it. */
+void e1000_removed(struct bp_pci_device *pci);
 /* Close: masks interrupts and resets the NIC before its memory goes away. */
 void e1000_close(struct bp_eth_dev *dev);
 int e1000_link_update(struct bp_eth_dev *dev, int wait);

@@ -74,6 +74,8 @@ int e1000_link_update(struct bp_eth_dev *dev, int wait)
 		bp_delay_us(100000); /* up to 9 s, like the kernel's autonegotiation wait */
 		st = bp_read32(hw->regs, E1000_STATUS);
 	}
+	if (st == UINT32_MAX) /* nobody answers: the device is gone (hot-unplug) */
+		st = 0;
 	static const uint32_t speeds[] = { 10, 100, 1000, 1000 };
 	dev->link.up = !!(st & E1000_STATUS_LU);
 	dev->link.full_duplex = !!(st & E1000_STATUS_FD);
@@ -106,6 +108,8 @@ static void accumulate_hw(struct e1000_hw *hw)
 {
 	for (unsigned i = 0; i < E1000_HW_STATS; i++) {
 		uint32_t v = bp_read32(hw->regs, hw_stat_regs[i]);
+		if (v == UINT32_MAX)
+			continue; /* a device that no longer answers (hot-unplug), not a count */
 		hw->hw_total[i] += (hw->kept >> i & 1) ? (uint32_t)(v - hw->hw_last[i]) : v;
 		hw->hw_last[i] = v;
 	}
@@ -177,8 +181,10 @@ void e1000_quiesce(struct bp_eth_dev *dev)
 	bp_write32(hw->regs, E1000_RCTL, 0);
 	bp_write32(hw->regs, E1000_TCTL, 0);
 	/* The receiver and transmitter stop after the frame in progress (SDM
-	 * 13.4.22, 13.4.33): let that DMA finish before the buffers go back. */
-	bp_delay_us(1000);
+	 * 13.4.22, 13.4.33): let that DMA finish before the buffers go back.
+	 * A removed device does no more DMA (lib/pci/unplug.c). */
+	if (!dev->removed)
+		bp_delay_us(1000);
 	e1000_queues_drop_mbufs(dev);
 	dev->link.up = 0;
 }
@@ -237,6 +243,13 @@ void e1000_remove(struct bp_pci_device *pci)
 	struct e1000_hw *hw = pci->drv_data;
 	if (hw)
 		bp_eth_dev_close(hw->eth->port_id);
+}
+
+void e1000_removed(struct bp_pci_device *pci)
+{
+	struct e1000_hw *hw = pci->drv_data;
+	if (hw)
+		bp_eth_dev_removed(hw->eth);
 }
 
 int e1000_promisc(struct bp_eth_dev *dev, int on)

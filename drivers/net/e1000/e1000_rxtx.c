@@ -262,14 +262,17 @@ void e1000_queues_drop_mbufs(struct bp_eth_dev *dev)
 
 void e1000_tx_drain(struct bp_eth_dev *dev, volatile void *regs)
 {
-	/* A full ring of the longest frames takes 50 ms at 1 Gb/s. */
-	for (int waited = 0; waited < 100; waited++) {
+	/* A full ring of the longest frames takes 50 ms at 1 Gb/s. A device
+	 * that went (hot-unplug) sends nothing more: no wait at all, even
+	 * before we were told (it reads all ones then). */
+	for (int waited = 0; waited < 100 && !dev->removed; waited++) {
 		bool busy = false;
 		for (uint16_t q = 0; q < dev->nb_tx_queues && !busy; q++) {
 			struct e1000_txq *tq = dev->tx_queues[q];
 			busy = tq && bp_read32(tq->qregs, E1000_RING_H) != tq->tail;
 		}
-		if (!busy || !(bp_read32(regs, E1000_STATUS) & E1000_STATUS_LU))
+		uint32_t status = bp_read32(regs, E1000_STATUS);
+		if (!busy || !(status & E1000_STATUS_LU) || status == UINT32_MAX)
 			return;
 		bp_delay_us(1000);
 	}

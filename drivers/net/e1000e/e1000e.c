@@ -302,4 +302,5 @@ const struct bp_pci_driver bp_pci_net_e1000e = {
 	.ids = e1000e_ids,
 	.probe = e1000e_probe,
 	.remove = e1000_remove,
+	.removed = e1000_removed,
 };

@@ -390,4 +390,5 @@ const struct bp_pci_driver bp_pci_net_igb = {
 	.ids = igb_ids,
 	.probe = igb_probe,
 	.remove = e1000_remove,
+	.removed = e1000_removed,
 };

@@ -81,6 +81,7 @@ int igb_queues_start(struct bp_eth_dev *dev)
 void igb_queues_stop(struct bp_eth_dev *dev, volatile void *regs)
 {
 	e1000_tx_drain(dev, regs);
-	queues_switch(dev, false);
+	if (!dev->removed) /* its ENABLE bits would never clear */
+		queues_switch(dev, false);
 	e1000_queues_drop_mbufs(dev);
 }

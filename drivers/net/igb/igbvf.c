@@ -635,6 +635,13 @@ static void igbvf_remove(struct bp_pci_device *pci)
 		bp_eth_dev_close(a->eth->port_id);
 }
 
+static void igbvf_removed(struct bp_pci_device *pci)
+{
+	struct igbvf *a = pci->drv_data;
+	if (a)
+		bp_eth_dev_removed(a->eth);
+}
+
 static const struct bp_pci_id igbvf_ids[] = {
 	{ 0x8086, 0x10ca }, /* 82576 virtual function (QEMU igbvf) */
 	{ 0, 0 },
@@ -645,4 +652,5 @@ const struct bp_pci_driver bp_pci_net_igbvf = {
 	.ids = igbvf_ids,
 	.probe = igbvf_probe,
 	.remove = igbvf_remove,
+	.removed = igbvf_removed,
 };

@@ -18,16 +18,6 @@ responder=$root/build/examples/responder/bypass-responder
 pktgen=$root/build/apps/pktgen/bypass-pktgen
 scratch
 kv() { echo "$1" | sed -n "s/.* $2=\([0-9]*\).*/\1/p" | tail -n 1; }
-# wait_marker FILE PATTERN PID: until FILE holds PATTERN (fails if PID ends or after 90 s)
-wait_marker() {
-	local i
-	for ((i = 0; i < 900; i++)); do
-		grep -q "$2" "$1" 2>/dev/null && return 0
-		kill -0 "$3" 2>/dev/null || return 1
-		sleep 0.1
-	done
-	return 1
-}
 
 # 1. The kernel's e1000 on 00:03.0 pings the responder on 00:04.0. (Checks
 #    before this one in the group may have taken 00:03.0: give it back.)

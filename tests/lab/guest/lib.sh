@@ -22,6 +22,16 @@ wait_ready() {
 	done
 	return 1
 }
+# wait_marker FILE PATTERN PID: until FILE holds PATTERN (fails if PID ends or after 90 s)
+wait_marker() {
+	local i
+	for ((i = 0; i < 900; i++)); do
+		grep -q "$2" "$1" 2>/dev/null && return 0
+		kill -0 "$3" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
 # receiver NAME ARGS...: testpmd on port $b in the background, its output in
 # $tmp/NAME and its pid in $rpid; returns once it forwards (fails if it never
 # does). On lcore 1, or on $rx_cores; $rx_eal: more environment options.
