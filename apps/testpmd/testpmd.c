@@ -57,7 +57,8 @@ static void usage(const char *prog)
 	       "  --tx-rate=PPS         txonly: send at most PPS packets per second per port\n"
 	       "  --record-core-cycles  print busy TSC cycles per packet moved at exit (as DPDK's testpmd)\n"
 	       "  --verify              rxonly: check every packet's sequence and checksum;\n"
-	       "                        txonly: also check what comes back on the same port\n"
+	       "                        txonly: also check what comes back on the same port; the live\n"
+	       "                        statistics add \"port P verified so far: verified=N bad=N ...\"\n"
 	       "  --stream=N            txonly: tag frames with stream N (0..65535); --verify: count\n"
 	       "                        frames of any other stream as not ours\n"
 	       "  --rx-mode=MODE        poll (default: a core spins); interrupt: an idle lcore sleeps on\n"
@@ -328,6 +329,24 @@ static void take_snap(struct snap *sn)
 	sn->t = now_s();
 }
 
+/* The counters of the streams of streams[i]'s rx port (its first stream,
+ * one per queue, in a row) summed into *t; returns next-seq, the highest of
+ * its flows'. Read while the lcores run, the sums are a moment's view. */
+static uint64_t port_sum(unsigned i, struct stream *t)
+{
+	uint64_t next = 0;
+	memset(t, 0, sizeof(*t));
+	for (unsigned j = i; j < nb_streams && streams[j].rx_port == streams[i].rx_port; j++) {
+		const struct stream *s = &streams[j];
+		t->rx += s->rx, t->verified += s->verified, t->bad += s->bad;
+		t->not_ours += s->not_ours, t->lost += s->lost, t->reordered += s->reordered;
+		t->rss_checked += s->rss_checked, t->rss_bad += s->rss_bad;
+		for (uint32_t f = 0; s->rx_next && f < TESTPKT_FLOWS_MAX; f++)
+			next = BP_MAX(next, s->rx_next[f]);
+	}
+	return next;
+}
+
 static void print_rates(const struct snap *a, const struct snap *b)
 {
 	double dt = b->t - a->t;
@@ -347,6 +366,18 @@ static void print_rates(const struct snap *a, const struct snap *b)
 		       (unsigned long long)(b->dropped[p] - a->dropped[p]),
 		       (unsigned long long)(y->imissed - x->imissed),
 		       (unsigned long long)(y->rx_nombuf - x->rx_nombuf));
+	}
+	/* --verify: what each receiving port has checked so far (a script can
+	 * watch a run's traffic verify without stopping it) */
+	for (unsigned i = 0; cfg.verify && i < nb_streams; i++) {
+		const struct stream *s0 = &streams[i];
+		if ((i > 0 && streams[i - 1].rx_port == s0->rx_port) || s0->rx_queue == NO_QUEUE)
+			continue;
+		struct stream t;
+		port_sum(i, &t);
+		printf("port %u verified so far: verified=%llu bad=%llu not-ours=%llu lost=%llu reordered=%llu\n",
+		       s0->rx_port, (unsigned long long)t.verified, (unsigned long long)t.bad,
+		       (unsigned long long)t.not_ours, (unsigned long long)t.lost, (unsigned long long)t.reordered);
 	}
 	fflush(stdout);
 }
@@ -379,23 +410,17 @@ static void print_summary(const struct snap *first, const struct snap *last)
 				       (unsigned long long)(y->q_opackets[q] - x->q_opackets[q]),
 				       (unsigned long long)(y->q_obytes[q] - x->q_obytes[q]));
 		}
-	/* Per port, the sums over its streams (one per queue); next-seq is the
-	 * highest of its flows'. */
+	/* Per port, the sums over its streams (one per queue). */
 	for (unsigned i = 0; i < nb_streams; i++) {
 		const struct stream *s0 = &streams[i];
 		if (i > 0 && streams[i - 1].rx_port == s0->rx_port)
 			continue; /* the port's first stream prints for all */
-		struct stream t = { 0 };
+		struct stream t;
 		struct timespec first_rx = { 0 };
 		struct latency lat = { 0 };
-		uint64_t next = 0;
+		uint64_t next = port_sum(i, &t);
 		for (unsigned j = i; j < nb_streams && streams[j].rx_port == s0->rx_port; j++) {
 			const struct stream *s = &streams[j];
-			t.rx += s->rx, t.verified += s->verified, t.bad += s->bad;
-			t.not_ours += s->not_ours, t.lost += s->lost, t.reordered += s->reordered;
-			t.rss_checked += s->rss_checked, t.rss_bad += s->rss_bad;
-			for (uint32_t f = 0; s->rx_next && f < TESTPKT_FLOWS_MAX; f++)
-				next = BP_MAX(next, s->rx_next[f]);
 			if (s->rx && (!first_rx.tv_sec || s->first_rx.tv_sec < first_rx.tv_sec ||
 				      (s->first_rx.tv_sec == first_rx.tv_sec && s->first_rx.tv_nsec < first_rx.tv_nsec)))
 				first_rx = s->first_rx;
