@@ -58,6 +58,10 @@ struct bp_iova_range {
 struct bp_dma_ops {
 	int (*map)(void *va, bp_iova_t iova, size_t len);
 	int (*unmap)(bp_iova_t iova, size_t len);
+	/* map pins the pages and charges them to RLIMIT_MEMLOCK unless the
+	 * process has CAP_IPC_LOCK (VFIO's type1 IOMMU): zones are checked
+	 * against the limit before they are mapped */
+	bool pins_memlock;
 };
 /* IOMMU addressing: maps every zone, now and later, within these ranges. */
 int bp_mem_use_iommu(const struct bp_dma_ops *ops, const struct bp_iova_range *ranges, unsigned n,
@@ -67,6 +71,10 @@ int bp_mem_use_physical(const char *why);
 enum bp_iova_mode bp_mem_iova_mode(void); /* BP_IOVA_DC: no device yet */
 /* Physical address of a (locked, present) virtual address; BP_BAD_IOVA if unknown. */
 bp_iova_t bp_mem_virt2phys(const void *va);
+/* Whether `len` more bytes may be pinned on top of `pinned` under a
+ * RLIMIT_MEMLOCK of `limit` bytes (RLIM_INFINITY: no limit). 0 if so; else
+ * -ENOMEM and, in msg, one line that names `ulimit -l` and the KiB needed. */
+int bp_mem_memlock_check(uint64_t pinned, uint64_t len, uint64_t limit, char *msg, size_t msg_len);
 /* Forgets the mode and ranges (bp_cleanup). Zones must be freed first. */
 void bp_mem_reset(void);
 

@@ -9,6 +9,7 @@
 #include <sched.h>
 #include <time.h>
 #include <unistd.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <sys/vfs.h>
 #include <bypass/env.h>
@@ -160,6 +161,15 @@ static int set_huge_dir(const char *dir)
 		BP_LOG(ERR, "--huge-dir %s is not a hugetlbfs mount; mount one with: mount -t hugetlbfs "
 			    "-o pagesize=1G none %s", dir, dir);
 		return -EINVAL;
+	}
+	/* A mount root owns (mode 0755 by default) takes files from root only:
+	 * said here, not later as a shortage of hugepages. */
+	if (faccessat(AT_FDCWD, dir, W_OK | X_OK, AT_EACCESS) < 0) {
+		int e = errno;
+		BP_LOG(ERR, "--huge-dir %s: %s for uid %u; mount one this user may use: mount -t hugetlbfs "
+			    "-o uid=%u,gid=%u none DIR", dir, strerror(e), (unsigned)geteuid(),
+		       (unsigned)geteuid(), (unsigned)getegid());
+		return -e;
 	}
 	snprintf(env.huge_dir, sizeof(env.huge_dir), "%s", dir);
 	env.huge_page_size = (size_t)fs.f_bsize;

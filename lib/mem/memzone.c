@@ -14,6 +14,9 @@
 #include <unistd.h>
 #include <limits.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <linux/capability.h>
 #include <bypass/mem.h>
 #include <bypass/env.h>
 #include <bypass/log.h>
@@ -27,6 +30,7 @@ static struct {
 	struct bp_iova_range ranges[MAX_RANGES];
 	unsigned nb_ranges;
 	uint64_t next_iova; /* bump allocator when VA does not fit */
+	uint64_t pinned;    /* bytes mapped through ops that pin (RLIMIT_MEMLOCK) */
 	struct bp_memzone *zones;
 } mem = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
@@ -124,6 +128,45 @@ static bp_iova_t pick_iova(const struct bp_memzone *mz)
 	return BP_BAD_IOVA;
 }
 
+int bp_mem_memlock_check(uint64_t pinned, uint64_t len, uint64_t limit, char *msg, size_t msg_len)
+{
+	if (limit == RLIM_INFINITY || (pinned <= limit && len <= limit - pinned))
+		return 0;
+	unsigned long long kib = 1024, need = (pinned + len + kib - 1) / kib;
+	snprintf(msg, msg_len, "the IOMMU must pin %llu KiB more (%llu KiB pinned already) and RLIMIT_MEMLOCK "
+			       "allows %llu KiB: raise it to at least %llu KiB before the start, with ulimit -l %llu "
+			       "(above the hard limit: memlock in /etc/security/limits.conf, or CAP_IPC_LOCK)",
+		 (unsigned long long)(len + kib - 1) / kib, (unsigned long long)pinned / kib,
+		 (unsigned long long)limit / kib, need, need);
+	return -ENOMEM;
+}
+
+/* CAP_IPC_LOCK in the effective set: VFIO then pins without charging
+ * RLIMIT_MEMLOCK (it asks capable() at each map). */
+static bool can_lock_freely(void)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
+	memset(d, 0, sizeof(d));
+	if (syscall(SYS_capget, &h, d) < 0)
+		return false;
+	return d[CAP_IPC_LOCK / 32].effective & (1u << (CAP_IPC_LOCK % 32));
+}
+
+/* Checked before the map, not read from its ENOMEM: the kernel's refusal
+ * says nothing about the limit to us and logs a warning of its own. */
+static int memlock_room(const struct bp_memzone *mz)
+{
+	struct rlimit rl;
+	char msg[384];
+	if (can_lock_freely() || getrlimit(RLIMIT_MEMLOCK, &rl) < 0)
+		return 0;
+	int rc = bp_mem_memlock_check(mem.pinned, mz->map_len, rl.rlim_cur, msg, sizeof(msg));
+	if (rc < 0)
+		BP_LOG(ERR, "%s: %s", mz->name, msg);
+	return rc;
+}
+
 /* Gives the zone its device address(es); maps it into the IOMMU if in use. */
 static int zone_attach(struct bp_memzone *mz)
 {
@@ -139,12 +182,19 @@ static int zone_attach(struct bp_memzone *mz)
 			BP_LOG(ERR, "%s: no room for %zu bytes in the IOMMU's address ranges", mz->name, mz->map_len);
 			return -ENOSPC;
 		}
-		int rc = mem.ops.map(mz->va, iova, mz->map_len);
+		int rc = mem.ops.pins_memlock ? memlock_room(mz) : 0;
+		if (rc < 0)
+			return rc;
+		rc = mem.ops.map(mz->va, iova, mz->map_len);
 		if (rc < 0) {
-			BP_LOG(ERR, "%s: the IOMMU refused to map %zu bytes at %#llx: %s", mz->name, mz->map_len,
-			       (unsigned long long)iova, strerror(-rc));
+			BP_LOG(ERR, "%s: the IOMMU refused to map %zu bytes at %#llx: %s%s", mz->name, mz->map_len,
+			       (unsigned long long)iova, strerror(-rc),
+			       rc == -ENOMEM && mem.ops.pins_memlock ? " (memory locked by other means counts against "
+								      "RLIMIT_MEMLOCK too: raise ulimit -l)" : "");
 			return rc;
 		}
+		if (mem.ops.pins_memlock)
+			mem.pinned += mz->map_len;
 		mz->iova = iova;
 		mz->iova_contig = true;
 		mz->dma_mapped = true;
@@ -259,6 +309,8 @@ void bp_memzone_free(struct bp_memzone *mz)
 		}
 	if (mz->dma_mapped && mem.ops.unmap)
 		mem.ops.unmap(mz->iova, mz->map_len);
+	if (mz->dma_mapped && mem.ops.pins_memlock)
+		mem.pinned -= mz->map_len;
 	pthread_mutex_unlock(&mem.lock);
 	munmap(mz->va, mz->map_len);
 	if (mz->fd >= 0)
@@ -382,6 +434,7 @@ void bp_mem_reset(void)
 	pthread_mutex_lock(&mem.lock);
 	mem.mode = BP_IOVA_DC;
 	mem.nb_ranges = 0;
+	mem.pinned = 0;
 	memset(&mem.ops, 0, sizeof(mem.ops));
 	pthread_mutex_unlock(&mem.lock);
 }

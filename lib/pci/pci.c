@@ -154,19 +154,50 @@ enum bp_pci_access bp_pci_access_of(const struct bp_pci_device *d)
 	return BP_PCI_VFIO;
 }
 
+/* The process that holds the lock on path, 0 if none (or no such file).
+ * Asking (F_GETLK) needs only read access: a lock file root made is seen by
+ * a user who could not open it for writing. */
+static pid_t lock_holder(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	pid_t pid = fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK ? fl.l_pid : 0;
+	close(fd);
+	return pid;
+}
+
+static int in_use(const struct bp_pci_device *d, pid_t pid)
+{
+	BP_LOG(ERR, "%s is in use by process %d; stop that one first (one process per device)", d->addr, (int)pid);
+	return -EBUSY;
+}
+
 /* One process per device: a lock on a file named by the address. The kernel
- * drops it when the process dies, however it dies. */
+ * drops it when the process dies, however it dies. The lock goes in the first
+ * folder this user may write: root's in /run/bypass, an ordinary user's in
+ * /tmp. So that root and a user still see each other, a lock held in any of
+ * the folders refuses the device. */
 static int lock_device(struct pci_dev *pd)
 {
 	const struct bp_pci_device *d = &pd->pub;
 	const char *dirs[] = { getenv("BYPASS_RUNDIR"), "/run/bypass", "/tmp" };
-	char p[PATH_MAX];
+	char p[3][PATH_MAX];
 	for (unsigned i = 0; i < 3; i++) {
+		p[i][0] = '\0';
 		if (!dirs[i] || !*dirs[i])
 			continue;
+		snprintf(p[i], sizeof(p[i]), "%s/lock-%s", dirs[i], d->addr);
+		pid_t pid = lock_holder(p[i]);
+		if (pid > 0)
+			return in_use(d, pid);
+	}
+	for (unsigned i = 0; i < 3; i++) {
+		if (!p[i][0])
+			continue;
 		mkdir(dirs[i], 0755);
-		snprintf(p, sizeof(p), "%s/lock-%s", dirs[i], d->addr);
-		int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+		int fd = open(p[i], O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 		if (fd < 0)
 			continue;
 		struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
@@ -177,9 +208,7 @@ static int lock_device(struct pci_dev *pd)
 		fl = (struct flock){ .l_type = F_WRLCK, .l_whence = SEEK_SET };
 		fcntl(fd, F_GETLK, &fl);
 		close(fd);
-		BP_LOG(ERR, "%s is in use by process %d; stop that one first (one process per device)",
-		       d->addr, (int)fl.l_pid);
-		return -EBUSY;
+		return in_use(d, fl.l_pid);
 	}
 	BP_LOG(WARNING, "%s: no place for a lock file (/run/bypass, /tmp); nothing stops a second process",
 	       d->addr);

@@ -224,7 +224,10 @@ int bp_vfio_open(struct pci_dev *pd)
 		if ((rc = bp_mem_use_physical("vfio no-IOMMU mode")) < 0)
 			return rc;
 	} else {
-		static const struct bp_dma_ops ops = { dma_map, dma_unmap };
+		/* type1 pins every page it maps and, unless the caller has
+		 * CAP_IPC_LOCK, counts it in locked_vm against RLIMIT_MEMLOCK
+		 * (vfio_iommu_type1.c, vfio_pin_pages_remote(): -ENOMEM beyond) */
+		static const struct bp_dma_ops ops = { dma_map, dma_unmap, .pins_memlock = true };
 		struct bp_iova_range r[16];
 		unsigned n = iova_ranges(r, 16);
 		if ((rc = bp_mem_use_iommu(&ops, r, n, "vfio-pci")) < 0)
