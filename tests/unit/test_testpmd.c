@@ -33,14 +33,17 @@ static long long field(int port, const char *line_tag, const char *key)
 TEST(testpmd_txonly_to_rxonly_over_ring_ports_verifies_every_payload)
 {
 	/* Port 0 generates numbered, checksummed frames of 300 bytes; net_ring carries
-	 * them to port 1, which checks each one. */
+	 * them to port 1, which checks each one. The run ends when all 20000 are
+	 * verified; if the ring was full now and then (a slow, loaded machine) the
+	 * dropped ones never come and --duration ends it: the relations below hold
+	 * either way, so the test does not depend on the machine's speed. */
 	int rc = testpmd("-l 0,1 --no-huge --vdev net_ring0 --vdev net_ring1,peer=net_ring0 -- "
 			 "--forward-mode=rxonly --port-mode=0:txonly --verify --txpkts=300 "
-			 "--tx-count=200000 --duration=1.5 --stats-period=0");
+			 "--tx-count=20000 --rx-count=20000 --duration=20 --stats-period=0");
 	CHECK_EQ(rc, 0);
 	long long sent = field(0, "(", "tx-packets"), dropped = field(0, "(", "tx-dropped");
-	CHECK_EQ(sent + dropped, 200000);
-	CHECK(sent > 100000); /* one core serves both: the ring rarely fills */
+	CHECK_EQ(sent + dropped, 20000);
+	CHECK(sent > 0);
 	CHECK_EQ(field(0, "(", "tx-bytes"), sent * 300);
 	CHECK_EQ(field(1, "(", "rx-packets"), sent);
 	CHECK_EQ(field(1, "(", "rx-bytes"), sent * 300);
