@@ -46,6 +46,30 @@ static long read_long(const char *path)
 	return v;
 }
 
+/* Hugepages of kb KiB free for a new mapping (free minus those other
+ * mappings have reserved but not yet touched), and the pool's size. */
+static void huge_count(size_t kb, long *avail, long *total)
+{
+	char p[128];
+	snprintf(p, sizeof(p), "/sys/kernel/mm/hugepages/hugepages-%zukB/free_hugepages", kb);
+	long free_pages = read_long(p);
+	snprintf(p, sizeof(p), "/sys/kernel/mm/hugepages/hugepages-%zukB/resv_hugepages", kb);
+	long resv = read_long(p);
+	snprintf(p, sizeof(p), "/sys/kernel/mm/hugepages/hugepages-%zukB/nr_hugepages", kb);
+	*total = BP_MAX(read_long(p), 0L);
+	*avail = BP_MAX(free_pages - BP_MAX(resv, 0L), 0L);
+}
+
+/* Hugepages of this size the zones hold (mem.lock held). */
+static size_t huge_held(size_t page_size)
+{
+	size_t n = 0;
+	for (const struct bp_memzone *z = mem.zones; z; z = z->next)
+		if (z->page_size == page_size)
+			n += z->map_len / page_size;
+	return n;
+}
+
 /* A hugetlb file that no name keeps: a memfd of the default hugepage size, or
  * with --huge-dir an unnamed file of that mount (O_TMPFILE, else a file
  * unlinked at once). Either way nothing is left behind if the process dies. */
@@ -240,16 +264,27 @@ struct bp_memzone *bp_memzone_reserve(const char *name, size_t len)
 		mz->va = map_shared(huge_fd(name), mz->map_len, &mz->fd);
 	}
 	if (!bp_env_no_huge() && mz->va == MAP_FAILED) {
-		char p[128];
 		size_t kb = mz->page_size >> 10, pages = mz->map_len / mz->page_size;
 		const char *unit = kb >= (1u << 20) ? "GiB" : "MiB";
 		size_t shown = kb >= (1u << 20) ? kb >> 20 : kb >> 10;
-		snprintf(p, sizeof(p), "/sys/kernel/mm/hugepages/hugepages-%zukB/free_hugepages", kb);
-		long free_pages = read_long(p);
+		long free_pages = 0, total = 0;
+		huge_count(kb, &free_pages, &total);
 		if (mem.mode != BP_IOVA_VA) {
-			BP_LOG(ERR, "%s: need %zu hugepages of %zu %s, %ld free; reserve them with "
-				    "'echo N > /proc/sys/vm/nr_hugepages' (or the pool of that size) or run with --no-huge",
-			       name, pages, shown, unit, free_pages < 0 ? 0 : free_pages);
+			/* What to write where: the pool this zone's pages come from
+			 * (memfd: the default size), grown by what is missing. A
+			 * lower bound: zones after this one may need more. */
+			char knob[96] = "/proc/sys/vm/nr_hugepages";
+			if (bp_env_huge_dir())
+				snprintf(knob, sizeof(knob), "/sys/kernel/mm/hugepages/hugepages-%zukB/nr_hugepages", kb);
+			long want = total + (long)pages - free_pages;
+			if (mem.mode == BP_IOVA_PA)
+				BP_LOG(ERR, "%s: need %zu hugepages of %zu %s, %ld free; reserve them with 'echo %ld > %s' "
+					    "or more (this process holds %zu already): physical addressing (uio_pci_generic) "
+					    "works only from hugepages", name, pages, shown, unit, free_pages, want, knob,
+				       huge_held(mz->page_size));
+			else
+				BP_LOG(ERR, "%s: need %zu hugepages of %zu %s, %ld free; reserve them with 'echo %ld > %s' "
+					    "or run with --no-huge", name, pages, shown, unit, free_pages, want, knob);
 			goto fail;
 		}
 		/* Behind an IOMMU, ordinary pages work: VFIO pins them and the IOVA
@@ -258,7 +293,7 @@ struct bp_memzone *bp_memzone_reserve(const char *name, size_t len)
 		if (!warned)
 			BP_LOG(WARNING, "%s: %zu hugepages of %zu %s needed, %ld free: using pinned 4 KiB pages "
 					"instead; reserve hugepages for speed", name, pages, shown, unit,
-			       free_pages < 0 ? 0 : free_pages);
+			       free_pages);
 		warned = true;
 	}
 	if (bp_env_no_huge() || mz->va == MAP_FAILED) {

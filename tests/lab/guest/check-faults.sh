@@ -1,18 +1,23 @@
 #!/usr/bin/env bash
-# Runs inside the lab guest (e1000x2, IOMMU on: both 82540EMs on vfio-pci):
-# faults a deployment meets, each survived.
-#   check-faults.sh e1000x2 on
+# Runs inside the lab guest (e1000x2): faults a deployment meets, each survived.
+#   check-faults.sh e1000x2 on     both 82540EMs on vfio-pci, behind the IOMMU:
 # 1. kill -9 in the middle of flat-out traffic, 20 times in a row: each next
 #    run works at once; nothing is left (hugepages, locks, sockets).
-# 2. hugepages short at start, or running out in the middle of it.
+# 2. hugepages short at start, or running out in the middle of it (where
+#    bypass falls back to pinned 4 KiB pages).
 # 3. the mempool runs dry under traffic (tests/lab/rx_faults.c drain).
 # 4. rings of 32 descriptors fed bursts of 512.
 # 5. an rx descriptor pointing at an IOVA the IOMMU does not map
 #    (tests/lab/rx_faults.c bad-iova): the IOMMU blocks the write, the guest
 #    kernel logs a DMAR fault, which this check expects and check-dmesg.sh,
 #    run after it, then does not count (see lib.sh's expected_faults).
+#   check-faults.sh e1000x2 off    both on uio_pci_generic, no IOMMU:
+# 6. hugepages running out in the middle of start are a hard failure there
+#    (physical addresses need pages that stay put): one line, nothing kept,
+#    and the next run works at once. The rest is covered with the IOMMU on.
 set -u
-[ "$1" = e1000x2 ] && [ "$2" = on ] || { echo "check-faults.sh needs the e1000x2 topology with the IOMMU on"; exit 2; }
+[ "$1" = e1000x2 ] && { [ "$2" = on ] || [ "$2" = off ]; } ||
+	{ echo "check-faults.sh needs the e1000x2 topology, with the IOMMU on or off"; exit 2; }
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 export PATH=/usr/bin:/usr/sbin:$PATH
@@ -22,13 +27,105 @@ scratch
 hp_free() { awk '/^HugePages_Free:/ { print $2 }' /proc/meminfo; }
 t0=$SECONDS
 took() { echo "  ($((SECONDS - t0)) s so far)"; }
-
-"$bypass" bind --driver vfio-pci $a $b >/dev/null || fail "bind to vfio-pci"
-free0=$(hp_free)
 # What a run leaves under the run folder (the lock files and the statistics
 # sockets, lib/pci/pci.c and lib/telemetry/server.c): BYPASS_RUNDIR is not
 # set here, so /run/bypass (as root).
 run=/run/bypass
+# the run folder's lock files a process still holds (an flock shows in
+# /proc/locks as MAJOR:MINOR:INODE)
+locks_held() {
+	local f ino
+	for f in "$run"/lock-*; do
+		ino=$(stat -c %i "$f" 2>/dev/null) && grep -q ":$ino " /proc/locks && echo "$f"
+	done
+}
+# files in a hugetlbfs mount (bypass takes hugepages from memfd: none)
+huge_files() { mountpoint -q /dev/hugepages 2>/dev/null && find /dev/hugepages -mindepth 1 | head -n 3; }
+# Smaller rings and pool than testpmd's defaults: a start under TCG costs
+# less, and 21 of them (kill -9, below) must fit the lab's time.
+k9_opts=(--nb-mbufs=2048 --rxd=256 --txd=256)
+
+if [ "$2" = off ]; then
+	# ---- 6. hugepages run out in the middle of start, no IOMMU ----
+	drv() { basename "$(readlink "/sys/bus/pci/devices/$1/driver" 2>/dev/null)" 2>/dev/null; }
+	"$bypass" bind --driver uio_pci_generic $a $b >/dev/null || fail "bind to uio_pci_generic"
+	nr0=$(cat /proc/sys/vm/nr_hugepages)
+	free0=$(hp_free)
+	others=$((nr0 - free0)) # pages someone else holds
+	# one testpmd on both ports: txonly on a, rxonly --verify on b, frames of
+	# 200 bytes (each run adds a --stream of its own)
+	pmd=(-l 0,1 -a "$a" -a "$b" -- --forward-mode=rxonly --port-mode=0:txonly --verify --txpkts=200
+		--tx-count=3000 --tx-rate=1000 "${k9_opts[@]}")
+	# (a) What a run takes, counted while it moves verified traffic: its
+	# mempool's pages, then a page per ring (each zone takes whole pages),
+	# port a's rings before port b's.
+	"$testpmd" "${pmd[@]}" --stream=300 --duration=100 --stats-period=0.2 >"$tmp/measure" 2>&1 &
+	pid=$!
+	used=""
+	wait_verified "$tmp/measure" $pid 1 200 60 && used=$((free0 - $(hp_free)))
+	stop_testpmd $pid "$tmp/measure"; rc=$?
+	out=$(cat "$tmp/measure")
+	if [ $rc = 0 ] && [ "${used:-0}" -gt 4 ] && [ "$(field "$out" 1 verify: bad)" = 0 ] &&
+		echo "$out" | grep -q "mbufs in use at exit: 0" && [ "$(hp_free)" = "$free0" ]; then
+		ok "uio_pci_generic: a run takes $used hugepages ($((used - 4)) for its pool, one per ring) and moves verified traffic ($(field "$out" 1 verify: verified) frames)"
+	else
+		fail "uio_pci_generic: a run's hugepages" "exit $rc, took ${used:-?} (HugePages_Free $(hp_free), was $free0)" "$out"
+		used=""
+	fi
+	took
+	# (b) One page short: the pool and three rings fit, port b's tx ring
+	# (the last zone) does not. Without an IOMMU nothing can stand in for
+	# hugepages: start fails with one line naming the zone and how many to
+	# reserve (what this run takes, exactly), and every page it took first
+	# comes back.
+	if [ -n "$used" ]; then
+		echo $((others + used - 1)) >/proc/sys/vm/nr_hugepages
+		free_b=$(hp_free)
+		out=$(timeout 60 "$testpmd" "${pmd[@]}" --stream=301 --duration=100 --stats-period=0 2>&1); rc=$?
+		after=$(hp_free)
+		err=$(echo "$out" | grep "bypass: error")
+		want="e1000_tx: need 1 hugepages of 2 MiB, 0 free; reserve them with 'echo $((others + used)) > /proc/sys/vm/nr_hugepages' or more (this process holds $((used - 1)) already): physical addressing (uio_pci_generic) works only from hugepages"
+		left=$(huge_files) locked=$(locks_held) socks=$(find "$run/telemetry" -mindepth 1 2>/dev/null | tr '\n' ' ')
+		if [ $rc != 0 ] && [ $rc != 124 ] && [ "$err" = "bypass: error: $want" ] && one_line_error "$out" &&
+			echo "$out" | grep -q "^testpmd: port 1 ($b) could not be started" && ! echo "$out" | grep -q "forwarding started" &&
+			[ "$free_b" = $((used - 1)) ] && [ "$after" = "$free_b" ] && [ -z "$left" ] && [ -z "$locked" ] && [ -z "$socks" ] &&
+			[ "$(drv $a)" = uio_pci_generic ] && [ "$(drv $b)" = uio_pci_generic ]; then
+			ok "hugepages run out mid-start on uio_pci_generic ($free_b free for a run that takes $used): exit $rc, one line: $want"
+			ok "after it: all $free_b hugepages free again (the $((used - 1)) the pool and three rings took came back), no hugetlbfs file, no lock held, no socket, both NICs still on uio_pci_generic"
+		else
+			fail "hugepages run out mid-start on uio_pci_generic" "exit $rc; HugePages_Free $free_b before, $after after" \
+				"hugetlbfs: $left" "locks held: $locked" "sockets: $socks" "drivers: $(drv $a) $(drv $b)" \
+				"expected the one error line: $want" "$out"
+		fi
+		echo "$nr0" >/proc/sys/vm/nr_hugepages
+		# (c) With the pages back, the next run starts at once and moves
+		# verified traffic: every frame b takes is ours or counted as
+		# another run's, all 200 bytes each.
+		out=$(timeout 120 "$testpmd" "${pmd[@]}" --stream=302 --rx-count=200 --duration=100 --stats-period=0 2>&1); rc=$?
+		ver=$(field "$out" 1 verify: verified) rx=$(field "$out" 1 "(" rx-packets) tx=$(field "$out" 0 "(" tx-packets)
+		if [ $rc = 0 ] && [ "$(cat /proc/sys/vm/nr_hugepages)" = "$nr0" ] && [ "${ver:-0}" -ge 200 ] &&
+			[ "$(field "$out" 1 verify: bad)" = 0 ] && [ "$(field "$out" 1 verify: reordered)" = 0 ] &&
+			[ "$rx" = $((ver + $(field "$out" 1 verify: not-ours))) ] &&
+			[ "$(field "$out" 1 "(" rx-bytes)" = $((rx * 200)) ] && [ "$(field "$out" 0 "(" tx-bytes)" = $((tx * 200)) ] &&
+			! echo "$out" | grep -q "bypass: error" && echo "$out" | grep -q "mbufs in use at exit: 0" &&
+			[ "$(hp_free)" = "$free0" ]; then
+			ok "the next run, nr_hugepages back at $nr0, works at once: $ver frames verified, $((rx * 200)) bytes received, every hugepage back at exit"
+		else
+			fail "the run after hugepages ran out mid-start" "exit $rc, nr_hugepages $(cat /proc/sys/vm/nr_hugepages), HugePages_Free $(hp_free) (was $free0)" "$out"
+		fi
+	fi
+	echo "$nr0" >/proc/sys/vm/nr_hugepages
+	"$bypass" restore --all >/dev/null
+	[ "$(cat /proc/sys/vm/nr_hugepages)" = "$nr0" ] && [ "$(drv $a)" = e1000 ] && [ "$(drv $b)" = e1000 ] &&
+		ok "restored: nr_hugepages $nr0, both NICs on e1000" ||
+		fail "restore" "nr_hugepages $(cat /proc/sys/vm/nr_hugepages) (was $nr0); drivers $(drv $a) $(drv $b)"
+	took
+	summary
+	exit
+fi
+
+"$bypass" bind --driver vfio-pci $a $b >/dev/null || fail "bind to vfio-pci"
+free0=$(hp_free)
 
 # ---- 1. kill -9, 20 times in a row ----
 # 21 runs of testpmd in a row, flat out from port a (txonly) to port b
@@ -69,13 +166,11 @@ done
 	fail "kill -9 twenty times" "$bad runs failed; $left victims left a socket, $removed were removed by the next run" "$msgs"
 # After all that: every hugepage back, no hugetlbfs file, no lock held, no
 # socket, and in the run folder nothing new but a lock file per device.
-locked=$(for f in "$run"/lock-*; do
-	ino=$(stat -c %i "$f" 2>/dev/null) && grep -q ":$ino " /proc/locks && echo "$f"
-done)
+locked=$(locks_held)
 find "$run" -mindepth 1 | sort >"$tmp/run-after"
 new=$(comm -13 "$tmp/run-before" "$tmp/run-after" | grep -vxE "$run/(lock-$a|lock-$b|telemetry)" | tr '\n' ' ')
 socks=$(find "$run/telemetry" -mindepth 1 2>/dev/null | tr '\n' ' ')
-huge_files=$(mountpoint -q /dev/hugepages 2>/dev/null && find /dev/hugepages -mindepth 1 | head -n 3)
+huge_files=$(huge_files)
 if [ "$(hp_free)" = "$free0" ] && [ -z "$huge_files" ] && [ -z "$locked" ] && [ -z "$new" ] && [ -z "$socks" ] &&
 	[ -e "$run/lock-$a" ] && [ -e "$run/lock-$b" ]; then
 	ok "after 20 kills: HugePages_Free back at $free0 (a run took $used), no hugetlbfs file, the two lock files held by no one, no socket left"
