@@ -91,7 +91,14 @@ static uint32_t reg_read(void *ctx, uint32_t off)
 	struct igbvf_model *m = ctx;
 	uint32_t v;
 	pthread_mutex_lock(&m->lock);
+	if (m->gone) {
+		m->late_accesses++;
+		off = UINT32_MAX; /* nobody answers: a master abort reads all ones */
+	}
 	switch (off) {
+	case UINT32_MAX:
+		v = UINT32_MAX;
+		break;
 	case IGBVF_V2PMAILBOX:
 		v = igbvf_pf_vf_read_locked(m);
 		break;
@@ -113,7 +120,13 @@ static void reg_write(void *ctx, uint32_t off, uint32_t v)
 {
 	struct igbvf_model *m = ctx;
 	pthread_mutex_lock(&m->lock);
+	if (m->gone) {
+		m->late_accesses++;
+		off = UINT32_MAX; /* lost: nobody is there */
+	}
 	switch (off) {
+	case UINT32_MAX:
+		break;
 	case IGBVF_CTRL:
 		if (v & IGBVF_CTRL_RST)
 			vf_reset_locked(m);
@@ -252,6 +265,14 @@ static void *model_main(void *arg)
 	pthread_mutex_lock(&m->lock);
 	while (!m->stop) {
 		uint64_t seq = m->work_seq;
+		if (m->gone) {
+			fq_clear(&m->in); /* the wire leads nowhere */
+			m->is_quiet = true;
+			pthread_cond_broadcast(&m->quiet);
+			while (!m->stop && m->work_seq == seq)
+				model_cond_wait_ms(&m->kick, &m->lock, 2);
+			continue;
+		}
 		bool did = igbvf_pf_step_locked(m);
 		if (!m->paused) {
 			for (unsigned q = 0; q < IGBVF_MAX_QUEUES; q++)
@@ -315,6 +336,47 @@ static int cfg_access(void *ctx, uint32_t off, void *buf, uint32_t len, bool wri
 	return 0;
 }
 
+/* ---- hot-unplug: see igbvf_model.h ---- */
+
+static void request_set(void *ctx, int fd)
+{
+	struct igbvf_model *m = ctx;
+	pthread_mutex_lock(&m->lock);
+	m->req_fd = fd;
+	pthread_mutex_unlock(&m->lock);
+}
+
+static void release(void *ctx)
+{
+	struct igbvf_model *m = ctx;
+	pthread_mutex_lock(&m->lock);
+	m->gone = true;
+	m->msix = false; /* the kernel turns the device off when we let go */
+	kick_locked(m);
+	pthread_cond_broadcast(&m->quiet);
+	pthread_mutex_unlock(&m->lock);
+}
+
+bool igbvf_model_unplug(struct igbvf_model *m)
+{
+	uint64_t one = 1;
+	pthread_mutex_lock(&m->lock);
+	bool ok = m->req_fd >= 0 && write(m->req_fd, &one, sizeof(one)) == sizeof(one);
+	pthread_mutex_unlock(&m->lock);
+	return ok;
+}
+
+bool igbvf_model_wait_gone(struct igbvf_model *m, unsigned timeout_ms)
+{
+	uint64_t end = model_now_ns() + (uint64_t)timeout_ms * 1000000;
+	pthread_mutex_lock(&m->lock);
+	while (!m->gone && model_now_ns() < end)
+		model_cond_wait_ms(&m->quiet, &m->lock, 1);
+	bool gone = m->gone;
+	pthread_mutex_unlock(&m->lock);
+	return gone;
+}
+
 struct igbvf_model *igbvf_model_new(const char *addr, const uint8_t *mac, bool admin_mac, bool attach)
 {
 	struct igbvf_model *m = calloc(1, sizeof(*m));
@@ -342,7 +404,8 @@ struct igbvf_model *igbvf_model_new(const char *addr, const uint8_t *mac, bool a
 	}
 	m->pci = (struct bp_pci_model){ .id = { 0x8086, 0x10ca }, .sub_vendor = 0x8086, .sub_device = 0x0000,
 					.cfg = cfg_access, .intr_enable = intr_enable, .intr_disable = intr_disable,
-					.ctx = m };
+					.request_set = request_set, .release = release, .ctx = m };
+	m->req_fd = -1;
 	m->pci.bar[0] = (struct bp_pci_bar){ m->reg, sizeof(m->reg) };
 	if (attach && bp_pci_model_attach(addr, &m->pci) < 0) {
 		igbvf_model_free(m);

@@ -84,6 +84,13 @@ struct igbvf_model {
 	 * asked (bypass_uio); VTIVAR_MISC's vector field read as a mask of
 	 * vectors (QEMU 10's igb); no mailbox interrupt at all */
 	bool one_vector, misc_as_mask, mbx_irq_none;
+	/* hot-unplug (as e1000_model.h): the eventfd lib/pci gave for the
+	 * device request (-1: none); gone once bypass let go (release): from
+	 * then on registers read all ones, writes are lost, no DMA, and every
+	 * access counts in late_accesses */
+	int req_fd;
+	bool gone;
+	uint64_t late_accesses;
 };
 
 #define IGBVF_MODEL_REG(m, off) ((m)->reg[(off) / 4])
@@ -109,6 +116,11 @@ void igbvf_model_pf_reset(struct igbvf_model *m);
 void igbvf_model_pf_reset_done(struct igbvf_model *m);
 /* The port's link (VTSTATUS.LU), and the PF's control message about it. */
 void igbvf_model_set_link(struct igbvf_model *m, bool up);
+/* The device asks to go (QEMU's device_del reaching vfio-pci's request):
+ * false if lib/pci gave it no eventfd. */
+bool igbvf_model_unplug(struct igbvf_model *m);
+/* Until bypass has let go of it (release), timeout_ms at most. */
+bool igbvf_model_wait_gone(struct igbvf_model *m, unsigned timeout_ms);
 /* Register as the VF holds it, without read side effects. */
 uint32_t igbvf_model_reg(struct igbvf_model *m, uint32_t off);
 void igbvf_model_poke(struct igbvf_model *m, uint32_t off, uint32_t v);

@@ -6,6 +6,7 @@
  * in reset and one that resets under a running VF. */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <errno.h>
 #include <bypass/env.h>
 #include <bypass/mmio.h>
@@ -567,5 +568,53 @@ TEST(igbvf_model_promiscuous_is_not_a_vfs_and_brings_every_multicast)
 	CHECK(!IGBVF_MODEL_GET(vfm, pf.allmulti));
 	static const struct bp_ether_addr other = { { 0x02, 0, 0, 0, 0, 0x99 } };
 	CHECK_EQ(bp_eth_dev_mac_addr_set(0, &other), 0); /* the PF's address was not the admin's */
+	CHECK(port_down());
+}
+
+static void on_removed(uint16_t port, enum bp_eth_event_type ev, void *arg)
+{
+	(void)port;
+	if (ev == BP_ETH_EVENT_REMOVED)
+		__atomic_add_fetch((int *)arg, 1, __ATOMIC_RELEASE);
+}
+
+/* Hot-unplug of a VF whose link is polled from a timer (no mailbox
+ * interrupt: uio_pci_generic, or a PF that raises none): the port reports
+ * the removal once, and from then on the poll — which goes on until stop —
+ * touches the gone device no more and invents no link change from its all
+ * ones (a mailbox word of all ones reads as a PF reset); bursts return 0;
+ * stop and close give every mbuf back. */
+TEST(igbvf_model_hot_unplug_stops_the_link_poll_touching_the_device)
+{
+	const struct bp_eth_conf conf = { .size = sizeof(conf), .link_intr = 1 };
+	knobs.mbx_irq_none = true;
+	CHECK(port_up(pf_mac, 1, 64, 64, 1024, &conf, 0));
+	static struct link_log log = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, { 0 } };
+	log.events = 0;
+	static int removed;
+	removed = 0;
+	CHECK_EQ(bp_eth_dev_callback_register(0, BP_ETH_EVENT_LINK, on_link, &log), 0);
+	CHECK_EQ(bp_eth_dev_callback_register(0, BP_ETH_EVENT_REMOVED, on_removed, &removed), 0);
+	CHECK(both_ways(0, 40));
+	CHECK_EQ(tx_frames(0, 1000, 20, 7), 20); /* mbufs in its tx ring at the removal */
+	CHECK(igbvf_model_unplug(vfm));
+	CHECK(igbvf_model_wait_gone(vfm, WAIT));
+	for (int i = 0; i < 1000 && !__atomic_load_n(&removed, __ATOMIC_ACQUIRE); i++)
+		usleep(1000);
+	CHECK_EQ(__atomic_load_n(&removed, __ATOMIC_ACQUIRE), 1);
+	uint64_t late = IGBVF_MODEL_GET(vfm, late_accesses);
+	int links = log.events;
+	usleep(1100 * 1000); /* four of the link poll's 250 ms periods */
+	CHECK_EQ(IGBVF_MODEL_GET(vfm, late_accesses), late);
+	CHECK_EQ(log.events, links);
+	struct bp_eth_link l;
+	CHECK_EQ(bp_eth_link_get(0, &l, true), 0);
+	CHECK(!l.up);
+	struct bp_mbuf *pkts[8];
+	CHECK_EQ(bp_eth_rx_burst(0, 0, pkts, 8), 0);
+	CHECK_EQ(bp_eth_dev_stop(0), 0);
+	CHECK_EQ(bp_eth_dev_start(0), -ENODEV);
+	CHECK_EQ(removed, 1);
+	CHECK_EQ(bp_eth_dev_callback_unregister(0, BP_ETH_EVENT_LINK, on_link, &log), 0);
 	CHECK(port_down());
 }

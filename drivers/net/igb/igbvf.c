@@ -175,6 +175,11 @@ static void vec0_intr(void *arg)
 {
 	struct igbvf *a = arg;
 	struct bp_eth_dev *dev = a->eth;
+	/* A device that went (hot-unplug) has nothing to say: its registers
+	 * read all ones, which the mailbox would take for a PF reset and the
+	 * link for a change. The link poll's timer goes on until stop. */
+	if (__atomic_load_n(&dev->removed, __ATOMIC_ACQUIRE))
+		return;
 	if (a->shared && igb_rx_queue_count(dev->rx_queues[0]) && e1000_rx_wake_take(&a->wake)) {
 		if (!dev->conf.link_intr)
 			bp_write32(a->regs, IGBVF_EIMC, 1u << VEC_MBX); /* one wake-up per arming */
