@@ -503,9 +503,8 @@ static void release(void *ctx)
 
 bool e1000_model_unplug(struct e1000_model *m)
 {
-	uint64_t one = 1;
 	pthread_mutex_lock(&m->lock);
-	bool ok = m->req_fd >= 0 && write(m->req_fd, &one, sizeof(one)) == sizeof(one);
+	bool ok = model_eventfd_signal(m->req_fd);
 	if (ok)
 		m->requests++;
 	pthread_mutex_unlock(&m->lock);
@@ -514,14 +513,7 @@ bool e1000_model_unplug(struct e1000_model *m)
 
 bool e1000_model_wait_gone(struct e1000_model *m, unsigned timeout_ms)
 {
-	uint64_t end = model_now_ns() + (uint64_t)timeout_ms * 1000000;
-	pthread_mutex_lock(&m->lock);
-	while (!m->gone && model_now_ns() < end) {
-		model_cond_wait_ms(&m->quiet, &m->lock, 1);
-	}
-	bool gone = m->gone;
-	pthread_mutex_unlock(&m->lock);
-	return gone;
+	return model_wait_flag(&m->lock, &m->quiet, &m->gone, timeout_ms);
 }
 
 struct e1000_model *e1000_model_attach(const char *addr, const struct bp_ether_addr *mac,

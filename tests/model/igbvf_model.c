@@ -359,22 +359,15 @@ static void release(void *ctx)
 
 bool igbvf_model_unplug(struct igbvf_model *m)
 {
-	uint64_t one = 1;
 	pthread_mutex_lock(&m->lock);
-	bool ok = m->req_fd >= 0 && write(m->req_fd, &one, sizeof(one)) == sizeof(one);
+	bool ok = model_eventfd_signal(m->req_fd);
 	pthread_mutex_unlock(&m->lock);
 	return ok;
 }
 
 bool igbvf_model_wait_gone(struct igbvf_model *m, unsigned timeout_ms)
 {
-	uint64_t end = model_now_ns() + (uint64_t)timeout_ms * 1000000;
-	pthread_mutex_lock(&m->lock);
-	while (!m->gone && model_now_ns() < end)
-		model_cond_wait_ms(&m->quiet, &m->lock, 1);
-	bool gone = m->gone;
-	pthread_mutex_unlock(&m->lock);
-	return gone;
+	return model_wait_flag(&m->lock, &m->quiet, &m->gone, timeout_ms);
 }
 
 struct igbvf_model *igbvf_model_new(const char *addr, const uint8_t *mac, bool admin_mac, bool attach)

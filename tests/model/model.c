@@ -155,6 +155,23 @@ void model_cond_wait_ms(pthread_cond_t *cond, pthread_mutex_t *lock, unsigned ms
 	pthread_cond_timedwait(cond, lock, &ts);
 }
 
+bool model_eventfd_signal(int fd)
+{
+	uint64_t one = 1;
+	return fd >= 0 && write(fd, &one, sizeof(one)) == sizeof(one);
+}
+
+bool model_wait_flag(pthread_mutex_t *lock, pthread_cond_t *cond, const bool *flag, unsigned timeout_ms)
+{
+	uint64_t end = model_now_ns() + (uint64_t)timeout_ms * 1000000;
+	pthread_mutex_lock(lock);
+	while (!*flag && model_now_ns() < end)
+		model_cond_wait_ms(cond, lock, 1);
+	bool v = *flag;
+	pthread_mutex_unlock(lock);
+	return v;
+}
+
 bool model_wait_quiet_locked(pthread_mutex_t *lock, pthread_cond_t *quiet, const bool *is_quiet,
 			     const bool *paused, struct frame_queue *in, unsigned timeout_ms)
 {

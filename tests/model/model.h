@@ -64,6 +64,12 @@ uint64_t model_now_ns(void);
 /* With `lock` held: waits on cond for at most ms milliseconds (a model's
  * waits re-check their condition that often). */
 void model_cond_wait_ms(pthread_cond_t *cond, pthread_mutex_t *lock, unsigned ms);
+/* Signals an eventfd lib/pci gave a model (a device request): false if it
+ * gave none (fd -1) or the write failed. */
+bool model_eventfd_signal(int fd);
+/* Until *flag holds (read under lock; cond is broadcast when it may have
+ * changed), timeout_ms at most: its value at the end. */
+bool model_wait_flag(pthread_mutex_t *lock, pthread_cond_t *cond, const bool *flag, unsigned timeout_ms);
 /* A model thread's "nothing left to do": with `lock` held, waits on `quiet`
  * (re-checking every millisecond) until *is_quiet is set and, unless
  * *paused, `in` is empty. Every doorbell and injection clears is_quiet; the
