@@ -129,15 +129,13 @@ static int send_frames(unsigned n, uint16_t stream)
 	return 0;
 }
 
-static uint16_t frame_stream(const uint8_t *p) { return (uint16_t)(p[TESTPKT_L2 + 4] << 8 | p[TESTPKT_L2 + 5]); }
-
 /* Counts one received frame into t. */
 static void tally_frame(struct tally *t, struct bp_mbuf *m)
 {
 	const uint8_t *p = bp_pktmbuf_mtod(m, const uint8_t *);
 	uint64_t seq;
 	enum testpkt_verdict v = testpkt_check(p, m->pkt_len, &seq);
-	if (v == TESTPKT_NOT_OURS || frame_stream(p) != t->stream) {
+	if (v == TESTPKT_NOT_OURS || testpkt_stream(p) != t->stream) {
 		t->other++; /* an earlier step's frame, which QEMU held back */
 		return;
 	}
