@@ -183,15 +183,18 @@ static int intr_setup(struct virtio_dev *vd, bool *use_rx, bool *use_link)
 	*use_link = c->link_intr && !p->legacy;
 	if (!*use_rx && !*use_link)
 		return 0;
-	int rc = bp_pci_intr_enable(p->pci, (uint16_t)(1 + vd->eth->nb_rx_queues));
-	bool msix = rc == 0 && p->pci->intr.mode == BP_INTR_MSIX && p->pci->intr.nb_vec >= 1 + vd->eth->nb_rx_queues;
+	/* the link alone takes vector 0: bypass_uio's single MSI-X vector does */
+	unsigned want = *use_rx ? 1u + vd->eth->nb_rx_queues : 1u;
+	int rc = bp_pci_intr_enable(p->pci, (uint16_t)want);
+	bool msix = rc == 0 && p->pci->intr.mode == BP_INTR_MSIX && p->pci->intr.nb_vec >= want;
 	if (msix)
 		return 0;
 	if (rc == 0)
 		bp_pci_intr_disable(p->pci);
 	if (*use_rx) {
-		BP_LOG(ERR, "%s: virtio rx interrupts need MSI-X with %u vectors: bind the device to vfio-pci "
-			    "or bypass_uio, or poll it", p->pci->addr, 1 + vd->eth->nb_rx_queues);
+		BP_LOG(ERR, "%s: virtio rx interrupts need MSI-X with %u vectors (one for the link, one per rx "
+			    "queue): bind the device to vfio-pci (UIO has one vector), or poll it",
+		       p->pci->addr, want);
 		return -ENOTSUP;
 	}
 	BP_LOG(NOTICE, "%s: no MSI-X here: the link is read when asked, not announced", p->pci->addr);
@@ -260,7 +263,8 @@ static int pci_start(struct virtio_dev *vd)
 	pci_link(vd, &up);
 	vd->eth->link.up = up;
 	p->link_up = up;
-	if (use_link && bp_intr_callback_register(bp_intr_fd(&p->pci->intr, 0), 8, on_config, vd) == 0)
+	const struct bp_intr_handle *h = &p->pci->intr; /* eventfd (vfio) or /dev/uioN: read_len says */
+	if (use_link && bp_intr_callback_register(bp_intr_fd(h, 0), h->read_len, on_config, vd) == 0)
 		p->config_cb = true;
 	return 0;
 }
