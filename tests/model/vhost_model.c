@@ -399,6 +399,18 @@ static struct vring_state *live_ring(struct vmodel *m, unsigned i)
 }
 
 static unsigned packed_tx(struct vmodel *m, struct vring_state *r, unsigned budget);
+
+/* A frame the driver sent, net header first: onto the wire without it. The
+ * header must ask for nothing: every field before num_buffers zero. */
+static void emit(struct vmodel *m, const uint8_t *frame, uint32_t len)
+{
+	static const uint8_t zero[HDR - 2];
+	if (len < HDR)
+		return;
+	if (memcmp(frame, zero, sizeof(zero)) != 0)
+		m->bad_headers++;
+	fq_push(&m->out, frame + HDR, len - HDR);
+}
 static unsigned packed_rx(struct vmodel *m, struct vring_state *r, unsigned budget);
 static bool is_packed(const struct vmodel *m) { return m->negotiated & VIRTIO_BIT(VIRTIO_F_RING_PACKED); }
 
@@ -432,8 +444,7 @@ unsigned vmodel_tx(struct vmodel *m, uint16_t q, unsigned budget)
 				break;
 			d = dd->next;
 		}
-		if (len >= HDR)
-			fq_push(&m->out, frame + HDR, len - HDR);
+		emit(m, frame, len);
 		ids[n] = head;
 		lens[n] = 0;
 		r->last_avail++;
@@ -535,8 +546,7 @@ static unsigned packed_tx(struct vmodel *m, struct vring_state *r, unsigned budg
 			if (!(d->flags & VRING_DESC_F_NEXT) || nd == r->num)
 				break;
 		}
-		if (len >= HDR)
-			fq_push(&m->out, frame + HDR, len - HDR);
+		emit(m, frame, len);
 		ids[n] = id;
 		nds[n] = nd;
 		r->last_avail = (uint16_t)(r->last_avail + nd);

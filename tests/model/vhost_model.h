@@ -44,6 +44,7 @@ struct vmodel {
 	uint64_t negotiated;
 	unsigned nregions;
 	uint64_t kicks, calls, faults, stops, connections;
+	uint64_t bad_headers; /* tx frames whose net header asked for an offload (§5.1.6.2: none offered) */
 	struct vmodel_state *st; /* the rest, in vhost_model.c */
 };
 

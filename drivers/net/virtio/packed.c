@@ -16,8 +16,10 @@
  * rx: every slot holds an mbuf; a used descriptor hands out the buffer of its
  *     id, and a fresh buffer takes that id and goes into the slot just read
  *     (the ring is always full, so our available position is the used one).
- * tx: a frame is the queue's one zero header, then the frame (as the split
- *     ring). With IN_ORDER a buffer's id is its first slot and one used
+ * tx: as on the split ring, a lone frame is one descriptor with its net
+ *     header in its headroom (DPDK's vhost backend takes such descriptors
+ *     four at a time); any other is the queue's one zero header, then the
+ *     frame. With IN_ORDER a buffer's id is its first slot and one used
  *     descriptor may stand for a whole batch (§2.8.8 "In-order use of
  *     descriptors"): everything up to its id is done. Without it, ids come
  *     from a free stack.
@@ -184,6 +186,21 @@ uint16_t virtio_tx_packed(void *qp, struct bp_mbuf **pkts, uint16_t n)
 		tx_reclaim(vq);
 	for (sent = 0; sent < n; sent++) {
 		struct bp_mbuf *m = pkts[sent];
+		if (bp_likely(vq->nb_free) && vq_tx_push_hdr(vq, m)) {
+			/* one descriptor: header and frame */
+			uint16_t id = vq->in_order ? (uint16_t)(idx & mask) : vq->free_ids[--vq->next_desc];
+			struct vring_packed_desc *d = &ring[idx & mask];
+			d->addr = bp_mbuf_data_iova(m) - 12;
+			d->len = 12u + m->data_len;
+			d->id = id;
+			__atomic_store_n(&d->flags, avail_bits(vq, idx), __ATOMIC_RELEASE);
+			idx++;
+			vq->tx_sw[id].m = m;
+			vq->tx_sw[id].ndesc = 1;
+			vq->nb_free--;
+			bytes += m->pkt_len;
+			continue;
+		}
 		uint16_t ndesc = (uint16_t)(m->nb_segs + 1);
 		if (bp_unlikely(ndesc > vq->nb_free)) {
 			if (ndesc <= vq->nb)

@@ -219,6 +219,9 @@ static int virtio_start(struct bp_eth_dev *dev)
 		vq->event_idx = vd->features & VIRTIO_BIT(VIRTIO_RING_F_EVENT_IDX);
 		vq->in_order = vd->features & VIRTIO_BIT(VIRTIO_F_IN_ORDER);
 		vq->packed = packed;
+		/* VERSION_1: any descriptor layout (§2.6.4), so the header may
+		 * share the frame's descriptor; a legacy device may want it alone */
+		vq->hdr_inline = vq->is_tx && (vd->features & VIRTIO_BIT(VIRTIO_F_VERSION_1)) && vq->hdr_len == 12;
 		void *va = (char *)vd->mz->va + off;
 		rc = (packed ? vq_init_packed : vq_init)(vq, va, bp_memzone_iova(vd->mz, va));
 		if (rc < 0) {

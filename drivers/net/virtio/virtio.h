@@ -13,6 +13,7 @@
 
 #include <bypass/ethdev.h>
 #include <bypass/mem.h>
+#include <string.h>
 #include <unistd.h>
 #include "virtio_regs.h"
 
@@ -58,6 +59,7 @@ struct virtqueue {
 	bool event_idx;
 	bool in_order;
 	bool packed;
+	bool hdr_inline;    /* tx: a lone direct frame carries its net header in its headroom */
 	bool avail_wrap;    /* packed: the driver's wrap counter (§2.8.1) */
 	bool used_wrap;     /* packed: the wrap counter of the next used descriptor */
 	uint8_t hdr_len;    /* net header: 12 (VERSION_1), 10 (legacy without MRG_RXBUF, §5.1.6.1) */
@@ -84,6 +86,19 @@ struct virtqueue {
 	bp_iova_t desc_iova, avail_iova, used_iova;
 	struct virtio_dev *dev;
 } BP_CACHE_ALIGNED;
+
+/* tx: writes the frame's net header into its own headroom, one descriptor
+ * for both, if it can: a frame that is ours alone (refcnt 1: no other port
+ * sends the same bytes) in one segment with the room. The header is all zero
+ * (no offloads, §5.1.6.2; num_buffers is not read on transmit). False: the
+ * frame goes with the queue's shared header. */
+static inline bool vq_tx_push_hdr(const struct virtqueue *vq, struct bp_mbuf *m)
+{
+	if (!vq->hdr_inline || m->nb_segs != 1 || bp_mbuf_refcnt_read(m) != 1 || m->data_off < vq->hdr_len)
+		return false;
+	memset(bp_pktmbuf_mtod(m, char *) - vq->hdr_len, 0, 12); /* hdr_len is 12 here: VERSION_1 */
+	return true;
+}
 
 struct virtio_dev;
 
