@@ -75,7 +75,7 @@ static bool rig_down(void)
 	}
 	bp_mempool_free(rig.mp);
 	if (rig.m && rig.m->bad_headers) {
-		printf("    %llu frames went out with a net header asking for an offload\n",
+		printf("    %llu frames went out with a net header not all zero\n",
 		       (unsigned long long)rig.m->bad_headers);
 		ok = false;
 	}

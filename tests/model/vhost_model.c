@@ -401,10 +401,11 @@ static struct vring_state *live_ring(struct vmodel *m, unsigned i)
 static unsigned packed_tx(struct vmodel *m, struct vring_state *r, unsigned budget);
 
 /* A frame the driver sent, net header first: onto the wire without it. The
- * header must ask for nothing: every field before num_buffers zero. */
+ * header must ask for nothing, and num_buffers be zero (§5.1.6.2.1): all
+ * zero. */
 static void emit(struct vmodel *m, const uint8_t *frame, uint32_t len)
 {
-	static const uint8_t zero[HDR - 2];
+	static const uint8_t zero[HDR];
 	if (len < HDR)
 		return;
 	if (memcmp(frame, zero, sizeof(zero)) != 0)

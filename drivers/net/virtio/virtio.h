@@ -89,14 +89,22 @@ struct virtqueue {
 
 /* tx: writes the frame's net header into its own headroom, one descriptor
  * for both, if it can: a frame that is ours alone (refcnt 1: no other port
- * sends the same bytes) in one segment with the room. The header is all zero
- * (no offloads, §5.1.6.2; num_buffers is not read on transmit). False: the
- * frame goes with the queue's shared header. */
+ * sends the same bytes) in one segment with the room. The header is all zero:
+ * no offloads (§5.1.6.2), and num_buffers zero (§5.1.6.2.1). A buffer sent
+ * before still holds zeros there: they are compared, not rewritten, so its
+ * line stays shared with the device. False: the frame goes with the queue's
+ * shared header. */
 static inline bool vq_tx_push_hdr(const struct virtqueue *vq, struct bp_mbuf *m)
 {
 	if (!vq->hdr_inline || m->nb_segs != 1 || bp_mbuf_refcnt_read(m) != 1 || m->data_off < vq->hdr_len)
 		return false;
-	memset(bp_pktmbuf_mtod(m, char *) - vq->hdr_len, 0, 12); /* hdr_len is 12 here: VERSION_1 */
+	char *h = bp_pktmbuf_mtod(m, char *) - 12; /* hdr_len is 12 here: VERSION_1 */
+	uint64_t lo;
+	uint32_t hi;
+	memcpy(&lo, h, sizeof(lo));
+	memcpy(&hi, h + 8, sizeof(hi));
+	if (lo | hi)
+		memset(h, 0, 12);
 	return true;
 }
 
