@@ -10,7 +10,7 @@ check() { local name=$1; shift; if "$@"; then ok "$name"; else fail "$name" "com
 case $topo in
 e1000x2) want=("0x8086:0x100e:e1000" "0x8086:0x100e:e1000") ;;
 e1000ex2) want=("0x8086:0x10d3:e1000e" "0x8086:0x10d3:e1000e") ;;
-virtiox2) want=("0x1af4:0x1041:virtio-pci" "0x1af4:0x1041:virtio-pci") ;;
+virtiox2|virtio-packedx2) want=("0x1af4:0x1041:virtio-pci" "0x1af4:0x1041:virtio-pci") ;;
 virtio-legacyx2) want=("0x1af4:0x1000:virtio-pci" "0x1af4:0x1000:virtio-pci") ;;
 mixed) want=("0x8086:0x100e:e1000" "0x8086:0x10d3:e1000e" "0x1af4:0x1041:virtio-pci") ;;
 igbx2) want=("0x8086:0x10c9:igb" "0x8086:0x10c9:igb") ;;
