@@ -80,6 +80,14 @@ static int virtio_configure(struct bp_eth_dev *dev)
 		BP_LOG(ERR, "%s: packed=1, but the device offers split virtqueues only; drop packed=1", dev->name);
 		return -ENOTSUP;
 	}
+	/* Packed rings notify by flags unless event_idx=1 says otherwise:
+	 * QEMU 10's virtio-net turns tx notifications on (writing the device
+	 * event offset, §2.8.10) before its bottom half empties the ring and
+	 * leaves the offset behind, so a driver that honours it waits for a
+	 * kick it is never asked for (seen in the lab: the sender stops after
+	 * ~10,000 frames). DPDK's PMD does not take EVENT_IDX either. */
+	if ((vd->offered & want & VIRTIO_BIT(VIRTIO_F_RING_PACKED)) && vd->want_event_idx < 0)
+		want &= ~VIRTIO_BIT(VIRTIO_RING_F_EVENT_IDX);
 	if (dev->nb_rx_queues > 1)
 		want |= VIRTIO_BIT(VIRTIO_NET_F_MQ);
 	vd->features = vd->offered & want;
@@ -379,7 +387,7 @@ int virtio_port_create(const struct virtio_transport *tr, void *tr_priv, const s
 	vd->offered = tr->features(vd);
 	vd->max_pairs = a->queues ? a->queues : 1;
 	vd->want_in_order = a->in_order != 0;
-	vd->want_event_idx = a->event_idx != 0;
+	vd->want_event_idx = (int8_t)a->event_idx;
 	vd->want_packed = (int8_t)a->packed;
 	dev->priv = vd;
 	dev->ops = &virtio_ops;

@@ -149,7 +149,7 @@ struct virtio_dev {
 	struct bp_mempool *rx_mp[VIRTIO_MAX_QUEUE_PAIRS];
 	struct bp_memzone *mz; /* every ring of the port, built at start */
 	bool want_in_order;
-	bool want_event_idx;
+	int8_t want_event_idx; /* -1: when offered, split rings only (PCI); 0: never; 1: when offered */
 	int8_t want_packed; /* -1: when offered, 0: never, 1: required */
 };
 
