@@ -31,6 +31,7 @@ struct vring_state {
 	struct vring_avail *avail;
 	struct vring_used *used;
 	int kick, call;
+	uint64_t rx_addr[4096]; /* split rx: each descriptor's buffer when last used */
 };
 
 struct vmodel_state {
@@ -481,6 +482,9 @@ unsigned vmodel_rx(struct vmodel *m, uint16_t q, unsigned budget)
 		uint16_t slot = m->reverse ? (uint16_t)(first + batch - 1 - n) : r->last_avail;
 		uint16_t head = r->avail->ring[slot & mask];
 		struct vring_desc *dd = &r->desc[head];
+		if (r->rx_addr[head] && r->rx_addr[head] != dd->addr)
+			m->rx_new_addrs++;
+		r->rx_addr[head] = dd->addr;
 		if (!deliver(m, dd->addr, dd->len, dd->flags, &lens[n]))
 			break;
 		ids[n] = head;

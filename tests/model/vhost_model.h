@@ -44,6 +44,7 @@ struct vmodel {
 	uint64_t negotiated;
 	unsigned nregions;
 	uint64_t kicks, calls, faults, stops, connections;
+	uint64_t rx_new_addrs; /* split rx: a descriptor used with another buffer than the last time */
 	uint64_t bad_headers; /* tx frames whose net header was not all zero (§5.1.6.2) */
 	struct vmodel_state *st; /* the rest, in vhost_model.c */
 };

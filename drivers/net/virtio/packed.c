@@ -13,9 +13,9 @@
  * wrap counter (idx >> log2(nb)) & 1, inverted, since the counters start at
  * 1 (§2.8.1) and 65536 is a whole even number of laps of any ring size.
  *
- * rx: every slot holds an mbuf; a used descriptor hands out the buffer of its
- *     id, and a fresh buffer takes that id and goes into the slot just read
- *     (the ring is always full, so our available position is the used one).
+ * rx: a used descriptor hands out the buffer of its id; at the next burst a
+ *     fresh buffer takes that id and goes into the next slot to offer, which
+ *     trails the used position by the buffers waiting (at most one burst).
  * tx: as on the split ring, a lone frame is one descriptor with its net
  *     header in its headroom (DPDK's vhost backend takes such descriptors
  *     four at a time); any other is the queue's one zero header, then the
@@ -96,15 +96,14 @@ static inline void offer_rx(struct virtqueue *vq, uint16_t id, const struct bp_m
 uint16_t virtio_rx_packed(void *qp, struct bp_mbuf **pkts, uint16_t n)
 {
 	struct virtqueue *vq = qp;
-	struct vq_rx_burst b;
-	uint16_t cons = vq->used_cons, ready = 0;
+	uint16_t cons = vq->used_cons, ready = 0, got = 0, offered = vq->avail_idx;
+	uint64_t bytes = 0;
 
+	if (vq->nb_empty)
+		vq_rx_refill(vq, offer_rx);
 	n = BP_MIN(n, (uint16_t)VIRTIO_MAX_BURST);
 	while (ready < n && is_used(vq, (uint16_t)(cons + ready), load_flags(vq, (uint16_t)(cons + ready))))
 		ready++;
-	if (!ready)
-		return 0;
-	vq_rx_begin(vq, &b, pkts, ready);
 	for (uint16_t i = 0; i < ready; i++) {
 		const struct vring_packed_desc *d = &vq->pdesc[(uint16_t)(cons + i) & vq->mask];
 		uint16_t id = d->id;
@@ -112,11 +111,16 @@ uint16_t virtio_rx_packed(void *qp, struct bp_mbuf **pkts, uint16_t n)
 			vq->st.errors++; /* a device bug: its slot stays empty */
 			continue;
 		}
-		offer_rx(vq, id, vq_rx_take(vq, &b, id, d->len));
+		/* read before an offer may write this very slot */
+		if (bp_unlikely(!vq_rx_out(vq, id, d->len, pkts, &got, &bytes)))
+			offer_rx(vq, id, vq->rx_sw[id]);
 	}
 	vq->used_cons = (uint16_t)(cons + ready);
-	publish(vq);
-	return vq_rx_end(vq, &b);
+	if (vq->avail_idx != offered)
+		publish(vq);
+	vq->st.packets += got;
+	vq->st.bytes += bytes;
+	return got;
 }
 
 uint32_t virtio_rx_queue_count_packed(void *qp)
@@ -254,6 +258,7 @@ int vq_init_packed(struct virtqueue *vq, void *va, bp_iova_t iova)
 	vq->hdr_iova = iova + event_off(nb) + 2 * BP_CACHE_LINE;
 	vq->mask = (uint16_t)(nb - 1);
 	vq->avail_idx = vq->used_cons = vq->kicked = 0;
+	vq->nb_empty = 0;
 	vq->armed = false;
 	vq_intr_disable_packed(vq);
 	if (vq->is_tx) {

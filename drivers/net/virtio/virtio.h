@@ -85,6 +85,10 @@ struct virtqueue {
 	int call_fd;     /* eventfd the device signals (rx interrupts) */
 	bp_iova_t desc_iova, avail_iova, used_iova;
 	struct virtio_dev *dev;
+	/* split rx: descriptors whose buffers the last burst handed out, in
+	 * the order it did, refilled at the next burst (see virtqueue.c) */
+	uint16_t nb_empty;
+	uint16_t empty[VIRTIO_MAX_BURST];
 } BP_CACHE_ALIGNED;
 
 /* tx: writes the frame's net header into its own headroom, one descriptor
@@ -198,62 +202,62 @@ int virtio_port_create(const struct virtio_transport *tr, void *tr_priv,
 /* The transport tells the port its link changed (interrupt thread). */
 void virtio_link_changed(struct virtio_dev *vd, bool up);
 
-/* What an rx burst carries from one used buffer to the next. */
-struct vq_rx_burst {
-	struct bp_mbuf **pkts;
-	struct bp_mbuf *fresh[VIRTIO_MAX_BURST];
-	uint16_t got, nfresh, used;
-	uint64_t bytes;
-};
+/* rx (both layouts): the device hands a buffer back; its mbuf goes out and
+ * its descriptor waits in vq->empty for the next burst to refill it (see
+ * vq_rx_refill). */
 
-/* The buffer of rx descriptor id came back with len bytes (net header
- * included): hands its mbuf out and puts a fresh one in its place, or, with
- * no fresh mbuf or a bad length, drops the frame and keeps the buffer.
- * Returns the mbuf to offer again under id. */
-static inline struct bp_mbuf *vq_rx_take(struct virtqueue *vq, struct vq_rx_burst *b, uint16_t id, uint32_t len)
+/* The buffer of descriptor id came back with len bytes, net header
+ * included: hands its mbuf out into pkts and returns true; or returns false
+ * and the caller offers the same buffer again — a bad length, or the pool
+ * dry for a whole burst (vq->empty full): the frame is dropped and counted,
+ * and the ring never runs short by more than one burst. */
+static inline bool vq_rx_out(struct virtqueue *vq, uint16_t id, uint32_t len, struct bp_mbuf **pkts, uint16_t *got,
+			     uint64_t *bytes)
 {
+	bool bad = len <= vq->hdr_len || len > vq->rx_buf_len;
+	if (bp_unlikely(bad || vq->nb_empty == VIRTIO_MAX_BURST)) {
+		if (bad)
+			vq->st.errors++;
+		else
+			vq->st.nombuf++;
+		return false;
+	}
 	struct bp_mbuf *m = vq->rx_sw[id];
-	if (bp_unlikely(len <= vq->hdr_len || len > vq->rx_buf_len)) {
-		vq->st.errors++;
-		return m;
-	}
-	if (bp_unlikely(b->used == b->nfresh)) {
-		vq->st.nombuf++; /* dropped: its buffer is offered again */
-		return m;
-	}
 	len -= vq->hdr_len;
 	m->data_len = (uint16_t)len;
 	m->pkt_len = len;
 	m->ol_flags = 0;
 	m->packet_type = 0;
 	m->vlan_tci = 0;
-	b->pkts[b->got++] = m;
-	b->bytes += len;
-	m = b->fresh[b->used++];
-	m->rearm = vq->rearm;
-	vq->rx_sw[id] = m;
-	return m;
+	pkts[(*got)++] = m;
+	*bytes += len;
+	vq->rx_sw[id] = NULL;
+	vq->empty[vq->nb_empty++] = id;
+	return true;
 }
 
-/* Takes fresh mbufs for n buffers (as many as the pool has), before the loop. */
-static inline void vq_rx_begin(struct virtqueue *vq, struct vq_rx_burst *b, struct bp_mbuf **pkts, uint16_t n)
+/* Gives the descriptors the last burst emptied a fresh buffer each (offer()
+ * makes one available), as many as the pool has; the rest wait. They are
+ * offered in the order they were used, and the mbufs go to them in reverse:
+ * the pool hands out the last freed first, so when the application freed
+ * the burst in order (rxonly, a drop) each descriptor gets its own buffer
+ * back, and the split ring's descriptor compares equal and stays shared
+ * with the device. */
+static inline void vq_rx_refill(struct virtqueue *vq, void (*offer)(struct virtqueue *, uint16_t, const struct bp_mbuf *))
 {
-	b->pkts = pkts;
-	b->got = b->used = 0;
-	b->bytes = 0;
-	b->nfresh = n;
-	if (bp_unlikely(bp_mempool_get_bulk(vq->mp, (void **)b->fresh, n) < 0))
-		b->nfresh = (uint16_t)bp_mempool_get_upto(vq->mp, (void **)b->fresh, n);
-}
-
-/* Gives back the fresh mbufs not used, counts; returns the frames handed out. */
-static inline uint16_t vq_rx_end(struct virtqueue *vq, struct vq_rx_burst *b)
-{
-	if (bp_unlikely(b->used < b->nfresh))
-		bp_mempool_put_bulk(vq->mp, (void **)&b->fresh[b->used], b->nfresh - b->used);
-	vq->st.packets += b->got;
-	vq->st.bytes += b->bytes;
-	return b->got;
+	struct bp_mbuf *fresh[VIRTIO_MAX_BURST];
+	uint16_t k = vq->nb_empty, got = k;
+	if (bp_unlikely(bp_mempool_get_bulk(vq->mp, (void **)fresh, k) < 0))
+		got = (uint16_t)bp_mempool_get_upto(vq->mp, (void **)fresh, k);
+	for (uint16_t i = 0; i < got; i++) {
+		struct bp_mbuf *m = fresh[got - 1 - i];
+		m->rearm = vq->rearm;
+		vq->rx_sw[vq->empty[i]] = m;
+		offer(vq, vq->empty[i], m);
+	}
+	vq->nb_empty = (uint16_t)(k - got);
+	if (bp_unlikely(vq->nb_empty))
+		memmove(vq->empty, &vq->empty[got], vq->nb_empty * sizeof(vq->empty[0]));
 }
 
 /* Tells the device that queue vq has new work (data path). */

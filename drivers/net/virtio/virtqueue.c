@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT
  * The virtio-net data path over split virtqueues (virtio 1.2 §2.7).
  *
- * rx: every descriptor always holds an mbuf. A used entry (§2.7.8) hands its
- *     mbuf out; a fresh one takes its place in the same descriptor, which is
- *     offered again at once — or, when the pool is short, the frame is dropped
- *     and its own buffer offered again, so the device never runs dry. The
- *     12-byte net header (§5.1.6) lands in the mbuf's headroom, just before
- *     the frame: no copy, no second descriptor. One avail->idx store per burst.
+ * rx: a used entry (§2.7.8) hands its descriptor's mbuf out; the next burst
+ *     gives the descriptor a fresh one and offers it again (vq_rx_refill:
+ *     when the application freed the burst in order, each descriptor gets
+ *     its own buffer back and its line is not written). When the pool stays
+ *     dry for a whole burst, frames are dropped and their buffers offered
+ *     again: the device is never short of more than one burst. The 12-byte
+ *     net header (§5.1.6) lands in the mbuf's headroom, just before the
+ *     frame: no copy, no second descriptor. One avail->idx store per burst.
  * tx: a lone frame (one segment, refcnt 1, headroom for it) carries its
  *     all-zero net header in its own headroom: one descriptor for both
  *     (VERSION_1 implies any layout, §2.6.4). It costs a cache line written
@@ -94,7 +96,7 @@ static inline void vq_publish(struct virtqueue *vq)
 
 static inline void rx_offer(struct virtqueue *vq, uint16_t id, const struct bp_mbuf *m)
 {
-	vq->desc[id].addr = bp_mbuf_data_iova(m) - vq->hdr_len;
+	SET_IF_CHANGED(vq->desc[id].addr, bp_mbuf_data_iova(m) - vq->hdr_len);
 	/* in order, id is the slot's own every lap: the line stays shared */
 	SET_IF_CHANGED(vq->avail->ring[vq->avail_idx & vq->mask], id);
 	vq->avail_idx++;
@@ -103,14 +105,13 @@ static inline void rx_offer(struct virtqueue *vq, uint16_t id, const struct bp_m
 uint16_t virtio_rx(void *qp, struct bp_mbuf **pkts, uint16_t n)
 {
 	struct virtqueue *vq = qp;
-	struct vq_rx_burst b;
-	uint16_t cons = vq->used_cons;
-	uint16_t ready = (uint16_t)(__atomic_load_n(&vq->used->idx, __ATOMIC_ACQUIRE) - cons);
+	uint16_t cons = vq->used_cons, got = 0, offered = vq->avail_idx;
+	uint64_t bytes = 0;
 
-	if (ready == 0)
-		return 0;
+	if (vq->nb_empty)
+		vq_rx_refill(vq, rx_offer);
+	uint16_t ready = (uint16_t)(__atomic_load_n(&vq->used->idx, __ATOMIC_ACQUIRE) - cons);
 	ready = BP_MIN(ready, BP_MIN(n, (uint16_t)VIRTIO_MAX_BURST));
-	vq_rx_begin(vq, &b, pkts, ready);
 	for (uint16_t i = 0; i < ready; i++) {
 		const struct vring_used_elem *e = &vq->used->ring[(uint16_t)(cons + i) & vq->mask];
 		uint32_t id = e->id;
@@ -118,11 +119,15 @@ uint16_t virtio_rx(void *qp, struct bp_mbuf **pkts, uint16_t n)
 			vq->st.errors++; /* a device bug: nothing to hand out or offer again */
 			continue;
 		}
-		rx_offer(vq, (uint16_t)id, vq_rx_take(vq, &b, (uint16_t)id, e->len));
+		if (bp_unlikely(!vq_rx_out(vq, (uint16_t)id, e->len, pkts, &got, &bytes)))
+			rx_offer(vq, (uint16_t)id, vq->rx_sw[id]);
 	}
 	vq->used_cons = (uint16_t)(cons + ready);
-	vq_publish(vq);
-	return vq_rx_end(vq, &b);
+	if (vq->avail_idx != offered)
+		vq_publish(vq);
+	vq->st.packets += got;
+	vq->st.bytes += bytes;
+	return got;
 }
 
 uint32_t virtio_rx_queue_count(void *qp)
@@ -293,6 +298,7 @@ int vq_init(struct virtqueue *vq, void *va, bp_iova_t iova)
 	vq->mask = (uint16_t)(nb - 1);
 	vq->avail_idx = vq->used_cons = vq->kicked = 0;
 	vq->next_desc = vq->clean = 0;
+	vq->nb_empty = 0;
 	vq->armed = false;
 	vq_intr_disable(vq);
 
