@@ -85,8 +85,8 @@ struct virtqueue {
 	int call_fd;     /* eventfd the device signals (rx interrupts) */
 	bp_iova_t desc_iova, avail_iova, used_iova;
 	struct virtio_dev *dev;
-	/* split rx: descriptors whose buffers the last burst handed out, in
-	 * the order it did, refilled at the next burst (see virtqueue.c) */
+	/* rx: descriptors (packed: buffer ids) whose buffers the last burst
+	 * handed out, in the order it did, refilled at the next burst */
 	uint16_t nb_empty;
 	uint16_t empty[VIRTIO_MAX_BURST];
 } BP_CACHE_ALIGNED;
