@@ -81,8 +81,11 @@ for drv in $drvs; do
 
 	# 3. Flat out: 30000 frames as fast as the sender can, nothing paced:
 	#    the sender must finish (a driver that misses the device's wish for
-	#    a kick stalls with a full ring); every frame that arrives verifies
-	#    (the emulator drops what the receiver cannot take, counted nowhere).
+	#    a kick stalls with a full ring); every frame that arrives verifies.
+	#    Not asserted: order and count. QEMU's virtio-net holds what it
+	#    cannot place and hands some of it over after newer frames (seen
+	#    here: 30000 of 30000 arriving, 10,000-14,000 of them late, with the
+	#    driver of before the rx refill change too).
 	if receiver flat --forward-mode=rxonly --verify --stream=5 --duration=120; then
 		out=$(timeout 90 "$testpmd" -l 0 -a $a -- --forward-mode=txonly --stream=5 --tx-count=30000 \
 			--stats-period=0 2>&1); rc=$?
@@ -93,9 +96,9 @@ for drv in $drvs; do
 	rxo=$(cat "$tmp/flat")
 	tx=$(field "$out" 0 "(" tx-packets); ver=$(field "$rxo" 0 verify: verified)
 	if [ $rc = 0 ] && [ $rrc = 0 ] && [ "$tx" = 30000 ] && [ "${ver:-0}" -gt 0 ] &&
-		[ "$(field "$rxo" 0 verify: bad)" = 0 ] && [ "$(field "$rxo" 0 verify: reordered)" = 0 ] &&
+		[ "$(field "$rxo" 0 verify: bad)" = 0 ] && [ "$(field "$rxo" 0 verify: not-ours)" = 0 ] &&
 		echo "$out" | grep -q "mbufs in use at exit: 0" && echo "$rxo" | grep -q "mbufs in use at exit: 0"; then
-		ok "$kind virtio on $drv: flat out, all 30000 frames sent; $ver arrived, every one verified in order"
+		ok "$kind virtio on $drv: flat out, all 30000 frames sent; $ver arrived, every one verified ($(field "$rxo" 0 verify: reordered) late)"
 	else
 		fail "$kind virtio on $drv: flat out" "exit $rc/$rrc tx=$tx verified=$ver" "$out" "$rxo"
 	fi
