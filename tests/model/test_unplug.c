@@ -159,6 +159,12 @@ TEST(e1000_model_a_removal_callback_may_close_its_port)
 	struct removal_log log = { .close_it = true };
 	CHECK_EQ(bp_eth_dev_callback_register(1, BP_ETH_EVENT_REMOVED, on_removed, &log), 0);
 	CHECK_EQ(tx_frames(1, 0, 100, 32), 100); /* some mbufs in its tx ring */
+	/* on the wire before the unplug (their mbufs stay in port 1's ring
+	 * until a reclaim): none can reach port 0 after its drain below and
+	 * spoil the frames it must then receive */
+	bool intact;
+	CHECK_EQ(rx_frames(0, 32, 0, 100, &intact), 100);
+	CHECK(intact);
 	CHECK(e1000_model_unplug(rig.m[1]));
 	CHECK(wait_event(&log));
 	CHECK(e1000_model_wait_gone(rig.m[1], WAIT));
