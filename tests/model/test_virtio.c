@@ -6,6 +6,8 @@
  * the backend vanishing and coming back, notification suppression and rx
  * interrupts. Every frame is checked byte for byte; every mbuf must be back
  * at the end. */
+#include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -550,6 +552,132 @@ TEST(virtio_model_rx_interrupt_wakes_a_sleeping_queue_once)
 	}
 }
 
+/* A device on a thread of its own, as a real one: it takes descriptors the
+ * moment it sees them and notes where each sighting ended (in descriptors
+ * since the start; every frame here is one descriptor). */
+static struct {
+	bool tx, stop;
+	unsigned nends;
+	uint64_t pos, ends[40000];
+} poller;
+
+static void *polling_device(void *arg)
+{
+	/* on another CPU than the driver's (the main lcore is pinned, and a
+	 * thread inherits that): otherwise the two only take turns */
+	int driver_cpu = *(const int *)arg;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	for (long c = 0; c < ncpu && c < CPU_SETSIZE; c++)
+		if (c != driver_cpu)
+			CPU_SET(c, &set);
+	if (CPU_COUNT(&set))
+		pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	while (!__atomic_load_n(&poller.stop, __ATOMIC_ACQUIRE)) {
+		unsigned n = vmodel_peek(rig.m, 0, poller.tx);
+		if (!n)
+			continue;
+		unsigned took = poller.tx ? vmodel_tx(rig.m, 0, n) : vmodel_rx(rig.m, 0, n);
+		poller.pos += took;
+		if (took == n && poller.nends < BP_ARRAY_SIZE(poller.ends))
+			poller.ends[poller.nends++] = poller.pos;
+	}
+	return NULL;
+}
+
+/* Every sighting ended where a burst (or a refill) of the driver ended:
+ * ends[] and bounds[] both rise, and each end is one of the bounds. */
+static unsigned torn_sightings(const uint64_t *bounds, unsigned nb)
+{
+	unsigned torn = 0, j = 0;
+	for (unsigned i = 0; i < poller.nends; i++) {
+		while (j < nb && bounds[j] < poller.ends[i])
+			j++;
+		if (j == nb || bounds[j] != poller.ends[i])
+			torn++;
+	}
+	return torn;
+}
+
+TEST(virtio_model_a_polling_device_sees_each_burst_and_each_refill_whole)
+{
+	/* A device polls the slot the driver writes next. Were a burst made
+	 * available descriptor by descriptor, it would take them one line at a
+	 * time as they appear, pulling the line away from the driver for each;
+	 * so a burst (split: avail->idx once; packed: its first descriptor's
+	 * flags stored last, §2.8.21.1) and a refill appear whole. */
+	static uint64_t bounds[40000];
+	enum { BURSTS = 1500, BURST = 16, FRAMES = 16000 };
+	CHECK(rig_up(BASE_FEATURES, NULL, 256, 4096, NULL));
+	int cpu = sched_getcpu();
+	pthread_t t;
+	memset(&poller, 0, sizeof(poller));
+	poller.tx = true;
+	CHECK_EQ(pthread_create(&t, NULL, polling_device, &cpu), 0);
+	unsigned nb = 0;
+	uint64_t sent = 0;
+	for (int i = 0; i < BURSTS; i++) {
+		struct bp_mbuf *b[BURST];
+		for (int k = 0; k < BURST; k++)
+			b[k] = frame(LEN);
+		for (uint16_t done = 0; done < BURST;) {
+			uint16_t took = bp_eth_tx_burst(0, 0, &b[done], (uint16_t)(BURST - done));
+			done = (uint16_t)(done + took);
+			sent += took;
+			if (took && nb < BP_ARRAY_SIZE(bounds))
+				bounds[nb++] = sent;
+		}
+	}
+	uint64_t t0 = bp_rdtsc();
+	while (__atomic_load_n(&poller.pos, __ATOMIC_RELAXED) < sent && bp_rdtsc() - t0 < 10 * bp_tsc_hz())
+		;
+	__atomic_store_n(&poller.stop, true, __ATOMIC_RELEASE);
+	pthread_join(t, NULL);
+	CHECK_EQ(poller.pos, sent);
+	CHECK(poller.nends > 0);
+	unsigned torn = torn_sightings(bounds, nb);
+	if (torn)
+		printf("    tx: %u of %u sightings ended inside a burst\n", torn, poller.nends);
+	CHECK_EQ(torn, 0);
+	CHECK_EQ(check_out(), (long)sent);
+	bp_eth_tx_done_cleanup(0, 0);
+
+	/* rx: after the first fill (256), each burst's refill offers what the
+	 * burst before it handed out, so the bounds are 256 + what the
+	 * application received before each burst */
+	rig.next_tx = rig.next_rx = 0;
+	inject(FRAMES, LEN);
+	memset(&poller, 0, sizeof(poller));
+	CHECK_EQ(pthread_create(&t, NULL, polling_device, &cpu), 0);
+	nb = 0;
+	long got = 0;
+	t0 = bp_rdtsc();
+	while (got < FRAMES && bp_rdtsc() - t0 < 10 * bp_tsc_hz()) {
+		struct bp_mbuf *b[BURST];
+		if (nb < BP_ARRAY_SIZE(bounds) && (nb == 0 || bounds[nb - 1] != 256 + (uint64_t)got))
+			bounds[nb++] = 256 + (uint64_t)got;
+		uint16_t n = bp_eth_rx_burst(0, 0, b, BURST);
+		for (uint16_t i = 0; i < n; i++) {
+			uint64_t seq = UINT64_MAX;
+			if (testpkt_check(bp_pktmbuf_mtod(b[i], uint8_t *), b[i]->data_len, &seq) != TESTPKT_OK ||
+			    seq != rig.next_rx++)
+				got = -1000000; /* fails the count below */
+		}
+		bp_pktmbuf_free_bulk(b, n);
+		got += n;
+	}
+	__atomic_store_n(&poller.stop, true, __ATOMIC_RELEASE);
+	pthread_join(t, NULL);
+	CHECK_EQ(got, FRAMES);
+	CHECK(poller.nends > 0);
+	torn = torn_sightings(bounds, nb);
+	if (torn)
+		printf("    rx: %u of %u sightings ended inside a refill\n", torn, poller.nends);
+	CHECK_EQ(torn, 0);
+	CHECK(rig_down());
+}
+
 /* Every test above once more, over packed virtqueues (§2.8). */
 TEST(virtio_model_packed_rings_pass_every_test_above)
 {
@@ -565,6 +693,7 @@ TEST(virtio_model_packed_rings_pass_every_test_above)
 		virtio_model_two_queue_pairs_each_carry_their_own_traffic,
 		virtio_model_kicks_only_when_the_device_asks_at_most_one_per_burst,
 		virtio_model_rx_interrupt_wakes_a_sleeping_queue_once,
+		virtio_model_a_polling_device_sees_each_burst_and_each_refill_whole,
 	};
 	packed_pass = true;
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]) && !test_failed; i++)

@@ -576,6 +576,21 @@ static unsigned packed_tx(struct vmodel *m, struct vring_state *r, unsigned budg
 	return n;
 }
 
+unsigned vmodel_peek(struct vmodel *m, uint16_t q, bool tx)
+{
+	unsigned n = 0;
+	pthread_mutex_lock(&m->st->lock);
+	struct vring_state *r = live_ring(m, 2u * q + (tx ? 1u : 0u));
+	if (r && is_packed(m)) {
+		while (n < r->num && p_avail(r, (uint16_t)(r->last_avail + n)))
+			n++;
+	} else if (r) {
+		n = (uint16_t)(__atomic_load_n(&r->avail->idx, __ATOMIC_ACQUIRE) - r->last_avail);
+	}
+	pthread_mutex_unlock(&m->st->lock);
+	return n;
+}
+
 static unsigned packed_rx(struct vmodel *m, struct vring_state *r, unsigned budget)
 {
 	uint16_t ids[4096];

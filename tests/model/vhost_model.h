@@ -30,6 +30,11 @@ void vmodel_destroy(struct vmodel *m);
  * into rx queue q. Returns the frames moved. */
 unsigned vmodel_tx(struct vmodel *m, uint16_t q, unsigned budget);
 unsigned vmodel_rx(struct vmodel *m, uint16_t q, unsigned budget);
+/* What a device polling the ring would see now, taking nothing: the
+ * descriptors available from its position on (split: available entries) in
+ * tx queue q (tx = true) or rx queue q. Safe on another thread than the
+ * driver's, as a real device is. */
+unsigned vmodel_peek(struct vmodel *m, uint16_t q, bool tx);
 /* Closes the connection, as a backend that exits; a new one is accepted. */
 void vmodel_hangup(struct vmodel *m);
 

@@ -23,9 +23,13 @@
  *     descriptor may stand for a whole batch (§2.8.8 "In-order use of
  *     descriptors"): everything up to its id is done. Without it, ids come
  *     from a free stack.
- * The head descriptor's flags are stored last, with release order: the
- * device must never see a chain half written (§2.8.21 "Supplying Buffers to
- * The Device": the first descriptor's flags are written last).
+ * A burst (tx) or a refill (rx) is one batch: every descriptor is written,
+ * then the batch's first flags, with release order (§2.8.21.1 "Placing
+ * Available Buffers Into The Descriptor Ring": the first descriptor's flags
+ * are written last). The device processes descriptors in ring order, so it
+ * never sees a chain half written, and a device polling the slot we write
+ * next sees the batch whole: it pulls that line from us once per batch, not
+ * once per descriptor.
  */
 #include <errno.h>
 #include <string.h>
@@ -83,6 +87,17 @@ static inline void publish(struct virtqueue *vq)
 		vq_notify(vq);
 }
 
+/* Makes descriptor d available with flags, unless it is a batch's first:
+ * then the flags wait in *first_flags until the batch is written. The
+ * others are plain stores: the release store of the first orders them. */
+static inline void batch_flags(struct vring_packed_desc *d, uint16_t flags, bool is_first, uint16_t *first_flags)
+{
+	if (is_first)
+		*first_flags = flags;
+	else
+		__atomic_store_n(&d->flags, flags, __ATOMIC_RELAXED);
+}
+
 static inline void offer_rx(struct virtqueue *vq, uint16_t id, const struct bp_mbuf *m)
 {
 	struct vring_packed_desc *d = &vq->pdesc[vq->avail_idx & vq->mask];
@@ -93,6 +108,28 @@ static inline void offer_rx(struct virtqueue *vq, uint16_t id, const struct bp_m
 	vq->avail_idx++;
 }
 
+/* offer_rx within a refill: the refill's first slot (vq->batch_first) keeps
+ * its flags back until the refill is written (refill_rx). */
+static inline void offer_rx_batch(struct virtqueue *vq, uint16_t id, const struct bp_mbuf *m)
+{
+	struct vring_packed_desc *d = &vq->pdesc[vq->avail_idx & vq->mask];
+	d->addr = bp_mbuf_data_iova(m) - vq->hdr_len;
+	d->len = vq->rx_buf_len;
+	d->id = id;
+	batch_flags(d, (uint16_t)(VRING_DESC_F_WRITE | avail_bits(vq, vq->avail_idx)), vq->avail_idx == vq->batch_first,
+		    &vq->batch_flags);
+	vq->avail_idx++;
+}
+
+/* Refills what the last burst emptied, visible to the device all at once. */
+static inline void refill_rx(struct virtqueue *vq)
+{
+	uint16_t first = vq->batch_first = vq->avail_idx;
+	vq_rx_refill(vq, offer_rx_batch);
+	if (vq->avail_idx != first)
+		__atomic_store_n(&vq->pdesc[first & vq->mask].flags, vq->batch_flags, __ATOMIC_RELEASE);
+}
+
 uint16_t virtio_rx_packed(void *qp, struct bp_mbuf **pkts, uint16_t n)
 {
 	struct virtqueue *vq = qp;
@@ -100,7 +137,7 @@ uint16_t virtio_rx_packed(void *qp, struct bp_mbuf **pkts, uint16_t n)
 	uint64_t bytes = 0;
 
 	if (vq->nb_empty)
-		vq_rx_refill(vq, offer_rx);
+		refill_rx(vq);
 	n = BP_MIN(n, (uint16_t)VIRTIO_MAX_BURST);
 	while (ready < n && is_used(vq, (uint16_t)(cons + ready), load_flags(vq, (uint16_t)(cons + ready))))
 		ready++;
@@ -182,12 +219,13 @@ uint16_t virtio_tx_packed(void *qp, struct bp_mbuf **pkts, uint16_t n)
 {
 	struct virtqueue *vq = qp;
 	struct vring_packed_desc *const ring = vq->pdesc;
-	const uint16_t mask = vq->mask;
-	uint16_t sent, refused = 0, idx = vq->avail_idx;
+	const uint16_t mask = vq->mask, first = vq->avail_idx;
+	uint16_t sent, refused = 0, idx = first, first_flags = 0;
 	uint64_t bytes = 0;
 
 	if (vq->nb_free < VIRTIO_TX_FREE_THRESH || vq->nb_free < n || n == 0)
 		tx_reclaim(vq);
+	/* one batch: the first descriptor's flags wait in first_flags */
 	for (sent = 0; sent < n; sent++) {
 		struct bp_mbuf *m = pkts[sent];
 		if (bp_likely(vq->nb_free) && vq_tx_push_hdr(vq, m)) {
@@ -197,7 +235,7 @@ uint16_t virtio_tx_packed(void *qp, struct bp_mbuf **pkts, uint16_t n)
 			d->addr = bp_mbuf_data_iova(m) - 12;
 			d->len = 12u + m->data_len;
 			d->id = id;
-			__atomic_store_n(&d->flags, avail_bits(vq, idx), __ATOMIC_RELEASE);
+			batch_flags(d, avail_bits(vq, idx), idx == first, &first_flags);
 			idx++;
 			vq->tx_sw[id].m = m;
 			vq->tx_sw[id].ndesc = 1;
@@ -213,6 +251,8 @@ uint16_t virtio_tx_packed(void *qp, struct bp_mbuf **pkts, uint16_t n)
 			refused++;
 			continue;
 		}
+		/* a chain: its head's flags after the rest (§2.8.21.1); inside
+		 * a burst the burst's first flags already hold it back */
 		uint16_t head = idx, id = vq->in_order ? (uint16_t)(head & mask) : vq->free_ids[--vq->next_desc];
 		idx++;
 		for (struct bp_mbuf *seg = m; seg; seg = seg->next, idx++) {
@@ -220,23 +260,23 @@ uint16_t virtio_tx_packed(void *qp, struct bp_mbuf **pkts, uint16_t n)
 			d->addr = bp_mbuf_data_iova(seg);
 			d->len = seg->data_len;
 			d->id = id;
-			__atomic_store_n(&d->flags, (uint16_t)((seg->next ? VRING_DESC_F_NEXT : 0) | avail_bits(vq, idx)),
-					 __ATOMIC_RELEASE);
+			batch_flags(d, (uint16_t)((seg->next ? VRING_DESC_F_NEXT : 0) | avail_bits(vq, idx)), false, NULL);
 		}
-		/* the head last: it makes the whole chain available at once */
 		struct vring_packed_desc *h = &ring[head & mask];
 		h->addr = vq->hdr_iova;
 		h->len = vq->hdr_len;
 		h->id = id;
-		__atomic_store_n(&h->flags, (uint16_t)(VRING_DESC_F_NEXT | avail_bits(vq, head)), __ATOMIC_RELEASE);
+		batch_flags(h, (uint16_t)(VRING_DESC_F_NEXT | avail_bits(vq, head)), head == first, &first_flags);
 		vq->tx_sw[id].m = m;
 		vq->tx_sw[id].ndesc = ndesc;
 		vq->nb_free = (uint16_t)(vq->nb_free - ndesc);
 		bytes += m->pkt_len;
 	}
 	vq->avail_idx = idx;
-	if (sent)
+	if (idx != first) {
+		__atomic_store_n(&ring[first & mask].flags, first_flags, __ATOMIC_RELEASE);
 		publish(vq);
+	}
 	vq->st.packets += (uint64_t)(sent - refused);
 	vq->st.bytes += bytes;
 	vq->st.errors += refused;

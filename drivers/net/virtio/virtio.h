@@ -88,6 +88,8 @@ struct virtqueue {
 	/* rx: descriptors (packed: buffer ids) whose buffers the last burst
 	 * handed out, in the order it did, refilled at the next burst */
 	uint16_t nb_empty;
+	uint16_t batch_first; /* packed rx: the slot whose flags a refill writes last */
+	uint16_t batch_flags; /* ... and those flags */
 	uint16_t empty[VIRTIO_MAX_BURST];
 } BP_CACHE_ALIGNED;
 
