@@ -254,6 +254,25 @@ static const char *access_name(enum bp_pci_access a)
 	return "nothing";
 }
 
+/* Command register, PCI 3.0 §6.2.2: I/O Space (bit 0), Memory Space (bit 1),
+ * Bus Master Enable (bit 2). */
+#define PCI_CMD_IO 0x0001
+#define PCI_CMD_MEM 0x0002
+#define PCI_CMD_MASTER 0x0004
+
+/* Sets bits in the command register. */
+static int command_set(struct bp_pci_device *d, uint16_t bits)
+{
+	uint16_t cmd;
+	int rc = bp_pci_cfg_read(d, 0x04, &cmd, 2);
+	if (rc < 0)
+		return rc;
+	if ((cmd & bits) == bits)
+		return 0;
+	cmd |= bits;
+	return bp_pci_cfg_write(d, 0x04, &cmd, 2);
+}
+
 int bp_pci_dev_probe(struct pci_dev *pd, const struct bp_pci_driver *drv)
 {
 	struct bp_pci_device *d = &pd->pub;
@@ -262,14 +281,28 @@ int bp_pci_dev_probe(struct pci_dev *pd, const struct bp_pci_driver *drv)
 		BP_LOG(ERR, "more than %d PCI devices to drive; choose with -a", MAX_DEVICES);
 		return -E2BIG;
 	}
-	if ((rc = bp_pci_enable_bus_master(d)) < 0) {
-		BP_LOG(ERR, "%s: cannot enable bus mastering: %s", d->addr, strerror(-rc));
+	/* Decoding now; bus mastering only once the driver's probe has reset
+	 * the device. An owner killed while its device ran leaves it running
+	 * (vfio-pci clears Bus Master at release, but a device without a
+	 * function reset keeps its rings): mastering on before the reset lets
+	 * it go on with that owner's rings, writing to addresses no longer
+	 * its own (seen in the lab: QEMU's virtio-net used descriptors into a
+	 * killed testpmd's tx ring, a DMAR fault in the next run). */
+	if ((rc = command_set(d, PCI_CMD_IO | PCI_CMD_MEM)) < 0) {
+		BP_LOG(ERR, "%s: cannot enable memory decoding: %s", d->addr, strerror(-rc));
 		return rc;
 	}
 	d->driver = drv;
 	if ((rc = drv->probe(d)) < 0) {
 		d->driver = NULL;
 		BP_LOG(ERR, "%s: driver %s could not start the device (%s)", d->addr, drv->name, strerror(-rc));
+		return rc;
+	}
+	if ((rc = bp_pci_enable_bus_master(d)) < 0) {
+		BP_LOG(ERR, "%s: cannot enable bus mastering: %s", d->addr, strerror(-rc));
+		if (drv->remove)
+			drv->remove(d);
+		d->driver = NULL;
 		return rc;
 	}
 	BP_LOG(INFO, "%s: %s through %s", d->addr, drv->name, access_name(d->access));
@@ -506,10 +539,5 @@ void bp_pci_intr_disable(struct bp_pci_device *d)
 
 int bp_pci_enable_bus_master(struct bp_pci_device *d)
 {
-	uint16_t cmd;
-	int rc = bp_pci_cfg_read(d, 0x04, &cmd, 2); /* Command register, PCI 3.0 §6.2.2 */
-	if (rc < 0)
-		return rc;
-	cmd |= 0x0007; /* I/O Space (bit 0), Memory Space (bit 1), Bus Master Enable (bit 2) */
-	return bp_pci_cfg_write(d, 0x04, &cmd, 2);
+	return command_set(d, PCI_CMD_IO | PCI_CMD_MEM | PCI_CMD_MASTER);
 }

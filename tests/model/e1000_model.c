@@ -107,6 +107,10 @@ static void reg_write(void *ctx, uint32_t off, uint32_t v)
 	case UINT32_MAX:
 		break;
 	case E1000_CTRL:
+		if ((v & E1000_CTRL_RST) && !m->reset_seen) {
+			m->reset_seen = true;
+			m->command_at_reset = m->command;
+		}
 		if ((v & E1000_CTRL_RST) && (!m->qemu || m->i82576)) /* QEMU's igb resets */
 			reset_locked(m); /* and RST reads back as 0: self-clearing */
 		else
@@ -211,7 +215,8 @@ static void intr_disable(void *ctx, struct bp_intr_handle *h)
 }
 
 /* Config space, a type 0 header (PCI 3.0 §6.1): ids and class 020000
- * (Ethernet). Writes (the command register) are accepted and change nothing. */
+ * (Ethernet); the command register (offset 4) keeps what is written, other
+ * writes change nothing. */
 static int cfg_access(void *ctx, uint32_t off, void *buf, uint32_t len, bool write)
 {
 	struct e1000_model *m = ctx;
@@ -222,6 +227,11 @@ static int cfg_access(void *ctx, uint32_t off, void *buf, uint32_t len, bool wri
 		cfg[2] = 0xc9;
 	if (off + len > sizeof(cfg))
 		return -EINVAL;
+	pthread_mutex_lock(&m->lock);
+	if (write && off == 4 && len == 2)
+		memcpy(&m->command, buf, 2);
+	memcpy(cfg + 4, &m->command, 2);
+	pthread_mutex_unlock(&m->lock);
 	if (!write)
 		memcpy(buf, cfg + off, len);
 	return 0;

@@ -56,6 +56,11 @@ struct e1000_model {
 	unsigned drop_next;    /* frames on the wire to lose before the NIC sees them */
 	unsigned bad_crc_next; /* frames to receive with a CRC error */
 
+	/* PCI command register (PCI 3.0 §6.2.2) as the driver last wrote it,
+	 * and as it stood when the driver first reset the NIC (CTRL.RST) */
+	uint16_t command, command_at_reset;
+	bool reset_seen;
+
 	/* the wire */
 	struct frame_queue in;   /* frames on their way to us */
 	struct frame_queue out;  /* frames we sent, when there is no peer */

@@ -18,6 +18,21 @@
 #include "e1000_rig.h"
 #include "../open_fds.h"
 
+/* ---- start-up ---- */
+
+TEST(e1000_model_bus_mastering_waits_for_the_driver_reset)
+{
+	/* A NIC its last owner left running (killed) would DMA into that
+	 * owner's rings as soon as Bus Master is on: bypass turns decoding on
+	 * for the probe, and mastering only after the driver reset the NIC. */
+	CHECK(rig_up(1, 64, 64, 4096, 0));
+	struct e1000_model *m = rig.m[0];
+	CHECK(m->reset_seen);
+	CHECK_EQ(m->command_at_reset & 0x0006, 0x0002); /* memory on, mastering off */
+	CHECK_EQ(m->command & 0x0006, 0x0006);
+	CHECK(rig_down());
+}
+
 /* ---- transmit ---- */
 
 TEST(e1000_model_tx_ring_fills_to_the_last_descriptor_and_keeps_sending)
