@@ -618,7 +618,7 @@ static void *polling_device(void *arg)
 		if (!n)
 			continue;
 		unsigned took = poller.tx ? vmodel_tx(rig.m, 0, n) : vmodel_rx(rig.m, 0, n);
-		poller.pos += took;
+		__atomic_store_n(&poller.pos, poller.pos + took, __ATOMIC_RELEASE);
 		if (took == n && poller.nends < BP_ARRAY_SIZE(poller.ends))
 			poller.ends[poller.nends++] = poller.pos;
 	}

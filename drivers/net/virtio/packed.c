@@ -132,8 +132,8 @@ static inline void refill_rx(struct virtqueue *vq)
 {
 	uint16_t first = vq->batch_first = vq->avail_idx;
 	uint16_t k = (uint16_t)(((first + vq->nb_empty) & ~3u) - first);
-	if (k > vq->nb_empty)
-		return; /* fewer than a line's worth */
+	if (k == 0 || k > vq->nb_empty)
+		return; /* not a line's worth yet */
 	vq_rx_refill(vq, k, offer_rx_batch);
 	if (vq->avail_idx != first)
 		__atomic_store_n(&vq->pdesc[first & vq->mask].flags, vq->batch_flags, __ATOMIC_RELEASE);
@@ -147,8 +147,9 @@ uint16_t virtio_rx_packed(void *qp, struct bp_mbuf **pkts, uint16_t n)
 
 	if (vq->nb_empty)
 		refill_rx(vq);
-	/* with the pool full, the slots waiting for a whole line (< 4) take
-	 * no room from frames: vq_rx_out drops only when the pool is short */
+	/* the few slots waiting for a whole line (< 4: the pool is not short)
+	 * shorten this burst by as many, and its frames wait in the ring:
+	 * vq_rx_out's drop is for a short pool only */
 	n = BP_MIN(n, (uint16_t)(VIRTIO_MAX_BURST - (vq->nb_empty < 4 ? vq->nb_empty : 0)));
 	while (ready < n && is_used(vq, (uint16_t)(cons + ready), load_flags(vq, (uint16_t)(cons + ready))))
 		ready++;

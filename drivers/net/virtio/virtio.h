@@ -240,12 +240,11 @@ static inline bool vq_rx_out(struct virtqueue *vq, uint16_t id, uint32_t len, st
 
 /* Gives the first k of the descriptors the last bursts emptied a fresh
  * buffer each (offer() makes one available), as many as the pool has; the
- * rest wait. They are
- * offered in the order they were used, and the mbufs go to them in reverse:
- * the pool hands out the last freed first, so when the application freed
- * the burst in order (rxonly, a drop) each descriptor gets its own buffer
- * back, and the split ring's descriptor compares equal and stays shared
- * with the device. */
+ * rest wait. They are offered in the order they were used, and the mbufs go
+ * to them in reverse: the pool hands out the last freed first, so when the
+ * application freed the burst in order (rxonly, a drop) each descriptor
+ * gets its own buffer back, and the split ring's descriptor compares equal
+ * and stays shared with the device. */
 static inline void vq_rx_refill(struct virtqueue *vq, uint16_t k,
 				void (*offer)(struct virtqueue *, uint16_t, const struct bp_mbuf *))
 {
