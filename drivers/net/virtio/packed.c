@@ -99,12 +99,20 @@ static inline void batch_flags(struct vring_packed_desc *d, uint16_t flags, bool
 		__atomic_store_n(&d->flags, flags, __ATOMIC_RELAXED);
 }
 
-static inline void offer_rx(struct virtqueue *vq, uint16_t id, const struct bp_mbuf *m)
+/* The rx descriptor at the next slot to offer, for buffer id in m; its
+ * flags are the caller's. */
+static inline struct vring_packed_desc *fill_rx(struct virtqueue *vq, uint16_t id, const struct bp_mbuf *m)
 {
 	struct vring_packed_desc *d = &vq->pdesc[vq->avail_idx & vq->mask];
 	d->addr = bp_mbuf_data_iova(m) - vq->hdr_len;
 	d->len = vq->rx_buf_len;
 	d->id = id;
+	return d;
+}
+
+static inline void offer_rx(struct virtqueue *vq, uint16_t id, const struct bp_mbuf *m)
+{
+	struct vring_packed_desc *d = fill_rx(vq, id, m);
 	__atomic_store_n(&d->flags, (uint16_t)(VRING_DESC_F_WRITE | avail_bits(vq, vq->avail_idx)), __ATOMIC_RELEASE);
 	vq->avail_idx++;
 }
@@ -113,10 +121,7 @@ static inline void offer_rx(struct virtqueue *vq, uint16_t id, const struct bp_m
  * its flags back until the refill is written (refill_rx). */
 static inline void offer_rx_batch(struct virtqueue *vq, uint16_t id, const struct bp_mbuf *m)
 {
-	struct vring_packed_desc *d = &vq->pdesc[vq->avail_idx & vq->mask];
-	d->addr = bp_mbuf_data_iova(m) - vq->hdr_len;
-	d->len = vq->rx_buf_len;
-	d->id = id;
+	struct vring_packed_desc *d = fill_rx(vq, id, m);
 	batch_flags(d, (uint16_t)(VRING_DESC_F_WRITE | avail_bits(vq, vq->avail_idx)), vq->avail_idx == vq->batch_first,
 		    &vq->batch_flags);
 	vq->avail_idx++;
