@@ -319,45 +319,6 @@ TEST(virtio_model_rx_with_an_empty_pool_drops_counts_and_keeps_the_ring_full)
 	CHECK(rig_down());
 }
 
-TEST(virtio_model_packed_rx_refills_whole_lines_of_descriptors)
-{
-	/* packed: a refill writes whole lines of four descriptors, the rest
-	 * waits (a line the device still writes into is never rewritten under
-	 * it); with the pool full nothing is dropped for it */
-	if (!packed_pass)
-		return;
-	CHECK(rig_up(BASE_FEATURES, NULL, 256, 1024, NULL));
-	CHECK_EQ(vmodel_peek(rig.m, 0, false), 256);
-	inject(7, LEN);
-	CHECK_EQ(vmodel_rx(rig.m, 0, 64), 7);
-	CHECK_EQ(receive_all(), 7);
-	CHECK_EQ(vmodel_peek(rig.m, 0, false), 253); /* 4 of 7 back, 3 wait */
-	inject(1, LEN);
-	CHECK_EQ(vmodel_rx(rig.m, 0, 64), 1);
-	CHECK_EQ(receive_all(), 1);
-	CHECK_EQ(vmodel_peek(rig.m, 0, false), 256); /* 3 + 1: a line */
-	inject(2, LEN);
-	CHECK_EQ(vmodel_rx(rig.m, 0, 64), 2);
-	CHECK_EQ(receive_all(), 2);
-	CHECK_EQ(vmodel_peek(rig.m, 0, false), 254);
-	/* 64 frames, 2 slots waiting: a burst takes 62 (the most the refill
-	 * list holds) and leaves 2 in the ring for the next; none dropped */
-	inject(64, LEN);
-	CHECK_EQ(vmodel_rx(rig.m, 0, 64), 64);
-	struct bp_mbuf *b[64];
-	CHECK_EQ(receive_hold(b, 64), 62);
-	bp_pktmbuf_free_bulk(b, 62);
-	CHECK_EQ(receive_hold(b, 64), 2);
-	bp_pktmbuf_free_bulk(b, 2);
-	struct bp_eth_stats st;
-	bp_eth_stats_get(0, &st);
-	CHECK_EQ(st.rx_nombuf, 0);
-	CHECK_EQ(st.ipackets, 74);
-	CHECK_EQ(receive_all(), 0);
-	CHECK_EQ(vmodel_peek(rig.m, 0, false), 254); /* 66 waited: 64 back */
-	CHECK(rig_down());
-}
-
 TEST(virtio_model_rx_descriptors_get_their_own_buffers_back_when_bursts_are_freed_in_order)
 {
 	/* an application that frees each burst in order (rxonly, a drop):
@@ -683,9 +644,8 @@ TEST(virtio_model_a_polling_device_sees_each_burst_and_each_refill_whole)
 	bp_eth_tx_done_cleanup(0, 0);
 
 	/* rx: after the first fill (256), each burst's refill offers what the
-	 * bursts before it handed out, so the bounds are 256 + what the
-	 * application received before each burst (packed: whole lines of four
-	 * descriptors only, the rest at a later burst) */
+	 * burst before it handed out, so the bounds are 256 + what the
+	 * application received before each burst */
 	rig.next_tx = rig.next_rx = 0;
 	inject(FRAMES, LEN);
 	memset(&poller, 0, sizeof(poller));
@@ -695,7 +655,7 @@ TEST(virtio_model_a_polling_device_sees_each_burst_and_each_refill_whole)
 	t0 = bp_rdtsc();
 	while (got < FRAMES && bp_rdtsc() - t0 < 10 * bp_tsc_hz()) {
 		struct bp_mbuf *b[BURST];
-		uint64_t bound = 256 + (uint64_t)(packed_pass ? got & ~3L : got);
+		uint64_t bound = 256 + (uint64_t)got;
 		if (nb < BP_ARRAY_SIZE(bounds) && (nb == 0 || bounds[nb - 1] != bound))
 			bounds[nb++] = bound;
 		uint16_t n = bp_eth_rx_burst(0, 0, b, BURST);
@@ -727,7 +687,6 @@ TEST(virtio_model_packed_rings_pass_every_test_above)
 		virtio_model_wraps_at_every_burst_size_in_order_and_out_of_order,
 		virtio_model_chained_and_headroomless_frames_go_out_whole,
 		virtio_model_rx_with_an_empty_pool_drops_counts_and_keeps_the_ring_full,
-		virtio_model_packed_rx_refills_whole_lines_of_descriptors,
 		virtio_model_stop_start_returns_every_mbuf_and_runs_again,
 		virtio_model_backend_gone_takes_the_link_down_and_its_return_resumes_the_rings,
 		virtio_model_stopped_while_the_backend_is_gone_start_reconnects,

@@ -15,8 +15,7 @@
  *
  * rx: a used descriptor hands out the buffer of its id; at the next burst a
  *     fresh buffer takes that id and goes into the next slot to offer, which
- *     trails the used position by the buffers waiting (at most one burst);
- *     slots are offered in whole lines of four (refill_rx).
+ *     trails the used position by the buffers waiting (at most one burst).
  * tx: as on the split ring, a lone frame is one descriptor with its net
  *     header in its headroom (DPDK's vhost backend takes such descriptors
  *     four at a time); any other is the queue's one zero header, then the
@@ -127,19 +126,11 @@ static inline void offer_rx_batch(struct virtqueue *vq, uint16_t id, const struc
 	vq->avail_idx++;
 }
 
-/* Refills what the last bursts emptied, whole cache lines of descriptors
- * only (four), visible to the device all at once. The slots we refill are
- * the ones the device has just marked used, right behind the one it writes
- * next: a line of them refilled while the device still has a slot of it to
- * write would pass between the two cores once per descriptor. So up to
- * three slots wait for the next burst (each burst may take 64 - those). */
+/* Refills what the last burst emptied, visible to the device all at once. */
 static inline void refill_rx(struct virtqueue *vq)
 {
 	uint16_t first = vq->batch_first = vq->avail_idx;
-	uint16_t k = (uint16_t)(((first + vq->nb_empty) & ~3u) - first);
-	if (k == 0 || k > vq->nb_empty)
-		return; /* not a line's worth yet */
-	vq_rx_refill(vq, k, offer_rx_batch);
+	vq_rx_refill(vq, offer_rx_batch);
 	if (vq->avail_idx != first)
 		__atomic_store_n(&vq->pdesc[first & vq->mask].flags, vq->batch_flags, __ATOMIC_RELEASE);
 }
@@ -152,10 +143,7 @@ uint16_t virtio_rx_packed(void *qp, struct bp_mbuf **pkts, uint16_t n)
 
 	if (vq->nb_empty)
 		refill_rx(vq);
-	/* the few slots waiting for a whole line (< 4: the pool is not short)
-	 * shorten this burst by as many, and its frames wait in the ring:
-	 * vq_rx_out's drop is for a short pool only */
-	n = BP_MIN(n, (uint16_t)(VIRTIO_MAX_BURST - (vq->nb_empty < 4 ? vq->nb_empty : 0)));
+	n = BP_MIN(n, (uint16_t)VIRTIO_MAX_BURST);
 	while (ready < n && is_used(vq, (uint16_t)(cons + ready), load_flags(vq, (uint16_t)(cons + ready))))
 		ready++;
 	for (uint16_t i = 0; i < ready; i++) {

@@ -238,18 +238,17 @@ static inline bool vq_rx_out(struct virtqueue *vq, uint16_t id, uint32_t len, st
 	return true;
 }
 
-/* Gives the first k of the descriptors the last bursts emptied a fresh
- * buffer each (offer() makes one available), as many as the pool has; the
- * rest wait. They are offered in the order they were used, and the mbufs go
- * to them in reverse: the pool hands out the last freed first, so when the
- * application freed the burst in order (rxonly, a drop) each descriptor
- * gets its own buffer back, and the split ring's descriptor compares equal
- * and stays shared with the device. */
-static inline void vq_rx_refill(struct virtqueue *vq, uint16_t k,
-				void (*offer)(struct virtqueue *, uint16_t, const struct bp_mbuf *))
+/* Gives the descriptors the last burst emptied a fresh buffer each (offer()
+ * makes one available), as many as the pool has; the rest wait. They are
+ * offered in the order they were used, and the mbufs go to them in reverse:
+ * the pool hands out the last freed first, so when the application freed
+ * the burst in order (rxonly, a drop) each descriptor gets its own buffer
+ * back, and the split ring's descriptor compares equal and stays shared
+ * with the device. */
+static inline void vq_rx_refill(struct virtqueue *vq, void (*offer)(struct virtqueue *, uint16_t, const struct bp_mbuf *))
 {
 	struct bp_mbuf *fresh[VIRTIO_MAX_BURST];
-	uint16_t got = k;
+	uint16_t k = vq->nb_empty, got = k;
 	if (bp_unlikely(bp_mempool_get_bulk(vq->mp, (void **)fresh, k) < 0))
 		got = (uint16_t)bp_mempool_get_upto(vq->mp, (void **)fresh, k);
 	for (uint16_t i = 0; i < got; i++) {
@@ -258,8 +257,8 @@ static inline void vq_rx_refill(struct virtqueue *vq, uint16_t k,
 		vq->rx_sw[vq->empty[i]] = m;
 		offer(vq, vq->empty[i], m);
 	}
-	vq->nb_empty = (uint16_t)(vq->nb_empty - got);
-	if (vq->nb_empty)
+	vq->nb_empty = (uint16_t)(k - got);
+	if (bp_unlikely(vq->nb_empty))
 		memmove(vq->empty, &vq->empty[got], vq->nb_empty * sizeof(vq->empty[0]));
 }
 

@@ -109,7 +109,7 @@ uint16_t virtio_rx(void *qp, struct bp_mbuf **pkts, uint16_t n)
 	uint64_t bytes = 0;
 
 	if (vq->nb_empty)
-		vq_rx_refill(vq, vq->nb_empty, rx_offer);
+		vq_rx_refill(vq, rx_offer);
 	uint16_t ready = (uint16_t)(__atomic_load_n(&vq->used->idx, __ATOMIC_ACQUIRE) - cons);
 	ready = BP_MIN(ready, BP_MIN(n, (uint16_t)VIRTIO_MAX_BURST));
 	for (uint16_t i = 0; i < ready; i++) {
