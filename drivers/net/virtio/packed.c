@@ -265,7 +265,8 @@ uint16_t virtio_tx_packed(void *qp, struct bp_mbuf **pkts, uint16_t n)
 			d->addr = bp_mbuf_data_iova(seg);
 			d->len = seg->data_len;
 			d->id = id;
-			batch_flags(d, (uint16_t)((seg->next ? VRING_DESC_F_NEXT : 0) | avail_bits(vq, idx)), false, NULL);
+			__atomic_store_n(&d->flags, (uint16_t)((seg->next ? VRING_DESC_F_NEXT : 0) | avail_bits(vq, idx)),
+					 __ATOMIC_RELAXED); /* never a batch's first: the head is before it */
 		}
 		struct vring_packed_desc *h = &ring[head & mask];
 		h->addr = vq->hdr_iova;
